@@ -1,0 +1,2 @@
+//! The `ytcaption` command.
+fn main() {}

@@ -1,0 +1,431 @@
+//! The one error type of ytcaption.
+//!
+//! Every failure the library reports is an [`Error`]. Each variant has a stable machine-readable
+//! [`code`](Error::code) (snake_case, never renamed once released) and a message a person can act
+//! on. The bindings map this enum exactly once each (Python exception classes, JS `err.code`,
+//! the C `ytc_status` enum), so adding a variant is a deliberate change across all of them.
+
+use std::path::PathBuf;
+
+/// Shorthand for `Result<T, ytcaption::Error>`.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in ytcaption.
+///
+/// Match on [`Error::code`] (or on the variant) to branch; show `to_string()` to people.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// An argument or option is invalid (bad language code, unknown format, bad URL...).
+    #[error("invalid input: {message}")]
+    InvalidInput {
+        /// What is wrong, in words.
+        message: String,
+    },
+
+    /// The input file does not exist.
+    #[error("input not found: {}", path.display())]
+    InputNotFound {
+        /// The path that was asked for.
+        path: PathBuf,
+    },
+
+    /// The input file exists but holds no bytes.
+    #[error("input is empty: {}", path.display())]
+    EmptyInput {
+        /// The empty file.
+        path: PathBuf,
+    },
+
+    /// The input is not a media container or stream ytcaption can read.
+    #[error("unsupported format: {message}")]
+    UnsupportedFormat {
+        /// What was found instead.
+        message: String,
+    },
+
+    /// The container is readable but its audio codec is not supported.
+    #[error("unsupported audio codec: {codec}")]
+    UnsupportedCodec {
+        /// The codec's name or id.
+        codec: String,
+    },
+
+    /// The media is damaged or truncated.
+    #[error("could not decode audio: {message}")]
+    Decode {
+        /// What went wrong while decoding.
+        message: String,
+    },
+
+    /// The input holds no audio samples (zero-length stream).
+    #[error("no audio in input: {message}")]
+    NoAudio {
+        /// Details.
+        message: String,
+    },
+
+    /// Fetching the input failed (network, HTTP status, YouTube errors...).
+    #[error("download failed ({kind}): {message}")]
+    Download {
+        /// Which kind of failure, also the error's stable code.
+        kind: DownloadErrorKind,
+        /// Details for a person.
+        message: String,
+    },
+
+    /// The Whisper model file does not exist.
+    #[error("model not found: {} ({hint})", path.display())]
+    ModelNotFound {
+        /// The path that was looked at.
+        path: PathBuf,
+        /// How to get a model.
+        hint: String,
+    },
+
+    /// The model file (or the model being imported) is not a valid Whisper model.
+    #[error("invalid model: {message}")]
+    ModelInvalid {
+        /// What is wrong with it.
+        message: String,
+    },
+
+    /// whisper.cpp failed while transcribing.
+    #[error("transcription failed: {message}")]
+    Transcription {
+        /// Details from whisper.cpp.
+        message: String,
+    },
+
+    /// The job was cancelled.
+    #[error("job {job_id} was cancelled")]
+    Cancelled {
+        /// The cancelled job.
+        job_id: String,
+    },
+
+    /// No job has this id.
+    #[error("job not found: {job_id}")]
+    JobNotFound {
+        /// The id that was asked for.
+        job_id: String,
+    },
+
+    /// The job ended in `failed`; its error is carried along.
+    #[error("job {job_id} failed: [{code}] {message}")]
+    JobFailed {
+        /// The failed job.
+        job_id: String,
+        /// The stable code of the error that failed the job.
+        code: String,
+        /// Its message.
+        message: String,
+    },
+
+    /// A job state change that the lifecycle does not allow (e.g. cancelling a completed job).
+    #[error("job {job_id}: cannot go from {from} to {to}")]
+    IllegalTransition {
+        /// The job.
+        job_id: String,
+        /// Its current status.
+        from: String,
+        /// The status that was asked for.
+        to: String,
+    },
+
+    /// Another process holds the journal.
+    #[error("the journal at {} is in use by another ytcaption process{}; stop it or use another --home", path.display(), pid.map(|p| format!(" (pid {p})")).unwrap_or_default())]
+    JournalLocked {
+        /// The journal directory.
+        path: PathBuf,
+        /// The process id that holds it, when known.
+        pid: Option<u32>,
+    },
+
+    /// The journal failed (disk, corruption...).
+    #[error("journal error: {message}")]
+    Journal {
+        /// Details.
+        message: String,
+    },
+
+    /// Reading or writing results failed.
+    #[error("store error: {message}")]
+    Store {
+        /// Details.
+        message: String,
+    },
+
+    /// A store key was refused (`..`, absolute path, control characters).
+    #[error("invalid store key {key:?}: {reason}")]
+    InvalidKey {
+        /// The key.
+        key: String,
+        /// Why it was refused.
+        reason: String,
+    },
+
+    /// A notification could not be delivered.
+    #[error("notification failed: {message}")]
+    Notify {
+        /// Details.
+        message: String,
+    },
+
+    /// Waiting took longer than allowed.
+    #[error("timed out after {seconds:.1} s")]
+    Timeout {
+        /// The limit that was reached.
+        seconds: f64,
+    },
+
+    /// The pipeline was shut down.
+    #[error("the pipeline is closed")]
+    Closed,
+
+    /// An operating-system I/O error.
+    #[error("{context}: {source}")]
+    Io {
+        /// What was being done.
+        context: String,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// The kinds of download failure, each with its own stable code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum DownloadErrorKind {
+    /// Connection, DNS, TLS or timeout trouble (transient).
+    Network,
+    /// The server answered with an HTTP error status.
+    HttpStatus,
+    /// The server asked us to slow down (429) (transient).
+    RateLimited,
+    /// The media is larger or longer than allowed.
+    TooLarge,
+    /// The URL served something that is not media (an HTML page, say).
+    NotMedia,
+    /// The kind of source is not supported by the configured downloader.
+    UnsupportedSource,
+}
+
+impl DownloadErrorKind {
+    /// The stable code string.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Network => "network",
+            Self::HttpStatus => "http_status",
+            Self::RateLimited => "rate_limited",
+            Self::TooLarge => "too_large",
+            Self::NotMedia => "not_media",
+            Self::UnsupportedSource => "unsupported_source",
+        }
+    }
+
+    /// Whether a retry may succeed.
+    pub fn is_transient(self) -> bool {
+        matches!(self, Self::Network | Self::RateLimited)
+    }
+}
+
+impl std::fmt::Display for DownloadErrorKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+impl Error {
+    /// The stable, machine-readable code of this error (snake_case).
+    ///
+    /// ```
+    /// let e = ytcaption::Error::JobNotFound { job_id: "x".into() };
+    /// assert_eq!(e.code(), "job_not_found");
+    /// ```
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::InvalidInput { .. } => "invalid_input",
+            Error::InputNotFound { .. } => "input_not_found",
+            Error::EmptyInput { .. } => "empty_input",
+            Error::UnsupportedFormat { .. } => "unsupported_format",
+            Error::UnsupportedCodec { .. } => "unsupported_codec",
+            Error::Decode { .. } => "decode_failed",
+            Error::NoAudio { .. } => "no_audio",
+            Error::Download { kind, .. } => kind.code(),
+            Error::ModelNotFound { .. } => "model_not_found",
+            Error::ModelInvalid { .. } => "model_invalid",
+            Error::Transcription { .. } => "transcription_failed",
+            Error::Cancelled { .. } => "job_cancelled",
+            Error::JobNotFound { .. } => "job_not_found",
+            Error::JobFailed { .. } => "job_failed",
+            Error::IllegalTransition { .. } => "illegal_transition",
+            Error::JournalLocked { .. } => "journal_locked",
+            Error::Journal { .. } => "journal_error",
+            Error::Store { .. } => "store_error",
+            Error::InvalidKey { .. } => "invalid_key",
+            Error::Notify { .. } => "notify_failed",
+            Error::Timeout { .. } => "timeout",
+            Error::Closed => "closed",
+            Error::Io { .. } => "io_error",
+        }
+    }
+
+    /// The broad family of this error, used by the bindings to pick an exception class.
+    pub fn category(&self) -> ErrorCategory {
+        match self {
+            Error::InvalidInput { .. } | Error::InvalidKey { .. } => ErrorCategory::InvalidInput,
+            Error::InputNotFound { .. } | Error::EmptyInput { .. } => ErrorCategory::InvalidInput,
+            Error::UnsupportedFormat { .. }
+            | Error::UnsupportedCodec { .. }
+            | Error::Decode { .. }
+            | Error::NoAudio { .. } => ErrorCategory::Decode,
+            Error::Download { .. } => ErrorCategory::Download,
+            Error::ModelNotFound { .. } | Error::ModelInvalid { .. } => ErrorCategory::Model,
+            Error::Transcription { .. } => ErrorCategory::Transcription,
+            Error::Cancelled { .. } => ErrorCategory::Cancelled,
+            Error::JobNotFound { .. } => ErrorCategory::JobNotFound,
+            Error::JobFailed { .. } => ErrorCategory::JobFailed,
+            Error::IllegalTransition { .. } => ErrorCategory::InvalidState,
+            Error::JournalLocked { .. } | Error::Journal { .. } => ErrorCategory::Journal,
+            Error::Store { .. } => ErrorCategory::Store,
+            Error::Notify { .. } => ErrorCategory::Notify,
+            Error::Timeout { .. } => ErrorCategory::Timeout,
+            Error::Closed => ErrorCategory::InvalidState,
+            Error::Io { .. } => ErrorCategory::Io,
+        }
+    }
+
+    /// Whether retrying the same operation may succeed (network trouble, rate limits).
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Error::Download { kind, .. } => kind.is_transient(),
+            Error::Timeout { .. } => true,
+            _ => false,
+        }
+    }
+
+    /// Builds an [`Error::InvalidInput`].
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Error::InvalidInput {
+            message: message.into(),
+        }
+    }
+
+    /// Builds an [`Error::Io`] with what was being done.
+    pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
+        Error::Io {
+            context: context.into(),
+            source,
+        }
+    }
+
+    /// Builds an [`Error::Journal`].
+    pub fn journal(message: impl std::fmt::Display) -> Self {
+        Error::Journal {
+            message: message.to_string(),
+        }
+    }
+
+    /// Builds an [`Error::Store`].
+    pub fn store(message: impl std::fmt::Display) -> Self {
+        Error::Store {
+            message: message.to_string(),
+        }
+    }
+}
+
+/// Families of errors; each binding has one exception/status class per family.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorCategory {
+    /// Bad arguments or inputs.
+    InvalidInput,
+    /// Media could not be read.
+    Decode,
+    /// The source could not be fetched.
+    Download,
+    /// The model is missing or invalid.
+    Model,
+    /// whisper.cpp failed.
+    Transcription,
+    /// The job was cancelled.
+    Cancelled,
+    /// No such job.
+    JobNotFound,
+    /// The job failed.
+    JobFailed,
+    /// The operation does not fit the job's or pipeline's state.
+    InvalidState,
+    /// The journal failed or is locked.
+    Journal,
+    /// Results storage failed.
+    Store,
+    /// A notification failed.
+    Notify,
+    /// A wait timed out.
+    Timeout,
+    /// An operating-system I/O error.
+    Io,
+}
+
+impl From<sled::Error> for Error {
+    fn from(e: sled::Error) -> Self {
+        Error::journal(e)
+    }
+}
+
+impl From<serde_json::Error> for Error {
+    fn from(e: serde_json::Error) -> Self {
+        Error::journal(format!("corrupt record: {e}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_stable_snake_case() {
+        let samples = [
+            Error::invalid("x"),
+            Error::InputNotFound { path: "a".into() },
+            Error::Decode {
+                message: "m".into(),
+            },
+            Error::Download {
+                kind: DownloadErrorKind::RateLimited,
+                message: "m".into(),
+            },
+            Error::Closed,
+        ];
+        let codes: Vec<_> = samples.iter().map(|e| e.code()).collect();
+        assert_eq!(
+            codes,
+            [
+                "invalid_input",
+                "input_not_found",
+                "decode_failed",
+                "rate_limited",
+                "closed"
+            ]
+        );
+        for c in codes {
+            assert!(c.chars().all(|ch| ch.is_ascii_lowercase() || ch == '_'));
+        }
+    }
+
+    #[test]
+    fn messages_are_readable() {
+        let e = Error::JournalLocked {
+            path: "/tmp/j".into(),
+            pid: Some(42),
+        };
+        assert_eq!(
+            e.to_string(),
+            "the journal at /tmp/j is in use by another ytcaption process (pid 42); stop it or use another --home"
+        );
+    }
+}

@@ -1,0 +1,256 @@
+//! Events: the single progress channel of a job.
+//!
+//! Every state change writes one event into the journal in the same transaction as the change,
+//! and live subscribers ([`Pipeline::subscribe`](crate::Pipeline::subscribe)) receive it right
+//! after the commit. The JSON shape is stable:
+//!
+//! ```json
+//! {"event_id": "…", "event_type": "transcription_completed", "job_id": "…",
+//!  "timestamp": "2026-11-28T01:02:03.456Z", "version": 1,
+//!  "correlation_id": "…", "causation_id": "…", "data": {…}}
+//! ```
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::job::{JobId, Priority, Source};
+
+/// The version of the event envelope and payloads.
+pub const EVENT_VERSION: u32 = 1;
+
+/// One thing that happened to a job.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Event {
+    /// Unique id of this event (UUID v7, so it sorts by time).
+    pub event_id: Uuid,
+    /// The job it is about.
+    pub job_id: JobId,
+    /// When it happened.
+    pub timestamp: DateTime<Utc>,
+    /// Envelope/payload version ([`EVENT_VERSION`]).
+    pub version: u32,
+    /// Groups every event of one job run; equals the job id.
+    pub correlation_id: Uuid,
+    /// The event that led to this one (the job's previous event), if any.
+    pub causation_id: Option<Uuid>,
+    /// What happened, with its data; serialized as `event_type` + `data`.
+    #[serde(flatten)]
+    pub kind: EventKind,
+}
+
+impl Event {
+    /// A new event for `job_id`, caused by `causation_id`.
+    pub fn new(job_id: JobId, causation_id: Option<Uuid>, kind: EventKind) -> Self {
+        Event {
+            event_id: Uuid::now_v7(),
+            job_id,
+            timestamp: Utc::now(),
+            version: EVENT_VERSION,
+            correlation_id: job_id.0,
+            causation_id,
+            kind,
+        }
+    }
+
+    /// The stable type name (`job_created`, `transcription_progress`, ...).
+    pub fn event_type(&self) -> &'static str {
+        self.kind.event_type()
+    }
+
+    /// The payload as a JSON value (what the bindings hand to callbacks).
+    pub fn data(&self) -> serde_json::Value {
+        match serde_json::to_value(&self.kind) {
+            Ok(serde_json::Value::Object(mut m)) => {
+                m.remove("data").unwrap_or(serde_json::Value::Null)
+            }
+            _ => serde_json::Value::Null,
+        }
+    }
+
+    /// The event as one line of JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("events always serialize")
+    }
+}
+
+/// What happened, and its data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event_type", content = "data", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum EventKind {
+    /// The job was accepted into the queue.
+    JobCreated {
+        /// What will be transcribed.
+        source: Source,
+        /// Its priority.
+        priority: Priority,
+        /// The requested language.
+        language: String,
+    },
+    /// A worker started fetching the media.
+    DownloadStarted {
+        /// Run number of the job (1 on the first run).
+        attempt: u32,
+    },
+    /// The media was fetched and decoded.
+    AudioReady {
+        /// Length of the audio, in seconds.
+        duration_seconds: f64,
+        /// Size of the media file, in bytes.
+        size_bytes: u64,
+    },
+    /// whisper.cpp started.
+    TranscriptionStarted {
+        /// The model's name.
+        model: String,
+        /// The language asked for (`auto` to detect).
+        language: String,
+    },
+    /// Part of the audio is transcribed (throttled).
+    TranscriptionProgress {
+        /// 0 to 100.
+        percent: f32,
+        /// Seconds of audio transcribed so far.
+        processed_seconds: f64,
+    },
+    /// The transcript is stored; the job is completed.
+    TranscriptionCompleted {
+        /// The language of the text.
+        language: String,
+        /// Length of the audio, in seconds.
+        duration_seconds: f64,
+        /// Wall time of the run, in seconds.
+        processing_time_seconds: f64,
+        /// Number of segments.
+        segments: usize,
+        /// Where each rendered format was stored (format → URL).
+        result_urls: std::collections::BTreeMap<String, String>,
+    },
+    /// The job failed.
+    TranscriptionFailed {
+        /// Stable error code.
+        code: String,
+        /// Error message.
+        message: String,
+        /// The run that failed.
+        attempt: u32,
+    },
+    /// The job was cancelled.
+    JobCancelled {
+        /// The status it was in.
+        from: String,
+    },
+    /// A run was interrupted (crash, shutdown) and the job went back to the queue.
+    JobRequeued {
+        /// The status it was in.
+        from: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+impl EventKind {
+    /// The stable type name.
+    pub fn event_type(&self) -> &'static str {
+        match self {
+            EventKind::JobCreated { .. } => "job_created",
+            EventKind::DownloadStarted { .. } => "download_started",
+            EventKind::AudioReady { .. } => "audio_ready",
+            EventKind::TranscriptionStarted { .. } => "transcription_started",
+            EventKind::TranscriptionProgress { .. } => "transcription_progress",
+            EventKind::TranscriptionCompleted { .. } => "transcription_completed",
+            EventKind::TranscriptionFailed { .. } => "transcription_failed",
+            EventKind::JobCancelled { .. } => "job_cancelled",
+            EventKind::JobRequeued { .. } => "job_requeued",
+        }
+    }
+
+    /// Whether this event ends the job.
+    pub fn is_terminal(&self) -> bool {
+        matches!(
+            self,
+            EventKind::TranscriptionCompleted { .. }
+                | EventKind::TranscriptionFailed { .. }
+                | EventKind::JobCancelled { .. }
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn envelope_shape_is_stable() {
+        let job = JobId::new();
+        let ev = Event::new(
+            job,
+            None,
+            EventKind::TranscriptionProgress {
+                percent: 50.0,
+                processed_seconds: 5.5,
+            },
+        );
+        let v: serde_json::Value = serde_json::from_str(&ev.to_json()).unwrap();
+        assert_eq!(v["event_type"], "transcription_progress");
+        assert_eq!(v["version"], 1);
+        assert_eq!(v["job_id"], job.to_string());
+        assert_eq!(v["correlation_id"], job.to_string());
+        assert!(v["causation_id"].is_null());
+        assert_eq!(v["data"]["percent"], 50.0);
+        assert_eq!(ev.data()["processed_seconds"], 5.5);
+        let back: Event = serde_json::from_value(v).unwrap();
+        assert_eq!(back, ev);
+    }
+
+    #[test]
+    fn every_kind_roundtrips() {
+        let job = JobId::new();
+        let kinds = vec![
+            EventKind::JobCreated {
+                source: Source::Url {
+                    url: "https://x/y.mp3".into(),
+                },
+                priority: Priority::High,
+                language: "en".into(),
+            },
+            EventKind::DownloadStarted { attempt: 1 },
+            EventKind::AudioReady {
+                duration_seconds: 1.0,
+                size_bytes: 10,
+            },
+            EventKind::TranscriptionStarted {
+                model: "tiny.en".into(),
+                language: "auto".into(),
+            },
+            EventKind::TranscriptionCompleted {
+                language: "en".into(),
+                duration_seconds: 1.0,
+                processing_time_seconds: 0.5,
+                segments: 3,
+                result_urls: [("srt".to_string(), "file:///x.srt".to_string())].into(),
+            },
+            EventKind::TranscriptionFailed {
+                code: "decode_failed".into(),
+                message: "bad".into(),
+                attempt: 2,
+            },
+            EventKind::JobCancelled {
+                from: "pending".into(),
+            },
+            EventKind::JobRequeued {
+                from: "transcribing".into(),
+                reason: "worker died".into(),
+            },
+        ];
+        for k in kinds {
+            let ev = Event::new(job, Some(Uuid::now_v7()), k);
+            let s = ev.to_json();
+            let back: Event = serde_json::from_str(&s).unwrap();
+            assert_eq!(back, ev, "{s}");
+            assert!(s.contains(&format!("\"event_type\":\"{}\"", ev.event_type())));
+        }
+    }
+}

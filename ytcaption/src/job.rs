@@ -1,0 +1,594 @@
+//! Jobs: identity, request, status and the only legal transitions between statuses.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::error::{Error, Result};
+use crate::language::Language;
+use crate::options::DecodeOptions;
+
+/// A job's identity: a UUID v7, so ids sort by creation time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct JobId(pub Uuid);
+
+impl JobId {
+    /// A fresh, time-ordered id.
+    pub fn new() -> Self {
+        JobId(Uuid::now_v7())
+    }
+
+    /// The 16 raw bytes (big-endian, time-ordered).
+    pub fn as_bytes(&self) -> &[u8; 16] {
+        self.0.as_bytes()
+    }
+
+    /// Rebuilds an id from its 16 bytes.
+    pub fn from_bytes(bytes: [u8; 16]) -> Self {
+        JobId(Uuid::from_bytes(bytes))
+    }
+}
+
+impl Default for JobId {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Display for JobId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.hyphenated().fmt(f)
+    }
+}
+
+impl FromStr for JobId {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        Uuid::parse_str(s.trim())
+            .map(JobId)
+            .map_err(|_| Error::invalid(format!("{s:?} is not a job id (expected a UUID)")))
+    }
+}
+
+/// Where a job's media comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Source {
+    /// A file on this machine.
+    File {
+        /// Its path (made absolute at submit time).
+        path: PathBuf,
+    },
+    /// An `http(s)://` URL.
+    Url {
+        /// The URL as given.
+        url: String,
+    },
+}
+
+impl Source {
+    /// Parses what a user typed: an `http(s)://` URL, a `file://` URL or a path.
+    ///
+    /// Relative paths are made absolute against the current directory, so a job submitted from
+    /// one directory can be run by a worker started in another.
+    ///
+    /// ```
+    /// use ytcaption::Source;
+    /// assert!(matches!(Source::parse("https://example.com/a.mp3").unwrap(), Source::Url { .. }));
+    /// assert!(matches!(Source::parse("/tmp/a.wav").unwrap(), Source::File { .. }));
+    /// assert!(Source::parse("").is_err());
+    /// ```
+    pub fn parse(input: &str) -> Result<Source> {
+        let trimmed = input.trim();
+        if trimmed.is_empty() {
+            return Err(Error::invalid(
+                "the input is empty: give a file path or a URL",
+            ));
+        }
+        let lower = trimmed.to_ascii_lowercase();
+        if lower.starts_with("http://") || lower.starts_with("https://") {
+            return Ok(Source::Url {
+                url: trimmed.to_string(),
+            });
+        }
+        if let Some(rest) = trimmed.strip_prefix("file://") {
+            if !rest.starts_with('/') {
+                return Err(Error::invalid(format!(
+                    "{trimmed:?}: file URLs must be absolute (file:///path)"
+                )));
+            }
+            return Ok(Source::File {
+                path: PathBuf::from(percent_decode(rest)),
+            });
+        }
+        if let Some((scheme, _)) = trimmed.split_once("://") {
+            if !scheme.is_empty()
+                && scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '+')
+            {
+                return Err(Error::invalid(format!(
+                    "unsupported URL scheme {scheme:?} in {trimmed:?} (use a path, http:// or https://)"
+                )));
+            }
+        }
+        let path = PathBuf::from(trimmed);
+        let path = if path.is_absolute() {
+            path
+        } else {
+            std::env::current_dir()
+                .map_err(|e| Error::io("reading the current directory", e))?
+                .join(path)
+        };
+        Ok(Source::File { path })
+    }
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 3 <= bytes.len() {
+            if let Some(v) = s
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+            {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Source::File { path } => write!(f, "{}", path.display()),
+            Source::Url { url } => f.write_str(url),
+        }
+    }
+}
+
+/// A job's scheduling priority. Higher priorities run first; equal priorities run oldest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Priority {
+    /// Runs after every normal and high job.
+    Low,
+    /// The default.
+    #[default]
+    Normal,
+    /// Runs before every normal and low job.
+    High,
+}
+
+impl Priority {
+    /// 0 for high, 1 for normal, 2 for low: the queue index's sort prefix.
+    pub(crate) fn queue_rank(self) -> u8 {
+        match self {
+            Priority::High => 0,
+            Priority::Normal => 1,
+            Priority::Low => 2,
+        }
+    }
+
+    /// The name used in APIs: `low`, `normal`, `high`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Priority::Low => "low",
+            Priority::Normal => "normal",
+            Priority::High => "high",
+        }
+    }
+}
+
+impl fmt::Display for Priority {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Priority {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "low" => Ok(Priority::Low),
+            "normal" | "" => Ok(Priority::Normal),
+            "high" => Ok(Priority::High),
+            other => Err(Error::invalid(format!(
+                "unknown priority {other:?} (expected low, normal or high)"
+            ))),
+        }
+    }
+}
+
+/// Where a job is in its life.
+///
+/// ```text
+/// pending → downloading → transcribing → completed
+///    │           │              │      ↘ failed
+///    └───────────┴──────────────┴──────→ cancelled
+/// downloading / transcribing → pending   (requeued after a crash or a retryable failure)
+/// downloading → failed
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobStatus {
+    /// Waiting in the queue.
+    Pending,
+    /// A worker is fetching the media.
+    Downloading,
+    /// A worker is running whisper.cpp.
+    Transcribing,
+    /// Finished; the transcript is in the store.
+    Completed,
+    /// Finished with an error (see [`Job::error`]).
+    Failed,
+    /// Cancelled by a user.
+    Cancelled,
+}
+
+impl JobStatus {
+    /// Every status, in lifecycle order.
+    pub const ALL: [JobStatus; 6] = [
+        JobStatus::Pending,
+        JobStatus::Downloading,
+        JobStatus::Transcribing,
+        JobStatus::Completed,
+        JobStatus::Failed,
+        JobStatus::Cancelled,
+    ];
+
+    /// Whether no further transition is possible.
+    pub fn is_terminal(self) -> bool {
+        matches!(
+            self,
+            JobStatus::Completed | JobStatus::Failed | JobStatus::Cancelled
+        )
+    }
+
+    /// Whether a worker is busy with the job.
+    pub fn is_running(self) -> bool {
+        matches!(self, JobStatus::Downloading | JobStatus::Transcribing)
+    }
+
+    /// Whether the lifecycle allows going from `self` to `to`.
+    pub fn can_transition_to(self, to: JobStatus) -> bool {
+        use JobStatus::*;
+        matches!(
+            (self, to),
+            (Pending, Downloading)
+                | (Pending, Cancelled)
+                | (Downloading, Transcribing)
+                | (Downloading, Failed)
+                | (Downloading, Cancelled)
+                | (Downloading, Pending)
+                | (Transcribing, Completed)
+                | (Transcribing, Failed)
+                | (Transcribing, Cancelled)
+                | (Transcribing, Pending)
+        )
+    }
+
+    /// The name used in APIs: `pending`, `downloading`, ...
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobStatus::Pending => "pending",
+            JobStatus::Downloading => "downloading",
+            JobStatus::Transcribing => "transcribing",
+            JobStatus::Completed => "completed",
+            JobStatus::Failed => "failed",
+            JobStatus::Cancelled => "cancelled",
+        }
+    }
+}
+
+impl fmt::Display for JobStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for JobStatus {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        let s = s.trim().to_ascii_lowercase();
+        JobStatus::ALL
+            .into_iter()
+            .find(|st| st.as_str() == s)
+            .ok_or_else(|| {
+                Error::invalid(format!(
+                    "unknown job status {s:?} (expected one of pending, downloading, transcribing, completed, failed, cancelled)"
+                ))
+            })
+    }
+}
+
+/// The error that failed a job, as kept in the journal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobError {
+    /// The stable code of the [`Error`](crate::Error).
+    pub code: String,
+    /// Its message.
+    pub message: String,
+}
+
+impl From<&Error> for JobError {
+    fn from(e: &Error) -> Self {
+        JobError {
+            code: e.code().to_string(),
+            message: e.to_string(),
+        }
+    }
+}
+
+/// What a caller asks for when submitting a job.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct JobRequest {
+    /// What to transcribe: a path or a URL.
+    pub input: String,
+    /// Spoken language (default `auto`).
+    pub language: Language,
+    /// Queue priority.
+    pub priority: Priority,
+    /// Who asked (free text, kept with the job).
+    pub requested_by: Option<String>,
+    /// Where to POST notifications.
+    pub webhook_url: Option<String>,
+    /// Submitting twice with the same key returns the first job.
+    pub idempotency_key: Option<String>,
+    /// Decoding options for this job.
+    pub options: DecodeOptions,
+}
+
+impl JobRequest {
+    /// A request for `input` with every default.
+    pub fn new(input: impl Into<String>) -> Self {
+        JobRequest {
+            input: input.into(),
+            ..Default::default()
+        }
+    }
+
+    /// Sets the language.
+    pub fn language(mut self, language: Language) -> Self {
+        self.language = language;
+        self
+    }
+
+    /// Sets the priority.
+    pub fn priority(mut self, priority: Priority) -> Self {
+        self.priority = priority;
+        self
+    }
+
+    /// Sets who asked.
+    pub fn requested_by(mut self, who: impl Into<String>) -> Self {
+        self.requested_by = Some(who.into());
+        self
+    }
+
+    /// Sets the webhook URL.
+    pub fn webhook_url(mut self, url: impl Into<String>) -> Self {
+        self.webhook_url = Some(url.into());
+        self
+    }
+
+    /// Sets the idempotency key.
+    pub fn idempotency_key(mut self, key: impl Into<String>) -> Self {
+        self.idempotency_key = Some(key.into());
+        self
+    }
+
+    /// Sets the decoding options.
+    pub fn options(mut self, options: DecodeOptions) -> Self {
+        self.options = options;
+        self
+    }
+}
+
+/// A durable transcription job, as stored in the journal.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Job {
+    /// Its id.
+    pub id: JobId,
+    /// Where it is in its life.
+    pub status: JobStatus,
+    /// What to transcribe.
+    pub source: Source,
+    /// The requested language (`auto` to detect).
+    pub language: Language,
+    /// Queue priority.
+    pub priority: Priority,
+    /// Who asked.
+    pub requested_by: Option<String>,
+    /// Where notifications go.
+    pub webhook_url: Option<String>,
+    /// The idempotency key it was submitted with.
+    pub idempotency_key: Option<String>,
+    /// Decoding options.
+    #[serde(default)]
+    pub options: DecodeOptions,
+    /// When it was submitted.
+    pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+    /// When it reached a terminal status.
+    pub completed_at: Option<DateTime<Utc>>,
+    /// Why it failed, when it did.
+    pub error: Option<JobError>,
+    /// How many times a worker started it (1 on the first run).
+    pub attempts: u32,
+}
+
+impl Job {
+    /// A new pending job for a validated request.
+    pub(crate) fn from_request(req: &JobRequest, source: Source) -> Job {
+        let now = Utc::now();
+        Job {
+            id: JobId::new(),
+            status: JobStatus::Pending,
+            source,
+            language: req.language.clone(),
+            priority: req.priority,
+            requested_by: req.requested_by.clone(),
+            webhook_url: req.webhook_url.clone(),
+            idempotency_key: req.idempotency_key.clone(),
+            options: req.options.clone(),
+            created_at: now,
+            updated_at: now,
+            completed_at: None,
+            error: None,
+            attempts: 0,
+        }
+    }
+
+    /// Moves the job to `to`, or refuses with [`Error::IllegalTransition`].
+    pub fn transition(&mut self, to: JobStatus) -> Result<()> {
+        if !self.status.can_transition_to(to) {
+            return Err(Error::IllegalTransition {
+                job_id: self.id.to_string(),
+                from: self.status.to_string(),
+                to: to.to_string(),
+            });
+        }
+        let now = Utc::now();
+        self.status = to;
+        self.updated_at = now;
+        if to.is_terminal() {
+            self.completed_at = Some(now);
+        }
+        if to == JobStatus::Downloading {
+            self.attempts += 1;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job_in(status: JobStatus) -> Job {
+        let mut j = Job::from_request(
+            &JobRequest::new("/a.wav"),
+            Source::File {
+                path: "/a.wav".into(),
+            },
+        );
+        j.status = status;
+        j
+    }
+
+    #[test]
+    fn legal_transitions_are_exactly_the_lifecycle() {
+        use JobStatus::*;
+        let legal = [
+            (Pending, Downloading),
+            (Pending, Cancelled),
+            (Downloading, Transcribing),
+            (Downloading, Failed),
+            (Downloading, Cancelled),
+            (Downloading, Pending),
+            (Transcribing, Completed),
+            (Transcribing, Failed),
+            (Transcribing, Cancelled),
+            (Transcribing, Pending),
+        ];
+        for from in JobStatus::ALL {
+            for to in JobStatus::ALL {
+                let mut job = job_in(from);
+                let res = job.transition(to);
+                if legal.contains(&(from, to)) {
+                    assert!(res.is_ok(), "{from} -> {to} should be legal");
+                    assert_eq!(job.status, to);
+                } else {
+                    let err = res.expect_err(&format!("{from} -> {to} must be refused"));
+                    assert_eq!(err.code(), "illegal_transition");
+                    assert_eq!(job.status, from, "a refused transition changes nothing");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn terminal_statuses_refuse_cancel() {
+        for st in [
+            JobStatus::Completed,
+            JobStatus::Failed,
+            JobStatus::Cancelled,
+        ] {
+            let mut job = job_in(st);
+            let err = job.transition(JobStatus::Cancelled).unwrap_err();
+            assert!(err.to_string().contains("cannot go from"), "{err}");
+        }
+    }
+
+    #[test]
+    fn attempts_count_starts_and_terminal_sets_completed_at() {
+        let mut job = job_in(JobStatus::Pending);
+        job.transition(JobStatus::Downloading).unwrap();
+        job.transition(JobStatus::Pending).unwrap();
+        job.transition(JobStatus::Downloading).unwrap();
+        assert_eq!(job.attempts, 2);
+        assert!(job.completed_at.is_none());
+        job.transition(JobStatus::Transcribing).unwrap();
+        job.transition(JobStatus::Completed).unwrap();
+        assert!(job.completed_at.is_some());
+    }
+
+    #[test]
+    fn parse_priority_status_and_ids() {
+        assert_eq!("HIGH".parse::<Priority>().unwrap(), Priority::High);
+        assert_eq!(
+            "invalid_input",
+            "urgent".parse::<Priority>().unwrap_err().code()
+        );
+        assert_eq!(
+            "completed".parse::<JobStatus>().unwrap(),
+            JobStatus::Completed
+        );
+        assert!("done".parse::<JobStatus>().is_err());
+        let id = JobId::new();
+        assert_eq!(id.to_string().parse::<JobId>().unwrap(), id);
+        assert!("not-a-uuid".parse::<JobId>().is_err());
+        assert!(Priority::High.queue_rank() < Priority::Low.queue_rank());
+    }
+
+    #[test]
+    fn sources() {
+        assert_eq!(
+            Source::parse("file:///tmp/a%20b.wav").unwrap(),
+            Source::File {
+                path: "/tmp/a b.wav".into()
+            }
+        );
+        assert!(Source::parse("ftp://x/y").is_err());
+        assert!(Source::parse("   ").is_err());
+        match Source::parse("rel.wav").unwrap() {
+            Source::File { path } => assert!(path.is_absolute()),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn job_ids_sort_by_creation() {
+        let a = JobId::new();
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        let b = JobId::new();
+        assert!(a.as_bytes() < b.as_bytes());
+    }
+}

@@ -1,0 +1,56 @@
+//! # ytcaption
+//!
+//! Turn a YouTube URL, a media URL or a local file into a timestamped transcript (SRT, WebVTT,
+//! JSON, TXT) with whisper.cpp — as a durable job that survives crashes.
+//!
+//! Two ways in:
+//!
+//! * one-shot: [`Pipeline::transcribe`] decodes and transcribes a file and returns the
+//!   [`Transcript`];
+//! * durable jobs: [`Pipeline::submit`] writes a [`Job`] into the journal (sled, on disk); workers
+//!   take jobs by priority, and [`Pipeline::wait`] returns the transcript. A job left running by a
+//!   process that died goes back to the queue when the journal is opened again.
+//!
+//! ```ignore
+//! # async fn demo() -> ytcaption::Result<()> {
+//! use ytcaption::{JobRequest, Pipeline};
+//! let pipeline = Pipeline::builder()
+//!     .home("./yc-home")
+//!     .model("ggml-tiny.en.bin")
+//!     .workers(1)
+//!     .build()
+//!     .await?;
+//! let job = pipeline.submit(JobRequest::new("clip.wav")).await?;
+//! let transcript = pipeline.wait(job.id, None).await?;
+//! println!("{}", transcript.to_srt());
+//! pipeline.close().await;
+//! # Ok(()) }
+//! ```
+
+pub mod audio;
+pub mod download;
+mod error;
+pub mod event;
+pub mod format;
+mod job;
+pub mod journal;
+mod language;
+pub mod model;
+pub mod notify;
+mod options;
+mod pipeline;
+pub mod store;
+pub mod transcribe;
+mod transcript;
+
+pub use error::{DownloadErrorKind, Error, ErrorCategory, Result};
+pub use event::{Event, EventKind};
+pub use format::Format;
+pub use job::{Job, JobError, JobId, JobRequest, JobStatus, Priority, Source};
+pub use language::{Language, LANGUAGES};
+pub use options::{DecodeOptions, TranscribeOptions};
+pub use pipeline::{JobFilter, Pipeline, PipelineBuilder};
+pub use transcript::{Segment, Transcript};
+
+/// The crate's version.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,0 +1,1 @@
+//! Whisper models: ggml files, CTranslate2 import, download with checksum.

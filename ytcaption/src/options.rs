@@ -1,0 +1,131 @@
+//! Decoding options shared by one-shot transcription and jobs.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::language::Language;
+
+/// How whisper decodes: the knobs whisper.cpp exposes, with whisper.cpp's defaults.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+#[non_exhaustive]
+pub struct DecodeOptions {
+    /// Beam search width; `None` or 1 decodes greedily (the default, fastest).
+    pub beam_size: Option<u32>,
+    /// Candidates sampled per temperature step when falling back above 0 (greedy only).
+    pub best_of: u32,
+    /// Initial sampling temperature.
+    pub temperature: f32,
+    /// Temperature step for the fallback when a segment fails the quality checks (0 disables).
+    pub temperature_increment: f32,
+    /// Text to prime the decoder with (names, jargon, style).
+    pub initial_prompt: Option<String>,
+    /// Translate to English instead of transcribing.
+    pub translate: bool,
+    /// Segments whose no-speech probability is above this are treated as silence.
+    pub no_speech_threshold: f32,
+    /// Entropy threshold of the repetition/compression guard (whisper.cpp's `entropy_thold`).
+    pub entropy_threshold: f32,
+    /// Average log-probability below which a segment is decoded again at a higher temperature.
+    pub logprob_threshold: f32,
+}
+
+impl Default for DecodeOptions {
+    fn default() -> Self {
+        DecodeOptions {
+            beam_size: None,
+            best_of: 5,
+            temperature: 0.0,
+            temperature_increment: 0.2,
+            initial_prompt: None,
+            translate: false,
+            no_speech_threshold: 0.6,
+            entropy_threshold: 2.4,
+            logprob_threshold: -1.0,
+        }
+    }
+}
+
+impl DecodeOptions {
+    /// Checks the values are in range; every entry point calls this.
+    pub fn validate(&self) -> Result<()> {
+        if let Some(b) = self.beam_size {
+            if b == 0 || b > 16 {
+                return Err(Error::invalid(format!("beam_size must be 1..=16, got {b}")));
+            }
+        }
+        if self.best_of == 0 || self.best_of > 16 {
+            return Err(Error::invalid(format!(
+                "best_of must be 1..=16, got {}",
+                self.best_of
+            )));
+        }
+        if !(0.0..=1.0).contains(&self.temperature) {
+            return Err(Error::invalid(format!(
+                "temperature must be within 0..=1, got {}",
+                self.temperature
+            )));
+        }
+        if !(0.0..=1.0).contains(&self.temperature_increment) {
+            return Err(Error::invalid(format!(
+                "temperature_increment must be within 0..=1, got {}",
+                self.temperature_increment
+            )));
+        }
+        if !(0.0..=1.0).contains(&self.no_speech_threshold) {
+            return Err(Error::invalid(format!(
+                "no_speech_threshold must be within 0..=1, got {}",
+                self.no_speech_threshold
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Options of a one-shot transcription.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+#[non_exhaustive]
+pub struct TranscribeOptions {
+    /// Spoken language (`auto` detects).
+    pub language: Language,
+    /// Decoding options.
+    pub decode: DecodeOptions,
+}
+
+impl TranscribeOptions {
+    /// Default options with this language.
+    pub fn with_language(language: Language) -> Self {
+        TranscribeOptions {
+            language,
+            ..Default::default()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_validate_and_bad_values_do_not() {
+        DecodeOptions::default().validate().unwrap();
+        let bad = DecodeOptions {
+            beam_size: Some(0),
+            ..Default::default()
+        };
+        assert_eq!(bad.validate().unwrap_err().code(), "invalid_input");
+        let bad = DecodeOptions {
+            temperature: 2.0,
+            ..Default::default()
+        };
+        assert!(bad.validate().is_err());
+    }
+
+    #[test]
+    fn partial_json_fills_defaults() {
+        let o: DecodeOptions = serde_json::from_str(r#"{"beam_size": 5}"#).unwrap();
+        assert_eq!(o.beam_size, Some(5));
+        assert_eq!(o.best_of, 5);
+    }
+}

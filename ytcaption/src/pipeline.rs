@@ -1,0 +1,8 @@
+//! Pipeline (being written).
+
+/// Placeholder.
+pub struct Pipeline;
+/// Placeholder.
+pub struct PipelineBuilder;
+/// Placeholder.
+pub struct JobFilter;

@@ -1,0 +1,113 @@
+//! The result of a transcription.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::job::JobId;
+
+/// One timed piece of text.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Segment {
+    /// Position in the transcript, from 0.
+    pub id: u32,
+    /// Start, in seconds from the start of the media.
+    pub start: f64,
+    /// End, in seconds from the start of the media.
+    pub end: f64,
+    /// The text (trimmed).
+    pub text: String,
+    /// whisper's probability that this segment holds no speech.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub no_speech_prob: Option<f32>,
+}
+
+impl Segment {
+    /// A segment with no extra data.
+    pub fn new(id: u32, start: f64, end: f64, text: impl Into<String>) -> Self {
+        Segment {
+            id,
+            start,
+            end,
+            text: text.into(),
+            no_speech_prob: None,
+        }
+    }
+}
+
+/// A finished transcript: the text, its timed segments and how it was made.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Transcript {
+    /// Its own id.
+    pub id: Uuid,
+    /// The job that produced it.
+    pub job_id: JobId,
+    /// The whole text, segments joined by spaces.
+    pub text: String,
+    /// The language of the text (detected or requested).
+    pub language: String,
+    /// The detection probability, when the language was detected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language_probability: Option<f32>,
+    /// Length of the media, in seconds.
+    pub duration_seconds: f64,
+    /// Wall time spent decoding and transcribing, in seconds.
+    pub processing_time_seconds: f64,
+    /// The model's name (file name without `ggml-` and `.bin`).
+    pub model: String,
+    /// When it was made.
+    pub created_at: DateTime<Utc>,
+    /// The timed segments, in order.
+    pub segments: Vec<Segment>,
+}
+
+impl Transcript {
+    /// Joins segment texts into the transcript's text.
+    pub fn join_text(segments: &[Segment]) -> String {
+        let mut out = String::new();
+        for s in segments {
+            let t = s.text.trim();
+            if t.is_empty() {
+                continue;
+            }
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            out.push_str(t);
+        }
+        out
+    }
+
+    /// Renders the transcript as SubRip.
+    pub fn to_srt(&self) -> String {
+        crate::format::srt::render(&self.segments)
+    }
+
+    /// Renders the transcript as WebVTT.
+    pub fn to_vtt(&self) -> String {
+        crate::format::vtt::render(&self.segments)
+    }
+
+    /// Renders the transcript as pretty JSON.
+    pub fn to_json(&self) -> String {
+        crate::format::json::render(self)
+    }
+
+    /// Renders the transcript as plain text, one segment per line.
+    pub fn to_txt(&self) -> String {
+        crate::format::txt::render(&self.segments)
+    }
+
+    /// Renders in `format`.
+    pub fn render(&self, format: crate::format::Format) -> String {
+        use crate::format::Format;
+        match format {
+            Format::Srt => self.to_srt(),
+            Format::Vtt => self.to_vtt(),
+            Format::Json => self.to_json(),
+            Format::Txt => self.to_txt(),
+        }
+    }
+}
