@@ -1,2 +1,575 @@
-//! The `ytcaption` command.
-fn main() {}
+//! `ytcaption`: transcribe media with whisper.cpp, one-shot or as durable jobs.
+//!
+//! All logic lives in the `ytcaption` crate; this binary parses arguments, draws progress on
+//! stderr and prints results.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use ytcaption::{
+    DecodeOptions, Engine, Error, Event, EventKind, Format, Home, Job, JobFilter, JobId,
+    JobRequest, JobStatus, Language, Pipeline, Priority, TranscribeOptions,
+};
+
+mod model_cmd;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "ytcaption",
+    version,
+    about = "Timestamped transcripts (SRT, WebVTT, JSON, TXT) from media files with whisper.cpp, as one-shot runs or durable jobs",
+    after_help = "Examples:\n  ytcaption transcribe clip.wav > clip.srt\n  ytcaption transcribe talk.mp3 -l en --format vtt -o talk.vtt\n  ytcaption jobs submit talk.mp3 --priority high && ytcaption worker --exit-when-idle"
+)]
+struct Cli {
+    /// Home directory: journal, results and models [env: YTCAPTION_HOME; default: the per-user data dir]
+    #[arg(long, global = true, value_name = "DIR")]
+    home: Option<PathBuf>,
+
+    /// More log output on stderr (-v info, -vv debug); RUST_LOG overrides
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Transcribe a file now and print the result (SRT by default) on stdout
+    Transcribe(TranscribeArgs),
+    /// Durable jobs: submit, list, show, cancel, results
+    Jobs {
+        #[command(subcommand)]
+        command: JobsCommand,
+    },
+    /// Run queued jobs
+    Worker(WorkerArgs),
+    /// Whisper models: import from faster-whisper, download, list
+    Model {
+        #[command(subcommand)]
+        command: model_cmd::ModelCommand,
+    },
+}
+
+#[derive(Args, Debug, Clone)]
+struct ModelArgs {
+    /// ggml model file, or the name of a model in the home's models dir (tiny.en, base, ...)
+    #[arg(short, long, env = "YTCAPTION_MODEL", value_name = "PATH|NAME")]
+    model: Option<String>,
+    /// Threads per whisper.cpp call [default: the machine's cores, at most 8]
+    #[arg(short, long, value_name = "N")]
+    threads: Option<usize>,
+}
+
+#[derive(Args, Debug, Clone)]
+struct DecodeArgs {
+    /// Beam search width (1 = greedy, the default)
+    #[arg(long, value_name = "N")]
+    beam_size: Option<u32>,
+    /// Candidates per temperature step when falling back (greedy)
+    #[arg(long, value_name = "N")]
+    best_of: Option<u32>,
+    /// Initial sampling temperature
+    #[arg(long, value_name = "T")]
+    temperature: Option<f32>,
+    /// Text to prime the decoder with (names, jargon)
+    #[arg(long, value_name = "TEXT")]
+    prompt: Option<String>,
+    /// Translate to English
+    #[arg(long)]
+    translate: bool,
+}
+
+impl DecodeArgs {
+    fn options(&self) -> DecodeOptions {
+        let mut o = DecodeOptions::default();
+        if let Some(b) = self.beam_size {
+            o.beam_size = Some(b);
+        }
+        if let Some(b) = self.best_of {
+            o.best_of = b;
+        }
+        if let Some(t) = self.temperature {
+            o.temperature = t;
+        }
+        o.initial_prompt = self.prompt.clone();
+        o.translate = self.translate;
+        o
+    }
+}
+
+#[derive(Args, Debug)]
+struct TranscribeArgs {
+    /// Media file (WAV, FLAC, MP3, Ogg/Vorbis, M4A/AAC, ...)
+    input: String,
+    #[command(flatten)]
+    model: ModelArgs,
+    /// Spoken language: auto or a code (en, es, pt, ...)
+    #[arg(short, long, default_value = "auto", value_name = "auto|CODE")]
+    language: String,
+    /// Output format [default: from --output's extension, else srt]
+    #[arg(short = 'F', long, value_name = "srt|vtt|json|txt")]
+    format: Option<String>,
+    /// Write to FILE instead of stdout
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    #[command(flatten)]
+    decode: DecodeArgs,
+}
+
+#[derive(Subcommand, Debug)]
+enum JobsCommand {
+    /// Queue a job and print its id
+    Submit {
+        /// Media file (or URL, with a downloader that handles it)
+        input: String,
+        /// Spoken language: auto or a code
+        #[arg(short, long, default_value = "auto")]
+        language: String,
+        /// low, normal or high
+        #[arg(short, long, default_value = "normal")]
+        priority: String,
+        /// URL to notify when the job ends
+        #[arg(long, value_name = "URL")]
+        webhook: Option<String>,
+        /// Submitting again with the same key returns the first job
+        #[arg(long, value_name = "KEY")]
+        idempotency_key: Option<String>,
+        /// Who is asking (kept with the job)
+        #[arg(long, value_name = "NAME")]
+        requested_by: Option<String>,
+        #[command(flatten)]
+        decode: DecodeArgs,
+    },
+    /// List jobs, oldest first
+    List {
+        /// Only jobs in this status
+        #[arg(long)]
+        status: Option<String>,
+        /// At most N jobs (the newest)
+        #[arg(long)]
+        limit: Option<usize>,
+        /// JSON instead of a table
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one job
+    Show {
+        /// Job id
+        id: String,
+        /// JSON instead of text
+        #[arg(long)]
+        json: bool,
+    },
+    /// Cancel a job that has not finished
+    Cancel {
+        /// Job id
+        id: String,
+    },
+    /// Print a completed job's transcript
+    Result {
+        /// Job id
+        id: String,
+        /// srt, vtt, json or txt
+        #[arg(short = 'F', long, default_value = "srt")]
+        format: String,
+        /// Write to FILE instead of stdout
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Print a job's events from the journal
+    Events {
+        /// Job id
+        id: String,
+        /// One JSON object per line
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Args, Debug)]
+struct WorkerArgs {
+    /// Jobs run at once
+    #[arg(short, long, default_value_t = 1)]
+    workers: usize,
+    #[command(flatten)]
+    model: ModelArgs,
+    /// Exit once no job is pending or running
+    #[arg(long)]
+    exit_when_idle: bool,
+    /// Print every event as one JSON line on stdout
+    #[arg(long)]
+    events_json: bool,
+    /// Give up on a job after it was started this many times without finishing
+    #[arg(long, default_value_t = 3)]
+    max_attempts: u32,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose);
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e} [{}]", e.code());
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "warn,whisper_rs=error",
+        1 => "info,whisper_rs=warn",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}
+
+fn home_of(cli_home: &Option<PathBuf>) -> ytcaption::Result<Home> {
+    Ok(Home::new(match cli_home {
+        Some(h) => h.clone(),
+        None => Home::default_root()?,
+    }))
+}
+
+async fn run(cli: Cli) -> ytcaption::Result<()> {
+    let home = home_of(&cli.home)?;
+    match cli.command {
+        Command::Transcribe(args) => transcribe(&home, args).await,
+        Command::Jobs { command } => jobs(&home, command).await,
+        Command::Worker(args) => worker(&home, args).await,
+        Command::Model { command } => model_cmd::run(&home, command).await,
+    }
+}
+
+fn output_format(format: Option<&str>, output: Option<&Path>) -> ytcaption::Result<Format> {
+    if let Some(f) = format {
+        return f.parse();
+    }
+    if let Some(ext) = output.and_then(|o| o.extension()).and_then(|e| e.to_str()) {
+        if let Ok(f) = ext.parse() {
+            return Ok(f);
+        }
+    }
+    Ok(Format::Srt)
+}
+
+fn write_output(text: &str, output: Option<&Path>) -> ytcaption::Result<()> {
+    match output {
+        Some(path) => std::fs::write(path, text)
+            .map_err(|e| Error::io(format!("writing {}", path.display()), e)),
+        None => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(text.as_bytes())
+                .and_then(|_| out.flush())
+                .map_err(|e| Error::io("writing to stdout", e))
+        }
+    }
+}
+
+fn progress_bar() -> ProgressBar {
+    let pb = ProgressBar::with_draw_target(Some(100), ProgressDrawTarget::stderr());
+    if !std::io::stderr().is_terminal() {
+        pb.set_draw_target(ProgressDrawTarget::hidden());
+    }
+    pb.set_style(
+        ProgressStyle::with_template("{spinner} {msg:24} [{bar:30}] {pos:>3}% {elapsed}")
+            .expect("static template")
+            .progress_chars("=> "),
+    );
+    pb.enable_steady_tick(Duration::from_millis(120));
+    pb
+}
+
+async fn transcribe(home: &Home, args: TranscribeArgs) -> ytcaption::Result<()> {
+    let format = output_format(args.format.as_deref(), args.output.as_deref())?;
+    let language: Language = args.language.parse()?;
+    let decode = args.decode.options();
+    decode.validate()?;
+    let model = home.resolve_model(args.model.model.as_deref())?;
+    let engine = Engine::from_model(model, args.model.threads.unwrap_or(0))?;
+    let mut options = TranscribeOptions::with_language(language);
+    options.decode = decode;
+
+    let pb = progress_bar();
+    pb.set_message("loading model");
+    let mut events = engine.subscribe();
+    let bar = pb.clone();
+    let listener = tokio::spawn(async move {
+        while let Some(ev) = events.recv().await {
+            match &ev.kind {
+                EventKind::AudioReady {
+                    duration_seconds, ..
+                } => bar.set_message(format!("audio {duration_seconds:.1} s")),
+                EventKind::TranscriptionStarted { .. } => bar.set_message("transcribing"),
+                EventKind::TranscriptionProgress { percent, .. } => {
+                    bar.set_position(*percent as u64)
+                }
+                _ => {}
+            }
+        }
+    });
+    let input = args.input.clone();
+    let result = tokio::select! {
+        r = engine.transcribe(&input, &options) => r,
+        _ = tokio::signal::ctrl_c() => Err(Error::Cancelled { job_id: None }),
+    };
+    listener.abort();
+    pb.finish_and_clear();
+    let transcript = result?;
+    write_output(&transcript.render(format), args.output.as_deref())
+}
+
+async fn open_pipeline(home: &Home) -> ytcaption::Result<Pipeline> {
+    Pipeline::builder()
+        .home(home.root())
+        .workers(0)
+        .build()
+        .await
+}
+
+fn parse_id(s: &str) -> ytcaption::Result<JobId> {
+    s.parse()
+}
+
+async fn jobs(home: &Home, command: JobsCommand) -> ytcaption::Result<()> {
+    let p = open_pipeline(home).await?;
+    let res = jobs_inner(&p, command).await;
+    p.close().await;
+    res
+}
+
+async fn jobs_inner(p: &Pipeline, command: JobsCommand) -> ytcaption::Result<()> {
+    match command {
+        JobsCommand::Submit {
+            input,
+            language,
+            priority,
+            webhook,
+            idempotency_key,
+            requested_by,
+            decode,
+        } => {
+            let mut req = JobRequest::new(input)
+                .language(language.parse()?)
+                .priority(priority.parse::<Priority>()?)
+                .options(decode.options());
+            req.webhook_url = webhook;
+            req.idempotency_key = idempotency_key;
+            req.requested_by = requested_by;
+            let job = p.submit(req).await?;
+            println!("{}", job.id);
+        }
+        JobsCommand::List {
+            status,
+            limit,
+            json,
+        } => {
+            let mut filter = JobFilter::all();
+            if let Some(s) = status {
+                filter.status = Some(s.parse::<JobStatus>()?);
+            }
+            filter.limit = limit;
+            let jobs = p.list(&filter).await?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&jobs).expect("jobs serialize")
+                );
+            } else {
+                print_job_table(&jobs);
+            }
+        }
+        JobsCommand::Show { id, json } => {
+            let job = p.get(parse_id(&id)?).await?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&job).expect("job serializes")
+                );
+            } else {
+                print_job(&job);
+            }
+        }
+        JobsCommand::Cancel { id } => {
+            let job = p.cancel(parse_id(&id)?).await?;
+            println!("{} {}", job.id, job.status);
+        }
+        JobsCommand::Result { id, format, output } => {
+            let id = parse_id(&id)?;
+            let format: Format = format.parse()?;
+            let job = p.get(id).await?;
+            if job.status != JobStatus::Completed {
+                return Err(Error::invalid(format!(
+                    "job {id} is {}{}; only completed jobs have results",
+                    job.status,
+                    job.error
+                        .map(|e| format!(" ({}: {})", e.code, e.message))
+                        .unwrap_or_default()
+                )));
+            }
+            let bytes = p.store().get(&ytcaption::result_key(id, format)).await?;
+            write_output(&String::from_utf8_lossy(&bytes), output.as_deref())?;
+        }
+        JobsCommand::Events { id, json } => {
+            for ev in p.events(parse_id(&id)?).await? {
+                if json {
+                    println!("{}", ev.to_json());
+                } else {
+                    println!("{}", describe_event(&ev));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn print_job_table(jobs: &[Job]) {
+    println!(
+        "{:<36}  {:<12}  {:<6}  {:<20}  SOURCE",
+        "ID", "STATUS", "PRIO", "CREATED"
+    );
+    for j in jobs {
+        println!(
+            "{:<36}  {:<12}  {:<6}  {:<20}  {}",
+            j.id,
+            j.status.as_str(),
+            j.priority.as_str(),
+            j.created_at.format("%Y-%m-%d %H:%M:%S"),
+            j.source
+        );
+    }
+}
+
+fn print_job(j: &Job) {
+    println!("id:          {}", j.id);
+    println!("status:      {}", j.status);
+    println!("source:      {}", j.source);
+    println!("language:    {}", j.language);
+    println!("priority:    {}", j.priority);
+    println!("attempts:    {}", j.attempts);
+    println!("created:     {}", j.created_at.to_rfc3339());
+    println!("updated:     {}", j.updated_at.to_rfc3339());
+    if let Some(t) = j.completed_at {
+        println!("finished:    {}", t.to_rfc3339());
+    }
+    if let Some(k) = &j.idempotency_key {
+        println!("idem. key:   {k}");
+    }
+    if let Some(w) = &j.webhook_url {
+        println!("webhook:     {w}");
+    }
+    if let Some(r) = &j.requested_by {
+        println!("requested by: {r}");
+    }
+    if let Some(e) = &j.error {
+        println!("error:       [{}] {}", e.code, e.message);
+    }
+}
+
+fn describe_event(ev: &Event) -> String {
+    let detail = match &ev.kind {
+        EventKind::JobCreated { source, .. } => format!("{source}"),
+        EventKind::DownloadStarted { attempt } => format!("attempt {attempt}"),
+        EventKind::AudioReady {
+            duration_seconds,
+            size_bytes,
+        } => format!("{duration_seconds:.1} s, {size_bytes} bytes"),
+        EventKind::TranscriptionStarted { model, language } => {
+            format!("model {model}, language {language}")
+        }
+        EventKind::TranscriptionProgress { percent, .. } => format!("{percent:.0}%"),
+        EventKind::TranscriptionCompleted {
+            language,
+            duration_seconds,
+            processing_time_seconds,
+            segments,
+            ..
+        } => format!(
+            "{segments} segments, {language}, {duration_seconds:.1} s of audio in {processing_time_seconds:.1} s"
+        ),
+        EventKind::TranscriptionFailed { code, message, .. } => format!("[{code}] {message}"),
+        EventKind::JobCancelled { from } => format!("was {from}"),
+        EventKind::JobRequeued { from, reason } => format!("was {from}: {reason}"),
+        _ => String::new(),
+    };
+    format!(
+        "{} {} {:<24} {}",
+        ev.timestamp.format("%H:%M:%S%.3f"),
+        ev.job_id,
+        ev.event_type(),
+        detail
+    )
+}
+
+async fn worker(home: &Home, args: WorkerArgs) -> ytcaption::Result<()> {
+    let mut b = Pipeline::builder()
+        .home(home.root())
+        .workers(args.workers.max(1))
+        .max_attempts(args.max_attempts);
+    if let Some(m) = &args.model.model {
+        b = b.model(m.clone());
+    }
+    if let Some(t) = args.model.threads {
+        b = b.threads(t);
+    }
+    let p = b.build().await?;
+    let mut events = p.subscribe();
+    let json = args.events_json;
+    let printer = tokio::spawn(async move {
+        while let Some(ev) = events.recv().await {
+            if json {
+                let mut out = std::io::stdout().lock();
+                let _ = writeln!(out, "{}", ev.to_json());
+                let _ = out.flush();
+            } else if !matches!(ev.kind, EventKind::TranscriptionProgress { .. }) {
+                eprintln!("{}", describe_event(&ev));
+            }
+        }
+    });
+    eprintln!(
+        "ytcaption worker: {} worker(s), home {}",
+        args.workers.max(1),
+        home.root().display()
+    );
+    let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .map_err(|e| Error::io("installing the SIGTERM handler", e))?;
+    let stop_reason = loop {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => break "interrupted",
+            _ = sigterm.recv() => break "terminated",
+            _ = tokio::time::sleep(Duration::from_millis(300)), if args.exit_when_idle => {
+                if p.is_idle().await? {
+                    break "idle";
+                }
+            }
+        }
+    };
+    tracing::info!(reason = stop_reason, "worker stopping");
+    p.close().await;
+    // Let the printer drain what was already sent.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    printer.abort();
+    Ok(())
+}

@@ -97,11 +97,11 @@ pub enum Error {
         message: String,
     },
 
-    /// The job was cancelled.
-    #[error("job {job_id} was cancelled")]
+    /// The work was cancelled.
+    #[error("{} was cancelled", job_id.as_deref().map(|j| format!("job {j}")).unwrap_or_else(|| "the transcription".into()))]
     Cancelled {
-        /// The cancelled job.
-        job_id: String,
+        /// The cancelled job, when there is one.
+        job_id: Option<String>,
     },
 
     /// No job has this id.
@@ -120,6 +120,15 @@ pub enum Error {
         code: String,
         /// Its message.
         message: String,
+    },
+
+    /// The job was started too many times without finishing (its worker kept dying).
+    #[error("job {job_id} was started {attempts} times without finishing; giving up")]
+    AttemptsExhausted {
+        /// The job.
+        job_id: String,
+        /// How many times it was started.
+        attempts: u32,
     },
 
     /// A job state change that the lifecycle does not allow (e.g. cancelling a completed job).
@@ -258,9 +267,10 @@ impl Error {
             Error::ModelNotFound { .. } => "model_not_found",
             Error::ModelInvalid { .. } => "model_invalid",
             Error::Transcription { .. } => "transcription_failed",
-            Error::Cancelled { .. } => "job_cancelled",
+            Error::Cancelled { .. } => "cancelled",
             Error::JobNotFound { .. } => "job_not_found",
             Error::JobFailed { .. } => "job_failed",
+            Error::AttemptsExhausted { .. } => "attempts_exhausted",
             Error::IllegalTransition { .. } => "illegal_transition",
             Error::JournalLocked { .. } => "journal_locked",
             Error::Journal { .. } => "journal_error",
@@ -287,7 +297,7 @@ impl Error {
             Error::Transcription { .. } => ErrorCategory::Transcription,
             Error::Cancelled { .. } => ErrorCategory::Cancelled,
             Error::JobNotFound { .. } => ErrorCategory::JobNotFound,
-            Error::JobFailed { .. } => ErrorCategory::JobFailed,
+            Error::JobFailed { .. } | Error::AttemptsExhausted { .. } => ErrorCategory::JobFailed,
             Error::IllegalTransition { .. } => ErrorCategory::InvalidState,
             Error::JournalLocked { .. } | Error::Journal { .. } => ErrorCategory::Journal,
             Error::Store { .. } => ErrorCategory::Store,

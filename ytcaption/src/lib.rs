@@ -11,7 +11,7 @@
 //!   take jobs by priority, and [`Pipeline::wait`] returns the transcript. A job left running by a
 //!   process that died goes back to the queue when the journal is opened again.
 //!
-//! ```ignore
+//! ```no_run
 //! # async fn demo() -> ytcaption::Result<()> {
 //! use ytcaption::{JobRequest, Pipeline};
 //! let pipeline = Pipeline::builder()
@@ -29,9 +29,11 @@
 
 pub mod audio;
 pub mod download;
+mod engine;
 mod error;
 pub mod event;
 pub mod format;
+pub mod home;
 mod job;
 pub mod journal;
 mod language;
@@ -43,13 +45,16 @@ pub mod store;
 pub mod transcribe;
 mod transcript;
 
+pub use engine::{Engine, EventStream};
 pub use error::{DownloadErrorKind, Error, ErrorCategory, Result};
 pub use event::{Event, EventKind};
 pub use format::Format;
+pub use home::Home;
 pub use job::{Job, JobError, JobId, JobRequest, JobStatus, Priority, Source};
+pub use journal::JobFilter;
 pub use language::{Language, LANGUAGES};
 pub use options::{DecodeOptions, TranscribeOptions};
-pub use pipeline::{JobFilter, Pipeline, PipelineBuilder};
+pub use pipeline::{result_key, Pipeline, PipelineBuilder};
 pub use transcript::{Segment, Transcript};
 
 /// The crate's version.

@@ -1,8 +1,666 @@
-//! Pipeline (being written).
+//! The pipeline: a journal, a worker pool and the plugins, behind one handle.
 
-/// Placeholder.
-pub struct Pipeline;
-/// Placeholder.
-pub struct PipelineBuilder;
-/// Placeholder.
-pub struct JobFilter;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use tokio::sync::{broadcast, Notify};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::download::{DefaultDownloader, Downloader};
+use crate::engine::{Engine, EventStream, RunSpec, Sink};
+use crate::error::{Error, Result};
+use crate::event::{Event, EventKind};
+use crate::format::Format;
+use crate::home::Home;
+use crate::job::{Job, JobError, JobId, JobRequest, JobStatus, Source};
+use crate::journal::{Created, JobFilter, JobPatch, Journal, SledJournal};
+use crate::notify::{LogNotifier, Notifier};
+use crate::options::TranscribeOptions;
+use crate::store::{ObjectStoreBackend, Store};
+use crate::transcribe::{default_threads, Transcriber, WhisperTranscriber};
+use crate::transcript::Transcript;
+
+/// How often idle workers look at the queue even without a wake-up.
+const IDLE_POLL: Duration = Duration::from_millis(500);
+
+/// Builds a [`Pipeline`]. Every plugin has a real default.
+pub struct PipelineBuilder {
+    home: Option<PathBuf>,
+    model: Option<String>,
+    threads: usize,
+    workers: usize,
+    max_attempts: u32,
+    journal: Option<Arc<dyn Journal>>,
+    downloader: Option<Arc<dyn Downloader>>,
+    transcriber: Option<Arc<dyn Transcriber>>,
+    store: Option<Arc<dyn Store>>,
+    notifier: Option<Arc<dyn Notifier>>,
+}
+
+impl Default for PipelineBuilder {
+    fn default() -> Self {
+        PipelineBuilder {
+            home: None,
+            model: None,
+            threads: 0,
+            workers: 1,
+            max_attempts: 3,
+            journal: None,
+            downloader: None,
+            transcriber: None,
+            store: None,
+            notifier: None,
+        }
+    }
+}
+
+impl PipelineBuilder {
+    /// The home directory (journal, results, models). Default: `$YTCAPTION_HOME`, else the
+    /// per-user data directory.
+    pub fn home(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.home = Some(dir.into());
+        self
+    }
+
+    /// The model: a path to a ggml file or a name installed in the home (`tiny.en`). Default:
+    /// `$YTCAPTION_MODEL`, else the home's default model.
+    pub fn model(mut self, model: impl Into<String>) -> Self {
+        self.model = Some(model.into());
+        self
+    }
+
+    /// Threads per whisper.cpp call (0 = a default for this machine).
+    pub fn threads(mut self, n: usize) -> Self {
+        self.threads = n;
+        self
+    }
+
+    /// Concurrent jobs (default 1). 0 runs no workers: the pipeline only submits and reads
+    /// jobs (and can still [`transcribe`](Pipeline::transcribe) one-shot).
+    pub fn workers(mut self, n: usize) -> Self {
+        self.workers = n;
+        self
+    }
+
+    /// A job started this many times without finishing (its process died each time) fails
+    /// with `attempts_exhausted` instead of running again. Default 3.
+    pub fn max_attempts(mut self, n: u32) -> Self {
+        self.max_attempts = n.max(1);
+        self
+    }
+
+    /// Uses this journal instead of the sled journal in the home.
+    pub fn journal(mut self, j: Arc<dyn Journal>) -> Self {
+        self.journal = Some(j);
+        self
+    }
+
+    /// Uses this downloader.
+    pub fn downloader(mut self, d: Arc<dyn Downloader>) -> Self {
+        self.downloader = Some(d);
+        self
+    }
+
+    /// Uses this transcriber instead of whisper.cpp on the configured model.
+    pub fn transcriber(mut self, t: Arc<dyn Transcriber>) -> Self {
+        self.transcriber = Some(t);
+        self
+    }
+
+    /// Uses this store instead of the home's results directory.
+    pub fn store(mut self, s: Arc<dyn Store>) -> Self {
+        self.store = Some(s);
+        self
+    }
+
+    /// Uses this notifier instead of the logging one.
+    pub fn notifier(mut self, n: Arc<dyn Notifier>) -> Self {
+        self.notifier = Some(n);
+        self
+    }
+
+    /// Opens the journal, recovers jobs a dead process left running, and starts the workers.
+    ///
+    /// Must be called inside a tokio runtime (multi-threaded).
+    pub async fn build(self) -> Result<Pipeline> {
+        let root = match self.home {
+            Some(h) => h,
+            None => Home::default_root()?,
+        };
+        let home = Home::new(root);
+        std::fs::create_dir_all(home.root())
+            .map_err(|e| Error::io(format!("creating home {}", home.root().display()), e))?;
+        let journal: Arc<dyn Journal> = match self.journal {
+            Some(j) => j,
+            None => Arc::new(SledJournal::open(home.journal_dir())?),
+        };
+        let store: Arc<dyn Store> = match self.store {
+            Some(s) => s,
+            None => Arc::new(ObjectStoreBackend::local(home.results_dir())?),
+        };
+        let threads = if self.threads == 0 {
+            default_threads()
+        } else {
+            self.threads
+        };
+        let transcriber: Arc<dyn Transcriber> = match self.transcriber {
+            Some(t) => t,
+            None => match home.resolve_model(self.model.as_deref()) {
+                Ok(path) => Arc::new(WhisperTranscriber::new(path, threads)?),
+                // Without workers a pipeline can still submit and read jobs; the missing model
+                // is reported when something needs it.
+                Err(e) if self.workers == 0 => Arc::new(MissingModel(e.to_string())),
+                Err(e) => return Err(e),
+            },
+        };
+        let downloader = self
+            .downloader
+            .unwrap_or_else(|| Arc::new(DefaultDownloader::new()));
+        let (events, _) = broadcast::channel(4096);
+        let engine = Engine::with_events(transcriber, downloader, home.work_dir(), events);
+        let inner = Arc::new(Inner {
+            home,
+            journal,
+            store,
+            notifier: self.notifier.unwrap_or_else(|| Arc::new(LogNotifier)),
+            engine,
+            wake: Notify::new(),
+            running: Mutex::new(HashMap::new()),
+            shutdown: CancellationToken::new(),
+            workers: Mutex::new(Vec::new()),
+        });
+        // Leftovers of runs that died: scratch files, then jobs.
+        let _ = std::fs::remove_dir_all(inner.home.work_dir());
+        for ev in inner.journal.recover(self.max_attempts).await? {
+            inner.after_commit(&ev).await;
+        }
+        {
+            let mut ws = inner.workers.lock().unwrap_or_else(|p| p.into_inner());
+            for n in 0..self.workers {
+                let w = inner.clone();
+                ws.push(tokio::spawn(async move { w.worker_loop(n).await }));
+            }
+        }
+        Ok(Pipeline {
+            guard: Arc::new(ShutdownOnDrop(inner.shutdown.clone())),
+            inner,
+        })
+    }
+}
+
+/// Stands in for a transcriber when no model is configured and no worker needs one.
+struct MissingModel(String);
+
+#[async_trait]
+impl Transcriber for MissingModel {
+    fn model_name(&self) -> String {
+        "none".into()
+    }
+    async fn check_language(&self, _: &crate::Language) -> Result<()> {
+        Err(self.error())
+    }
+    async fn transcribe(
+        &self,
+        _: crate::transcribe::TranscriptionInput,
+        _: crate::transcribe::ProgressFn,
+        _: CancellationToken,
+    ) -> Result<crate::transcribe::RawTranscription> {
+        Err(self.error())
+    }
+}
+
+impl MissingModel {
+    fn error(&self) -> Error {
+        Error::ModelNotFound {
+            path: PathBuf::new(),
+            hint: self.0.clone(),
+        }
+    }
+}
+
+struct ShutdownOnDrop(CancellationToken);
+
+impl Drop for ShutdownOnDrop {
+    fn drop(&mut self) {
+        self.0.cancel();
+    }
+}
+
+/// A durable transcription service inside your program: submit jobs, workers run them, the
+/// journal remembers everything. Cheap to clone; the workers stop when the last clone is
+/// dropped or [`close`](Self::close) is called.
+#[derive(Clone)]
+pub struct Pipeline {
+    inner: Arc<Inner>,
+    guard: Arc<ShutdownOnDrop>,
+}
+
+struct Inner {
+    home: Home,
+    journal: Arc<dyn Journal>,
+    store: Arc<dyn Store>,
+    notifier: Arc<dyn Notifier>,
+    engine: Engine,
+    wake: Notify,
+    running: Mutex<HashMap<JobId, CancellationToken>>,
+    shutdown: CancellationToken,
+    workers: Mutex<Vec<JoinHandle<()>>>,
+}
+
+/// The sink of job runs: every event goes through the journal.
+struct JournalSink<'a> {
+    journal: &'a dyn Journal,
+    job_id: JobId,
+}
+
+#[async_trait]
+impl Sink for JournalSink<'_> {
+    async fn event(&self, kind: EventKind) -> Result<Event> {
+        self.journal.append(self.job_id, kind).await
+    }
+    async fn transition(&self, to: JobStatus, kind: EventKind) -> Result<Event> {
+        match self
+            .journal
+            .transition(self.job_id, to, JobPatch::default(), kind)
+            .await
+        {
+            Ok((_, ev)) => Ok(ev),
+            // Cancelled while we worked: stop quietly.
+            Err(Error::IllegalTransition { from, .. }) if from == "cancelled" => {
+                Err(Error::Cancelled {
+                    job_id: Some(self.job_id.to_string()),
+                })
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
+
+impl Pipeline {
+    /// A builder with every default.
+    pub fn builder() -> PipelineBuilder {
+        PipelineBuilder::default()
+    }
+
+    /// The home directory.
+    pub fn home(&self) -> &Home {
+        &self.inner.home
+    }
+
+    /// The engine (one-shot transcription with this pipeline's model).
+    pub fn engine(&self) -> &Engine {
+        &self.inner.engine
+    }
+
+    /// The store holding results.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.inner.store
+    }
+
+    /// Validates `req` and writes a pending job (or returns the job its idempotency key
+    /// already names).
+    pub async fn submit(&self, req: JobRequest) -> Result<Job> {
+        self.inner.check_open()?;
+        req.options.validate()?;
+        let source = Source::parse(&req.input)?;
+        if let Source::File { path } = &source {
+            if !path.exists() {
+                return Err(Error::InputNotFound { path: path.clone() });
+            }
+        }
+        if let Some(k) = &req.idempotency_key {
+            if k.is_empty() || k.len() > 256 {
+                return Err(Error::invalid("idempotency keys must be 1 to 256 bytes"));
+            }
+        }
+        if let Some(url) = &req.webhook_url {
+            let lower = url.to_ascii_lowercase();
+            if !(lower.starts_with("http://") || lower.starts_with("https://")) {
+                return Err(Error::invalid(format!(
+                    "webhook URL {url:?} must start with http:// or https://"
+                )));
+            }
+        }
+        let job = Job::from_request(&req, source);
+        match self.inner.journal.create(job).await? {
+            Created::New(job, ev) => {
+                self.inner.engine.publish(&ev);
+                self.inner.wake.notify_one();
+                Ok(job)
+            }
+            Created::Existing(job) => Ok(job),
+        }
+    }
+
+    /// The job with this id.
+    pub async fn get(&self, id: JobId) -> Result<Job> {
+        self.inner
+            .journal
+            .get(id)
+            .await?
+            .ok_or_else(|| Error::JobNotFound {
+                job_id: id.to_string(),
+            })
+    }
+
+    /// Jobs matching `filter`.
+    pub async fn list(&self, filter: &JobFilter) -> Result<Vec<Job>> {
+        self.inner.journal.list(filter).await
+    }
+
+    /// A job's events, in order, from the journal.
+    pub async fn events(&self, id: JobId) -> Result<Vec<Event>> {
+        self.get(id).await?;
+        self.inner.journal.events(id).await
+    }
+
+    /// Cancels a job that has not finished; a running transcription stops within a second.
+    /// Refused with `illegal_transition` when the job already ended.
+    pub async fn cancel(&self, id: JobId) -> Result<Job> {
+        let current = self.get(id).await?;
+        let (job, ev) = self
+            .inner
+            .journal
+            .transition(
+                id,
+                JobStatus::Cancelled,
+                JobPatch::default(),
+                EventKind::JobCancelled {
+                    from: current.status.to_string(),
+                },
+            )
+            .await?;
+        if let Some(tok) = self
+            .inner
+            .running
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&id)
+        {
+            tok.cancel();
+        }
+        self.inner.after_commit(&ev).await;
+        Ok(job)
+    }
+
+    /// Waits until the job ends and returns its transcript; fails with
+    /// [`Error::JobFailed`] or [`Error::Cancelled`] when it did not complete, and
+    /// [`Error::Timeout`] after `timeout`.
+    pub async fn wait(&self, id: JobId, timeout: Option<Duration>) -> Result<Transcript> {
+        let fut = self.wait_inner(id);
+        match timeout {
+            Some(t) => tokio::time::timeout(t, fut)
+                .await
+                .map_err(|_| Error::Timeout {
+                    seconds: t.as_secs_f64(),
+                })?,
+            None => fut.await,
+        }
+    }
+
+    async fn wait_inner(&self, id: JobId) -> Result<Transcript> {
+        let mut events = self.subscribe();
+        loop {
+            let job = self.get(id).await?;
+            match job.status {
+                JobStatus::Completed => return self.result(id).await,
+                JobStatus::Failed => {
+                    let err = job.error.unwrap_or(JobError {
+                        code: "unknown".into(),
+                        message: "no error recorded".into(),
+                    });
+                    return Err(Error::JobFailed {
+                        job_id: id.to_string(),
+                        code: err.code,
+                        message: err.message,
+                    });
+                }
+                JobStatus::Cancelled => {
+                    return Err(Error::Cancelled {
+                        job_id: Some(id.to_string()),
+                    })
+                }
+                _ => {}
+            }
+            // Sleep until this job's terminal event, or poll now and then in case it was
+            // finished by something we do not hear from.
+            let _ = tokio::time::timeout(Duration::from_secs(1), async {
+                while let Some(ev) = events.recv().await {
+                    if ev.job_id == id && ev.kind.is_terminal() {
+                        break;
+                    }
+                }
+            })
+            .await;
+            self.inner.check_open()?;
+        }
+    }
+
+    /// The stored transcript of a completed job.
+    pub async fn result(&self, id: JobId) -> Result<Transcript> {
+        let job = self.get(id).await?;
+        if job.status != JobStatus::Completed {
+            return Err(Error::invalid(format!(
+                "job {id} is {}, not completed: it has no result",
+                job.status
+            )));
+        }
+        let bytes = self.inner.store.get(&result_key(id, Format::Json)).await?;
+        serde_json::from_slice(&bytes)
+            .map_err(|e| Error::store(format!("transcript of job {id} is unreadable: {e}")))
+    }
+
+    /// Live events of every job (and one-shot run) of this pipeline.
+    pub fn subscribe(&self) -> EventStream {
+        self.inner.engine.subscribe()
+    }
+
+    /// Transcribes `input` now with this pipeline's model, without a job.
+    pub async fn transcribe(&self, input: &str, options: &TranscribeOptions) -> Result<Transcript> {
+        self.inner.engine.transcribe(input, options).await
+    }
+
+    /// Whether any job is pending or running.
+    pub async fn is_idle(&self) -> Result<bool> {
+        for st in [
+            JobStatus::Pending,
+            JobStatus::Downloading,
+            JobStatus::Transcribing,
+        ] {
+            if !self.list(&JobFilter::status(st).limit(1)).await?.is_empty() {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// Stops the workers: running jobs are interrupted and go back to the queue (the next
+    /// pipeline on this journal resumes them). Waits for the workers to stop.
+    pub async fn close(&self) {
+        self.inner.shutdown.cancel();
+        for tok in self
+            .inner
+            .running
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+        {
+            tok.cancel();
+        }
+        let handles: Vec<_> = self
+            .inner
+            .workers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .drain(..)
+            .collect();
+        for h in handles {
+            let _ = h.await;
+        }
+        let _ = self.inner.journal.flush().await;
+        let _ = &self.guard;
+    }
+}
+
+/// The store key of a job's result in `format`: `<job_id>/transcript.<ext>`.
+pub fn result_key(id: JobId, format: Format) -> String {
+    format!("{id}/transcript.{}", format.extension())
+}
+
+impl Inner {
+    fn check_open(&self) -> Result<()> {
+        if self.shutdown.is_cancelled() {
+            Err(Error::Closed)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// After an event is committed: broadcast it; hand terminal ones to the notifier.
+    async fn after_commit(&self, ev: &Event) {
+        self.engine.publish(ev);
+        if ev.kind.is_terminal() {
+            if let Ok(Some(job)) = self.journal.get(ev.job_id).await {
+                if let Err(e) = self.notifier.notify(&job, ev).await {
+                    tracing::warn!(job_id = %job.id, error = %e, "notification failed");
+                }
+            }
+        }
+    }
+
+    async fn worker_loop(self: Arc<Self>, n: usize) {
+        tracing::debug!(worker = n, "worker started");
+        loop {
+            if self.shutdown.is_cancelled() {
+                break;
+            }
+            match self.journal.claim_next().await {
+                Ok(Some((job, ev))) => {
+                    self.engine.publish(&ev);
+                    self.run_job(job).await;
+                }
+                Ok(None) => {
+                    tokio::select! {
+                        _ = self.wake.notified() => {}
+                        _ = tokio::time::sleep(IDLE_POLL) => {}
+                        _ = self.shutdown.cancelled() => break,
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot read the queue");
+                    tokio::select! {
+                        _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                        _ = self.shutdown.cancelled() => break,
+                    }
+                }
+            }
+        }
+        tracing::debug!(worker = n, "worker stopped");
+    }
+
+    async fn run_job(&self, job: Job) {
+        let id = job.id;
+        let cancel = CancellationToken::new();
+        self.running
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(id, cancel.clone());
+        if self.shutdown.is_cancelled() {
+            cancel.cancel();
+        }
+        let res = self.process(&job, &cancel).await;
+        self.running
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&id);
+        let outcome = match res {
+            Ok(()) => return,
+            Err(Error::Cancelled { .. }) if self.shutdown.is_cancelled() => {
+                self.journal
+                    .transition(
+                        id,
+                        JobStatus::Pending,
+                        JobPatch::default(),
+                        EventKind::JobRequeued {
+                            from: "running".into(),
+                            reason: "the pipeline was closed".into(),
+                        },
+                    )
+                    .await
+            }
+            Err(Error::Cancelled { .. }) => return,
+            Err(e) => {
+                tracing::info!(job_id = %id, code = e.code(), error = %e, "job failed");
+                self.journal
+                    .transition(
+                        id,
+                        JobStatus::Failed,
+                        JobPatch {
+                            error: Some(JobError::from(&e)),
+                        },
+                        EventKind::TranscriptionFailed {
+                            code: e.code().to_string(),
+                            message: e.to_string(),
+                            attempt: job.attempts,
+                        },
+                    )
+                    .await
+            }
+        };
+        match outcome {
+            Ok((_, ev)) => self.after_commit(&ev).await,
+            Err(Error::IllegalTransition { .. }) => {} // cancelled meanwhile
+            Err(e) => tracing::error!(job_id = %id, error = %e, "cannot record the job's end"),
+        }
+    }
+
+    async fn process(&self, job: &Job, cancel: &CancellationToken) -> Result<()> {
+        let sink = JournalSink {
+            journal: self.journal.as_ref(),
+            job_id: job.id,
+        };
+        let spec = RunSpec {
+            job_id: job.id,
+            source: &job.source,
+            language: &job.language,
+            options: &job.options,
+            cancel,
+        };
+        let (transcript, _fetched) = self.engine.run(&spec, &sink).await?;
+        let mut urls = std::collections::BTreeMap::new();
+        for format in [Format::Srt, Format::Vtt, Format::Txt, Format::Json] {
+            let key = result_key(job.id, format);
+            self.store
+                .put(&key, transcript.render(format).into_bytes())
+                .await?;
+            urls.insert(format.extension().to_string(), self.store.url(&key));
+        }
+        let (_, ev) = self
+            .journal
+            .transition(
+                job.id,
+                JobStatus::Completed,
+                JobPatch::default(),
+                EventKind::TranscriptionCompleted {
+                    language: transcript.language.clone(),
+                    duration_seconds: transcript.duration_seconds,
+                    processing_time_seconds: transcript.processing_time_seconds,
+                    segments: transcript.segments.len(),
+                    result_urls: urls,
+                },
+            )
+            .await
+            .map_err(|e| match e {
+                Error::IllegalTransition { .. } => Error::Cancelled {
+                    job_id: Some(job.id.to_string()),
+                },
+                e => e,
+            })?;
+        self.after_commit(&ev).await;
+        Ok(())
+    }
+}

@@ -1,1 +1,111 @@
-//! journal
+//! The journal: the durable source of truth for jobs and their events.
+//!
+//! [`Journal`] is a trait so that other backends (a PostgreSQL journal shared by many machines)
+//! can implement it; [`SledJournal`] is the embedded default. The contract every backend keeps:
+//!
+//! * a job's state change and its event are committed together, or neither is;
+//! * the queue hands out pending jobs by priority (high first), then age (oldest first), and
+//!   never hands one job to two workers;
+//! * an idempotency key maps to exactly one job;
+//! * [`Journal::recover`] puts jobs that a dead process left running back into the queue.
+
+use async_trait::async_trait;
+
+use crate::error::Result;
+use crate::event::{Event, EventKind};
+use crate::job::{Job, JobError, JobId, JobStatus};
+
+mod sled_journal;
+
+pub use sled_journal::SledJournal;
+
+/// Which jobs [`Journal::list`] returns.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct JobFilter {
+    /// Only jobs in this status.
+    pub status: Option<JobStatus>,
+    /// At most this many (newest first when set).
+    pub limit: Option<usize>,
+}
+
+impl JobFilter {
+    /// Every job.
+    pub fn all() -> Self {
+        Self::default()
+    }
+
+    /// Jobs in `status`.
+    pub fn status(status: JobStatus) -> Self {
+        JobFilter {
+            status: Some(status),
+            limit: None,
+        }
+    }
+
+    /// Limits the number of jobs.
+    pub fn limit(mut self, n: usize) -> Self {
+        self.limit = Some(n);
+        self
+    }
+}
+
+/// What a transition changes besides the status.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct JobPatch {
+    /// Sets the job's error (for `failed`).
+    pub error: Option<JobError>,
+}
+
+/// The outcome of [`Journal::create`].
+#[derive(Debug, Clone)]
+pub enum Created {
+    /// A new job was stored, with its `job_created` event.
+    New(Job, Event),
+    /// The idempotency key already named this job; nothing was written.
+    Existing(Job),
+}
+
+/// Durable storage of jobs, events and the queue.
+#[async_trait]
+pub trait Journal: Send + Sync + 'static {
+    /// Stores a new pending job and its `job_created` event, unless its idempotency key
+    /// already names a job (then returns that job).
+    async fn create(&self, job: Job) -> Result<Created>;
+
+    /// The job with this id.
+    async fn get(&self, id: JobId) -> Result<Option<Job>>;
+
+    /// Jobs matching `filter`, oldest first (newest first when a limit is set).
+    async fn list(&self, filter: &JobFilter) -> Result<Vec<Job>>;
+
+    /// Moves a job to `to` (refusing illegal transitions with
+    /// [`Error::IllegalTransition`](crate::Error::IllegalTransition)) and appends `event`,
+    /// in one transaction. Returns the updated job and the stored event.
+    async fn transition(
+        &self,
+        id: JobId,
+        to: JobStatus,
+        patch: JobPatch,
+        event: EventKind,
+    ) -> Result<(Job, Event)>;
+
+    /// Appends an event that changes no state (progress, audio ready).
+    async fn append(&self, id: JobId, event: EventKind) -> Result<Event>;
+
+    /// Every event of a job, in order.
+    async fn events(&self, id: JobId) -> Result<Vec<Event>>;
+
+    /// Takes the next job from the queue (highest priority, then oldest) and moves it to
+    /// `downloading` with its `download_started` event. `None` when the queue is empty.
+    async fn claim_next(&self) -> Result<Option<(Job, Event)>>;
+
+    /// Puts jobs left in `downloading`/`transcribing` back into the queue (a `job_requeued`
+    /// event each), or fails them once they have been started `max_attempts` times.
+    /// Returns the events written.
+    async fn recover(&self, max_attempts: u32) -> Result<Vec<Event>>;
+
+    /// Makes everything written so far durable.
+    async fn flush(&self) -> Result<()>;
+}

@@ -1,1 +1,88 @@
-//! transcribe
+//! Transcribers: turn 16 kHz mono PCM into timed segments.
+//!
+//! [`Transcriber`] is the seam; [`WhisperTranscriber`] (whisper.cpp through whisper-rs) is the
+//! real default. Test doubles live in tests only.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use tokio_util::sync::CancellationToken;
+
+use crate::error::Result;
+use crate::language::Language;
+use crate::options::DecodeOptions;
+use crate::transcript::Segment;
+
+mod whisper;
+
+pub use whisper::{default_threads, WhisperTranscriber};
+
+/// Progress reports: a fraction from 0.0 to 1.0 of the audio handed to the transcriber.
+pub type ProgressFn = Arc<dyn Fn(f32) + Send + Sync>;
+
+/// What to transcribe.
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct TranscriptionInput {
+    /// 16 kHz mono samples.
+    pub samples: Arc<Vec<f32>>,
+    /// The spoken language, or auto.
+    pub language: Language,
+    /// Decoding options.
+    pub options: DecodeOptions,
+}
+
+impl TranscriptionInput {
+    /// Input with these samples, language and options.
+    pub fn new(samples: Arc<Vec<f32>>, language: Language, options: DecodeOptions) -> Self {
+        TranscriptionInput {
+            samples,
+            language,
+            options,
+        }
+    }
+}
+
+/// What a transcriber returns.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct RawTranscription {
+    /// Segments with times relative to the start of the input.
+    pub segments: Vec<Segment>,
+    /// The language code of the text.
+    pub language: String,
+    /// The detection probability when the language was detected.
+    pub language_probability: Option<f32>,
+}
+
+impl RawTranscription {
+    /// A transcription with these segments and language.
+    pub fn new(segments: Vec<Segment>, language: impl Into<String>) -> Self {
+        RawTranscription {
+            segments,
+            language: language.into(),
+            language_probability: None,
+        }
+    }
+}
+
+/// Speech-to-text over PCM. Implementations must be cheap to share (`Arc`) and safe to call
+/// from several workers at once.
+#[async_trait]
+pub trait Transcriber: Send + Sync + 'static {
+    /// The model's name, recorded in every transcript (`tiny.en`, `base`, ...).
+    fn model_name(&self) -> String;
+
+    /// Checks that the language can be transcribed by this model (for example, an English-only
+    /// model refuses `es`) without transcribing anything.
+    async fn check_language(&self, language: &Language) -> Result<()>;
+
+    /// Transcribes `input`. Reports progress through `progress` and stops with
+    /// [`Error::Cancelled`](crate::Error::Cancelled) soon after `cancel` fires.
+    async fn transcribe(
+        &self,
+        input: TranscriptionInput,
+        progress: ProgressFn,
+        cancel: CancellationToken,
+    ) -> Result<RawTranscription>;
+}

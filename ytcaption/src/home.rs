@@ -1,0 +1,201 @@
+//! The home directory: journal, results, models and scratch space of one installation.
+
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+/// Environment variable naming the home directory.
+pub const HOME_ENV: &str = "YTCAPTION_HOME";
+/// Environment variable naming the model (a path or a name such as `base.en`).
+pub const MODEL_ENV: &str = "YTCAPTION_MODEL";
+/// The file in the models directory that names the default model.
+const DEFAULT_MARKER: &str = "default";
+
+/// Layout of a home directory:
+///
+/// ```text
+/// <home>/journal/    the sled journal (one process at a time)
+/// <home>/results/    the local result store: <job_id>/transcript.{json,srt,vtt,txt}
+/// <home>/models/     ggml models (ggml-<name>.bin) and `default`, the default model's name
+/// <home>/work/       per-job scratch space, removed when jobs end
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Home {
+    root: PathBuf,
+}
+
+impl Home {
+    /// A home at `root` (nothing is created yet).
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Home { root: root.into() }
+    }
+
+    /// `$YTCAPTION_HOME`, else the per-user data directory (`~/.local/share/ytcaption` on Linux).
+    pub fn default_root() -> Result<PathBuf> {
+        if let Some(h) = std::env::var_os(HOME_ENV).filter(|h| !h.is_empty()) {
+            return Ok(PathBuf::from(h));
+        }
+        directories::ProjectDirs::from("", "", "ytcaption")
+            .map(|d| d.data_dir().to_path_buf())
+            .ok_or_else(|| {
+                Error::invalid(format!(
+                    "cannot find a per-user data directory; set {HOME_ENV} or pass --home"
+                ))
+            })
+    }
+
+    /// The root directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Where the journal lives.
+    pub fn journal_dir(&self) -> PathBuf {
+        self.root.join("journal")
+    }
+
+    /// Where the local result store keeps files.
+    pub fn results_dir(&self) -> PathBuf {
+        self.root.join("results")
+    }
+
+    /// Where models live.
+    pub fn models_dir(&self) -> PathBuf {
+        self.root.join("models")
+    }
+
+    /// Per-job scratch space.
+    pub fn work_dir(&self) -> PathBuf {
+        self.root.join("work")
+    }
+
+    /// The file a model name maps to: `base.en` → `<home>/models/ggml-base.en.bin`.
+    pub fn model_file(&self, name: &str) -> PathBuf {
+        self.models_dir().join(format!("ggml-{name}.bin"))
+    }
+
+    /// Records `name` (a file in the models dir, or a model name) as the default model.
+    pub fn set_default_model(&self, name: &str) -> Result<()> {
+        let dir = self.models_dir();
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
+        std::fs::write(dir.join(DEFAULT_MARKER), format!("{name}\n"))
+            .map_err(|e| Error::io("writing the default model marker", e))
+    }
+
+    /// The models installed in the models dir, by name (`ggml-tiny.en.bin` → `tiny.en`), sorted.
+    pub fn installed_models(&self) -> Vec<(String, PathBuf)> {
+        let mut out: Vec<(String, PathBuf)> = std::fs::read_dir(self.models_dir())
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|e| {
+                let name = e.file_name().to_string_lossy().into_owned();
+                let model = name
+                    .strip_prefix("ggml-")?
+                    .strip_suffix(".bin")?
+                    .to_string();
+                if model.starts_with("silero") {
+                    return None;
+                }
+                Some((model, e.path()))
+            })
+            .collect();
+        out.sort();
+        out
+    }
+
+    /// The name of the default model, when one is recorded or only one is installed.
+    pub fn default_model(&self) -> Option<String> {
+        if let Ok(s) = std::fs::read_to_string(self.models_dir().join(DEFAULT_MARKER)) {
+            let s = s.trim();
+            if !s.is_empty() {
+                return Some(s.to_string());
+            }
+        }
+        let installed = self.installed_models();
+        if installed.len() == 1 {
+            return Some(installed[0].0.clone());
+        }
+        ["base.en", "base", "small.en", "small", "tiny.en", "tiny"]
+            .into_iter()
+            .find(|n| installed.iter().any(|(m, _)| m == n))
+            .map(str::to_string)
+    }
+
+    /// Finds the model to use: `spec` (a path, or a name in the models dir), else
+    /// `$YTCAPTION_MODEL`, else the home's default model.
+    pub fn resolve_model(&self, spec: Option<&str>) -> Result<PathBuf> {
+        let env = std::env::var(MODEL_ENV)
+            .ok()
+            .filter(|s| !s.trim().is_empty());
+        let chosen = spec
+            .map(str::to_string)
+            .or(env)
+            .or_else(|| self.default_model());
+        let Some(chosen) = chosen else {
+            return Err(Error::ModelNotFound {
+                path: self.models_dir(),
+                hint: format!(
+                    "no model installed; run `ytcaption model download tiny.en`, pass --model PATH or set {MODEL_ENV}"
+                ),
+            });
+        };
+        let as_path = PathBuf::from(&chosen);
+        let looks_like_path = chosen.contains('/') || chosen.ends_with(".bin") || as_path.exists();
+        let path = if looks_like_path {
+            as_path
+        } else {
+            self.model_file(&chosen)
+        };
+        if !path.is_file() {
+            return Err(Error::ModelNotFound {
+                hint: format!(
+                    "run `ytcaption model download {}` or pass --model PATH",
+                    if looks_like_path {
+                        "tiny.en"
+                    } else {
+                        chosen.as_str()
+                    }
+                ),
+                path,
+            });
+        }
+        Ok(path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn model_resolution() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = Home::new(dir.path());
+        let err = home.resolve_model(Some("base.en")).unwrap_err();
+        assert_eq!(err.code(), "model_not_found");
+        assert!(err.to_string().contains("model download base.en"), "{err}");
+        std::fs::create_dir_all(home.models_dir()).unwrap();
+        std::fs::write(home.model_file("tiny.en"), b"x").unwrap();
+        assert_eq!(home.default_model().as_deref(), Some("tiny.en"));
+        assert_eq!(
+            home.resolve_model(Some("tiny.en")).unwrap(),
+            home.model_file("tiny.en")
+        );
+        std::fs::write(home.model_file("base"), b"x").unwrap();
+        assert_eq!(home.default_model().as_deref(), Some("base"));
+        home.set_default_model("tiny.en").unwrap();
+        assert_eq!(home.default_model().as_deref(), Some("tiny.en"));
+        let explicit = dir.path().join("mine.bin");
+        std::fs::write(&explicit, b"x").unwrap();
+        assert_eq!(home.resolve_model(explicit.to_str()).unwrap(), explicit);
+        assert_eq!(
+            home.installed_models()
+                .into_iter()
+                .map(|(n, _)| n)
+                .collect::<Vec<_>>(),
+            ["base", "tiny.en"]
+        );
+    }
+}

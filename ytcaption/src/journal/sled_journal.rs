@@ -1,0 +1,613 @@
+//! The embedded journal on sled.
+//!
+//! Trees:
+//! * `jobs`: job id (16 bytes) → job JSON
+//! * `events`: job id (16) ++ sequence (u64 BE) → event JSON
+//! * `last_event`: job id → the id of the job's latest event (the next event's causation id)
+//! * `queue`: priority rank (1) ++ job id (16, time-ordered) → empty; only pending jobs
+//! * `idempotency`: key bytes → job id
+//!
+//! Every state change writes the job, its event, the queue index and `last_event` in one sled
+//! transaction, then flushes, so a SIGKILL right after a call returns loses nothing.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
+use sled::Transactional;
+use uuid::Uuid;
+
+use super::{Created, JobFilter, JobPatch, Journal};
+use crate::error::{Error, Result};
+use crate::event::{Event, EventKind};
+use crate::job::{Job, JobError, JobId, JobStatus};
+
+/// The sled-backed [`Journal`]. One process at a time may open a journal directory.
+#[derive(Clone)]
+pub struct SledJournal {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    path: PathBuf,
+    db: sled::Db,
+    jobs: sled::Tree,
+    events: sled::Tree,
+    last_event: sled::Tree,
+    queue: sled::Tree,
+    idempotency: sled::Tree,
+    /// Serializes claims inside this process so two workers never race for one queue head.
+    claim_lock: std::sync::Mutex<()>,
+}
+
+const OWNER_FILE: &str = "owner.pid";
+
+impl SledJournal {
+    /// Opens (or creates) the journal in `dir`.
+    ///
+    /// Fails with [`Error::JournalLocked`] (naming the holder's pid) when another process has
+    /// it open.
+    pub fn open(dir: impl AsRef<Path>) -> Result<SledJournal> {
+        let path = dir.as_ref().to_path_buf();
+        std::fs::create_dir_all(&path)
+            .map_err(|e| Error::io(format!("creating the journal dir {}", path.display()), e))?;
+        let db = match sled::Config::new()
+            .path(&path)
+            .flush_every_ms(Some(200))
+            .open()
+        {
+            Ok(db) => db,
+            Err(sled::Error::Io(e)) if e.to_string().contains("could not acquire lock") => {
+                let pid = std::fs::read_to_string(path.join(OWNER_FILE))
+                    .ok()
+                    .and_then(|s| s.trim().parse().ok());
+                return Err(Error::JournalLocked { path, pid });
+            }
+            Err(e) => {
+                return Err(Error::journal(format!(
+                    "cannot open the journal at {}: {e}",
+                    path.display()
+                )))
+            }
+        };
+        let _ = std::fs::write(path.join(OWNER_FILE), std::process::id().to_string());
+        let tree = |name: &str| db.open_tree(name).map_err(Error::from);
+        let inner = Inner {
+            jobs: tree("jobs")?,
+            events: tree("events")?,
+            last_event: tree("last_event")?,
+            queue: tree("queue")?,
+            idempotency: tree("idempotency")?,
+            db,
+            path,
+            claim_lock: std::sync::Mutex::new(()),
+        };
+        Ok(SledJournal {
+            inner: Arc::new(inner),
+        })
+    }
+
+    /// The directory the journal lives in.
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    fn queue_key(job: &Job) -> [u8; 17] {
+        let mut k = [0u8; 17];
+        k[0] = job.priority.queue_rank();
+        k[1..].copy_from_slice(job.id.as_bytes());
+        k
+    }
+
+    fn event_key(&self, job: JobId) -> Result<[u8; 24]> {
+        let seq = self.inner.db.generate_id()?;
+        let mut k = [0u8; 24];
+        k[..16].copy_from_slice(job.as_bytes());
+        k[16..].copy_from_slice(&seq.to_be_bytes());
+        Ok(k)
+    }
+
+    fn decode_job(bytes: &[u8]) -> Result<Job> {
+        serde_json::from_slice(bytes).map_err(Error::from)
+    }
+
+    fn durable(&self) -> Result<()> {
+        self.inner.db.flush()?;
+        Ok(())
+    }
+
+    /// The core of every state change, run inside a transaction over
+    /// (jobs, events, last_event, queue).
+    #[allow(clippy::too_many_arguments)]
+    fn apply_transition(
+        jobs: &TransactionalTree,
+        events: &TransactionalTree,
+        last: &TransactionalTree,
+        queue: &TransactionalTree,
+        id: JobId,
+        to: JobStatus,
+        patch: &JobPatch,
+        kind: &EventKind,
+        event_key: &[u8; 24],
+        event_id: Uuid,
+    ) -> std::result::Result<(Job, Event), ConflictableTransactionError<Error>> {
+        let abort = ConflictableTransactionError::Abort;
+        let raw = jobs.get(id.as_bytes())?.ok_or_else(|| {
+            abort(Error::JobNotFound {
+                job_id: id.to_string(),
+            })
+        })?;
+        let mut job = Self::decode_job(&raw).map_err(abort)?;
+        let before = job.clone();
+        job.transition(to).map_err(abort)?;
+        if let Some(err) = &patch.error {
+            job.error = Some(err.clone());
+        }
+        if before.status == JobStatus::Pending {
+            queue.remove(&Self::queue_key(&before))?;
+        }
+        if to == JobStatus::Pending {
+            queue.insert(&Self::queue_key(&job), &[])?;
+        }
+        let causation = last
+            .get(id.as_bytes())?
+            .and_then(|b| Uuid::from_slice(&b).ok());
+        // The status a job left is known only here, inside the transaction.
+        let kind = match kind {
+            EventKind::JobCancelled { .. } => EventKind::JobCancelled {
+                from: before.status.to_string(),
+            },
+            EventKind::JobRequeued { reason, .. } => EventKind::JobRequeued {
+                from: before.status.to_string(),
+                reason: reason.clone(),
+            },
+            other => other.clone(),
+        };
+        let mut event = Event::new(id, causation, kind);
+        event.event_id = event_id;
+        event.timestamp = job.updated_at;
+        jobs.insert(
+            id.as_bytes(),
+            serde_json::to_vec(&job).map_err(|e| abort(e.into()))?,
+        )?;
+        events.insert(
+            &event_key[..],
+            serde_json::to_vec(&event).map_err(|e| abort(e.into()))?,
+        )?;
+        last.insert(id.as_bytes(), event.event_id.as_bytes())?;
+        Ok((job, event))
+    }
+
+    fn transition_sync(
+        &self,
+        id: JobId,
+        to: JobStatus,
+        patch: JobPatch,
+        kind: EventKind,
+    ) -> Result<(Job, Event)> {
+        let i = &self.inner;
+        let key = self.event_key(id)?;
+        let event_id = Uuid::now_v7();
+        let res = (&i.jobs, &i.events, &i.last_event, &i.queue).transaction(
+            |(jobs, events, last, queue)| {
+                Self::apply_transition(
+                    jobs, events, last, queue, id, to, &patch, &kind, &key, event_id,
+                )
+            },
+        );
+        let out = unwrap_tx(res)?;
+        self.durable()?;
+        Ok(out)
+    }
+
+    fn claim_sync(&self) -> Result<Option<(Job, Event)>> {
+        let _guard = self
+            .inner
+            .claim_lock
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        loop {
+            let Some(head) = self.inner.queue.iter().next() else {
+                return Ok(None);
+            };
+            let (qkey, _) = head?;
+            if qkey.len() != 17 {
+                self.inner.queue.remove(&qkey)?;
+                continue;
+            }
+            let mut idb = [0u8; 16];
+            idb.copy_from_slice(&qkey[1..]);
+            let id = JobId::from_bytes(idb);
+            let attempt = match self.inner.jobs.get(id.as_bytes())? {
+                Some(raw) => Self::decode_job(&raw)?.attempts + 1,
+                None => {
+                    self.inner.queue.remove(&qkey)?;
+                    continue;
+                }
+            };
+            match self.transition_sync(
+                id,
+                JobStatus::Downloading,
+                JobPatch::default(),
+                EventKind::DownloadStarted { attempt },
+            ) {
+                Ok(out) => return Ok(Some(out)),
+                // Not pending any more (cancelled in between): drop the stale index entry.
+                Err(Error::IllegalTransition { .. }) => {
+                    self.inner.queue.remove(&qkey)?;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}
+
+fn unwrap_tx<T>(res: std::result::Result<T, TransactionError<Error>>) -> Result<T> {
+    match res {
+        Ok(v) => Ok(v),
+        Err(TransactionError::Abort(e)) => Err(e),
+        Err(TransactionError::Storage(e)) => Err(e.into()),
+    }
+}
+
+#[async_trait]
+impl Journal for SledJournal {
+    async fn create(&self, job: Job) -> Result<Created> {
+        let i = &self.inner;
+        let key = self.event_key(job.id)?;
+        let event = Event::new(
+            job.id,
+            None,
+            EventKind::JobCreated {
+                source: job.source.clone(),
+                priority: job.priority,
+                language: job.language.to_string(),
+            },
+        );
+        let res = (&i.jobs, &i.events, &i.last_event, &i.queue, &i.idempotency).transaction(
+            |(jobs, events, last, queue, idem)| {
+                if let Some(k) = &job.idempotency_key {
+                    if let Some(existing) = idem.get(k.as_bytes())? {
+                        if let Some(raw) = jobs.get(&existing)? {
+                            let j = Self::decode_job(&raw)
+                                .map_err(ConflictableTransactionError::Abort)?;
+                            return Ok(Created::Existing(j));
+                        }
+                    }
+                    idem.insert(k.as_bytes(), job.id.as_bytes())?;
+                }
+                let bytes = serde_json::to_vec(&job)
+                    .map_err(|e| ConflictableTransactionError::Abort(e.into()))?;
+                jobs.insert(job.id.as_bytes(), bytes)?;
+                let ev = serde_json::to_vec(&event)
+                    .map_err(|e| ConflictableTransactionError::Abort(e.into()))?;
+                events.insert(&key[..], ev)?;
+                last.insert(job.id.as_bytes(), event.event_id.as_bytes())?;
+                queue.insert(&Self::queue_key(&job), &[])?;
+                Ok(Created::New(job.clone(), event.clone()))
+            },
+        );
+        let out = unwrap_tx(res)?;
+        if matches!(out, Created::New(..)) {
+            self.durable()?;
+        }
+        Ok(out)
+    }
+
+    async fn get(&self, id: JobId) -> Result<Option<Job>> {
+        match self.inner.jobs.get(id.as_bytes())? {
+            Some(raw) => Ok(Some(Self::decode_job(&raw)?)),
+            None => Ok(None),
+        }
+    }
+
+    async fn list(&self, filter: &JobFilter) -> Result<Vec<Job>> {
+        let mut out = Vec::new();
+        let matches = |job: &Job| filter.status.is_none_or(|s| s == job.status);
+        if let Some(limit) = filter.limit {
+            for item in self.inner.jobs.iter().rev() {
+                let (_, raw) = item?;
+                let job = Self::decode_job(&raw)?;
+                if matches(&job) {
+                    out.push(job);
+                    if out.len() >= limit {
+                        break;
+                    }
+                }
+            }
+        } else {
+            for item in self.inner.jobs.iter() {
+                let (_, raw) = item?;
+                let job = Self::decode_job(&raw)?;
+                if matches(&job) {
+                    out.push(job);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    async fn transition(
+        &self,
+        id: JobId,
+        to: JobStatus,
+        patch: JobPatch,
+        event: EventKind,
+    ) -> Result<(Job, Event)> {
+        self.transition_sync(id, to, patch, event)
+    }
+
+    async fn append(&self, id: JobId, kind: EventKind) -> Result<Event> {
+        let i = &self.inner;
+        let key = self.event_key(id)?;
+        let event_id = Uuid::now_v7();
+        let res = (&i.jobs, &i.events, &i.last_event).transaction(|(jobs, events, last)| {
+            if jobs.get(id.as_bytes())?.is_none() {
+                return Err(ConflictableTransactionError::Abort(Error::JobNotFound {
+                    job_id: id.to_string(),
+                }));
+            }
+            let causation = last
+                .get(id.as_bytes())?
+                .and_then(|b| Uuid::from_slice(&b).ok());
+            let mut event = Event::new(id, causation, kind.clone());
+            event.event_id = event_id;
+            let bytes = serde_json::to_vec(&event)
+                .map_err(|e| ConflictableTransactionError::Abort(e.into()))?;
+            events.insert(&key[..], bytes)?;
+            last.insert(id.as_bytes(), event.event_id.as_bytes())?;
+            Ok(event)
+        });
+        unwrap_tx(res)
+    }
+
+    async fn events(&self, id: JobId) -> Result<Vec<Event>> {
+        let mut out = Vec::new();
+        for item in self.inner.events.scan_prefix(id.as_bytes()) {
+            let (_, raw) = item?;
+            out.push(serde_json::from_slice(&raw)?);
+        }
+        Ok(out)
+    }
+
+    async fn claim_next(&self) -> Result<Option<(Job, Event)>> {
+        self.claim_sync()
+    }
+
+    async fn recover(&self, max_attempts: u32) -> Result<Vec<Event>> {
+        let mut stale = Vec::new();
+        for item in self.inner.jobs.iter() {
+            let (_, raw) = item?;
+            let job = Self::decode_job(&raw)?;
+            if job.status.is_running() {
+                stale.push(job);
+            }
+        }
+        let mut out = Vec::new();
+        for job in stale {
+            let from = job.status.to_string();
+            let (to, patch, kind) = if job.attempts >= max_attempts {
+                let err = Error::AttemptsExhausted {
+                    job_id: job.id.to_string(),
+                    attempts: job.attempts,
+                };
+                (
+                    JobStatus::Failed,
+                    JobPatch {
+                        error: Some(JobError::from(&err)),
+                    },
+                    EventKind::TranscriptionFailed {
+                        code: err.code().to_string(),
+                        message: err.to_string(),
+                        attempt: job.attempts,
+                    },
+                )
+            } else {
+                (
+                    JobStatus::Pending,
+                    JobPatch::default(),
+                    EventKind::JobRequeued {
+                        from,
+                        reason: "the process running it stopped before it finished".into(),
+                    },
+                )
+            };
+            let (_, ev) = self.transition_sync(job.id, to, patch, kind)?;
+            out.push(ev);
+        }
+        Ok(out)
+    }
+
+    async fn flush(&self) -> Result<()> {
+        self.durable()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::job::{JobRequest, Priority, Source};
+
+    fn job(priority: Priority, key: Option<&str>) -> Job {
+        let mut req = JobRequest::new("/tmp/a.wav").priority(priority);
+        req.idempotency_key = key.map(str::to_string);
+        Job::from_request(
+            &req,
+            Source::File {
+                path: "/tmp/a.wav".into(),
+            },
+        )
+    }
+
+    fn created(c: Created) -> Job {
+        match c {
+            Created::New(j, _) => j,
+            Created::Existing(j) => panic!("unexpected existing job {}", j.id),
+        }
+    }
+
+    #[tokio::test]
+    async fn queue_order_is_priority_then_age() {
+        let dir = tempfile::tempdir().unwrap();
+        let j = SledJournal::open(dir.path()).unwrap();
+        let low = created(j.create(job(Priority::Low, None)).await.unwrap());
+        let n1 = created(j.create(job(Priority::Normal, None)).await.unwrap());
+        let high = created(j.create(job(Priority::High, None)).await.unwrap());
+        let n2 = created(j.create(job(Priority::Normal, None)).await.unwrap());
+        let mut order = Vec::new();
+        while let Some((job, ev)) = j.claim_next().await.unwrap() {
+            assert_eq!(job.status, JobStatus::Downloading);
+            assert_eq!(ev.event_type(), "download_started");
+            order.push(job.id);
+        }
+        assert_eq!(order, vec![high.id, n1.id, n2.id, low.id]);
+    }
+
+    #[tokio::test]
+    async fn idempotency_key_returns_existing_job() {
+        let dir = tempfile::tempdir().unwrap();
+        let j = SledJournal::open(dir.path()).unwrap();
+        let first = created(j.create(job(Priority::Normal, Some("k1"))).await.unwrap());
+        match j.create(job(Priority::High, Some("k1"))).await.unwrap() {
+            Created::Existing(e) => assert_eq!(e.id, first.id),
+            Created::New(..) => panic!("a second job was created for the same key"),
+        }
+        assert_eq!(j.list(&JobFilter::all()).await.unwrap().len(), 1);
+        created(j.create(job(Priority::Normal, Some("k2"))).await.unwrap());
+        assert_eq!(j.list(&JobFilter::all()).await.unwrap().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn transitions_write_events_with_causation_chain() {
+        let dir = tempfile::tempdir().unwrap();
+        let j = SledJournal::open(dir.path()).unwrap();
+        let a = created(j.create(job(Priority::Normal, None)).await.unwrap());
+        j.claim_next().await.unwrap().unwrap();
+        j.append(
+            a.id,
+            EventKind::AudioReady {
+                duration_seconds: 1.0,
+                size_bytes: 1,
+            },
+        )
+        .await
+        .unwrap();
+        j.transition(
+            a.id,
+            JobStatus::Transcribing,
+            JobPatch::default(),
+            EventKind::TranscriptionStarted {
+                model: "m".into(),
+                language: "en".into(),
+            },
+        )
+        .await
+        .unwrap();
+        // Illegal: transcribing -> downloading. Nothing is written.
+        let err = j
+            .transition(
+                a.id,
+                JobStatus::Downloading,
+                JobPatch::default(),
+                EventKind::DownloadStarted { attempt: 9 },
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "illegal_transition");
+        let evs = j.events(a.id).await.unwrap();
+        let types: Vec<_> = evs.iter().map(|e| e.event_type()).collect();
+        assert_eq!(
+            types,
+            [
+                "job_created",
+                "download_started",
+                "audio_ready",
+                "transcription_started"
+            ]
+        );
+        assert!(evs[0].causation_id.is_none());
+        for w in evs.windows(2) {
+            assert_eq!(w[1].causation_id, Some(w[0].event_id));
+        }
+        let got = j.get(a.id).await.unwrap().unwrap();
+        assert_eq!(got.status, JobStatus::Transcribing);
+        assert_eq!(got.attempts, 1);
+    }
+
+    #[tokio::test]
+    async fn cancel_removes_from_queue_and_terminal_refuses() {
+        let dir = tempfile::tempdir().unwrap();
+        let j = SledJournal::open(dir.path()).unwrap();
+        let a = created(j.create(job(Priority::Normal, None)).await.unwrap());
+        j.transition(
+            a.id,
+            JobStatus::Cancelled,
+            JobPatch::default(),
+            EventKind::JobCancelled {
+                from: "pending".into(),
+            },
+        )
+        .await
+        .unwrap();
+        assert!(j.claim_next().await.unwrap().is_none());
+        let err = j
+            .transition(
+                a.id,
+                JobStatus::Cancelled,
+                JobPatch::default(),
+                EventKind::JobCancelled {
+                    from: "cancelled".into(),
+                },
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "illegal_transition");
+        let missing = j
+            .transition(
+                JobId::new(),
+                JobStatus::Cancelled,
+                JobPatch::default(),
+                EventKind::JobCancelled { from: "x".into() },
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(missing.code(), "job_not_found");
+    }
+
+    #[tokio::test]
+    async fn recovery_requeues_running_jobs_after_reopen_and_fails_exhausted_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = {
+            let j = SledJournal::open(dir.path()).unwrap();
+            let a = created(j.create(job(Priority::Normal, None)).await.unwrap());
+            let b = created(j.create(job(Priority::Normal, None)).await.unwrap());
+            j.claim_next().await.unwrap().unwrap();
+            // A second journal in the same directory is refused while this one is open.
+            let err = SledJournal::open(dir.path()).err().expect("must be locked");
+            assert_eq!(err.code(), "journal_locked");
+            assert!(
+                err.to_string().contains(&std::process::id().to_string()),
+                "{err}"
+            );
+            (a, b)
+        };
+        let j = SledJournal::open(dir.path()).unwrap();
+        let evs = j.recover(3).await.unwrap();
+        assert_eq!(evs.len(), 1);
+        assert_eq!(evs[0].event_type(), "job_requeued");
+        assert_eq!(evs[0].job_id, a.id);
+        // a is back at the head of the queue (older than b), with its attempt counted.
+        let (again, ev) = j.claim_next().await.unwrap().unwrap();
+        assert_eq!(again.id, a.id);
+        assert_eq!(again.attempts, 2);
+        assert_eq!(ev.kind, EventKind::DownloadStarted { attempt: 2 });
+        let _ = b;
+        // With max_attempts = 2 the next recovery fails it instead.
+        let evs = j.recover(2).await.unwrap();
+        assert_eq!(evs[0].event_type(), "transcription_failed");
+        let failed = j.get(a.id).await.unwrap().unwrap();
+        assert_eq!(failed.status, JobStatus::Failed);
+        assert_eq!(failed.error.unwrap().code, "attempts_exhausted");
+    }
+}

@@ -1,0 +1,329 @@
+//! whisper.cpp through whisper-rs: one model (context) per transcriber, one state per
+//! concurrent call, reused across calls.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, Once};
+
+use async_trait::async_trait;
+use tokio::sync::OnceCell;
+use tokio_util::sync::CancellationToken;
+use whisper_rs::{
+    FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters, WhisperState,
+};
+
+use super::{ProgressFn, RawTranscription, Transcriber, TranscriptionInput};
+use crate::error::{Error, Result};
+use crate::language::Language;
+use crate::transcript::Segment;
+
+/// Threads per whisper.cpp call when none are configured: the machine's cores, at most 8.
+pub fn default_threads() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(4)
+        .clamp(1, 8)
+}
+
+/// Routes whisper.cpp's and ggml's log lines to `tracing` (once per process).
+pub(crate) fn install_log_hooks() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(whisper_rs::install_logging_hooks);
+}
+
+/// The whisper.cpp transcriber. The model is loaded on first use (or by [`load`](Self::load))
+/// and shared by every call; each concurrent call uses its own `WhisperState`, and states are
+/// kept for reuse.
+pub struct WhisperTranscriber {
+    path: PathBuf,
+    name: String,
+    threads: usize,
+    ctx: OnceCell<Arc<WhisperContext>>,
+    states: Mutex<Vec<WhisperState>>,
+}
+
+impl WhisperTranscriber {
+    /// A transcriber for the ggml model at `path`, using `threads` threads per call.
+    ///
+    /// Fails with [`Error::ModelNotFound`] when the file does not exist; the model itself is
+    /// read on first use.
+    pub fn new(path: impl Into<PathBuf>, threads: usize) -> Result<Self> {
+        let path = path.into();
+        if !path.is_file() {
+            return Err(Error::ModelNotFound {
+                hint: "pass --model PATH, set YTCAPTION_MODEL, or run `ytcaption model download tiny.en`".into(),
+                path,
+            });
+        }
+        install_log_hooks();
+        Ok(WhisperTranscriber {
+            name: model_name_from_path(&path),
+            path,
+            threads: threads.max(1),
+            ctx: OnceCell::new(),
+            states: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// The model file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Threads per call.
+    pub fn threads(&self) -> usize {
+        self.threads
+    }
+
+    /// Loads the model now (otherwise it is loaded on first use).
+    pub async fn load(&self) -> Result<Arc<WhisperContext>> {
+        self.ctx
+            .get_or_try_init(|| async {
+                let path = self.path.clone();
+                tokio::task::spawn_blocking(move || load_context(&path))
+                    .await
+                    .map_err(|e| Error::Transcription {
+                        message: format!("model loading panicked: {e}"),
+                    })?
+                    .map(Arc::new)
+            })
+            .await
+            .cloned()
+    }
+
+    fn take_state(&self, ctx: &WhisperContext) -> Result<WhisperState> {
+        if let Some(s) = self.states.lock().unwrap_or_else(|p| p.into_inner()).pop() {
+            return Ok(s);
+        }
+        ctx.create_state().map_err(|e| Error::Transcription {
+            message: format!("cannot create a whisper state: {e}"),
+        })
+    }
+
+    fn put_state(&self, state: WhisperState) {
+        self.states
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(state);
+    }
+}
+
+fn load_context(path: &Path) -> Result<WhisperContext> {
+    let meta =
+        std::fs::metadata(path).map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
+    let mut head = [0u8; 4];
+    {
+        use std::io::Read;
+        let mut f = std::fs::File::open(path)
+            .map_err(|e| Error::io(format!("opening {}", path.display()), e))?;
+        if meta.len() < 4
+            || f.read_exact(&mut head).is_err()
+            || u32::from_le_bytes(head) != 0x6767_6d6c
+        {
+            return Err(Error::ModelInvalid {
+                message: format!(
+                    "{} is not a whisper.cpp ggml model (bad magic); convert faster-whisper models with `ytcaption model import`",
+                    path.display()
+                ),
+            });
+        }
+    }
+    let path_str = path
+        .to_str()
+        .ok_or_else(|| Error::invalid(format!("model path {} is not UTF-8", path.display())))?;
+    let params = WhisperContextParameters::default();
+    WhisperContext::new_with_params(path_str, params).map_err(|e| Error::ModelInvalid {
+        message: format!("whisper.cpp could not load {}: {e}", path.display()),
+    })
+}
+
+/// `…/ggml-tiny.en.bin` → `tiny.en`; other names lose only their extension.
+pub(crate) fn model_name_from_path(path: &Path) -> String {
+    let stem = path
+        .file_name()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let stem = stem.strip_suffix(".bin").unwrap_or(&stem);
+    stem.strip_prefix("ggml-").unwrap_or(stem).to_string()
+}
+
+fn check_language_for(ctx: &WhisperContext, name: &str, language: &Language) -> Result<()> {
+    if !ctx.is_multilingual() {
+        if let Some(code) = language.code() {
+            if code != "en" {
+                return Err(Error::invalid(format!(
+                    "the model {name} is English-only and cannot transcribe {} ({code}); use a multilingual model such as base or small",
+                    Language::name_of(code).unwrap_or(code)
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl Transcriber for WhisperTranscriber {
+    fn model_name(&self) -> String {
+        self.name.clone()
+    }
+
+    async fn check_language(&self, language: &Language) -> Result<()> {
+        let ctx = self.load().await?;
+        check_language_for(&ctx, &self.name, language)
+    }
+
+    async fn transcribe(
+        &self,
+        input: TranscriptionInput,
+        progress: ProgressFn,
+        cancel: CancellationToken,
+    ) -> Result<RawTranscription> {
+        input.options.validate()?;
+        let ctx = self.load().await?;
+        check_language_for(&ctx, &self.name, &input.language)?;
+        if input.samples.is_empty() {
+            return Ok(RawTranscription::new(
+                Vec::new(),
+                input.language.code().unwrap_or("en"),
+            ));
+        }
+        let mut state = self.take_state(&ctx)?;
+        let threads = self.threads;
+        let multilingual = ctx.is_multilingual();
+        let (state, result) = tokio::task::spawn_blocking(move || {
+            let r = run_full(&mut state, &input, threads, multilingual, progress, cancel);
+            (state, r)
+        })
+        .await
+        .map_err(|e| Error::Transcription {
+            message: format!("whisper.cpp panicked: {e}"),
+        })?;
+        self.put_state(state);
+        result
+    }
+}
+
+fn run_full(
+    state: &mut WhisperState,
+    input: &TranscriptionInput,
+    threads: usize,
+    multilingual: bool,
+    progress: ProgressFn,
+    cancel: CancellationToken,
+) -> Result<RawTranscription> {
+    let o = &input.options;
+    let strategy = match o.beam_size {
+        Some(b) if b > 1 => SamplingStrategy::BeamSearch {
+            beam_size: b as i32,
+            patience: -1.0,
+        },
+        _ => SamplingStrategy::Greedy {
+            best_of: o.best_of as i32,
+        },
+    };
+    let mut params = FullParams::new(strategy);
+    params.set_n_threads(threads as i32);
+    let lang = if multilingual {
+        input.language.code().unwrap_or("auto")
+    } else {
+        "en"
+    };
+    params.set_language(Some(lang));
+    params.set_translate(o.translate);
+    params.set_print_special(false);
+    params.set_print_progress(false);
+    params.set_print_realtime(false);
+    params.set_print_timestamps(false);
+    params.set_temperature(o.temperature);
+    params.set_temperature_inc(o.temperature_increment);
+    params.set_no_speech_thold(o.no_speech_threshold);
+    params.set_entropy_thold(o.entropy_threshold);
+    params.set_logprob_thold(o.logprob_threshold);
+    if let Some(prompt) = &o.initial_prompt {
+        params.set_initial_prompt(prompt);
+    }
+    let p = progress.clone();
+    params.set_progress_callback_safe(move |pct: i32| p(pct.clamp(0, 100) as f32 / 100.0));
+    let aborted = Arc::new(AtomicBool::new(false));
+    let flag = aborted.clone();
+    let token = cancel.clone();
+    params.set_abort_callback_safe(move || {
+        let stop = token.is_cancelled();
+        if stop {
+            flag.store(true, Ordering::Relaxed);
+        }
+        stop
+    });
+    if cancel.is_cancelled() {
+        return Err(Error::Cancelled { job_id: None });
+    }
+    let res = state.full(params, &input.samples);
+    if aborted.load(Ordering::Relaxed) || cancel.is_cancelled() {
+        return Err(Error::Cancelled { job_id: None });
+    }
+    res.map_err(|e| Error::Transcription {
+        message: format!("whisper.cpp failed: {e}"),
+    })?;
+    let mut segments = Vec::new();
+    for (i, seg) in state.as_iter().enumerate() {
+        let text = seg
+            .to_str_lossy()
+            .map(|t| t.trim().to_string())
+            .unwrap_or_default();
+        let mut s = Segment::new(
+            i as u32,
+            seg.start_timestamp() as f64 / 100.0,
+            seg.end_timestamp() as f64 / 100.0,
+            text,
+        );
+        s.no_speech_prob = Some(seg.no_speech_probability());
+        segments.push(s);
+    }
+    let language = if multilingual {
+        let id = state.full_lang_id_from_state();
+        whisper_rs::get_lang_str(id)
+            .unwrap_or(input.language.code().unwrap_or("en"))
+            .to_string()
+    } else {
+        "en".to_string()
+    };
+    progress(1.0);
+    Ok(RawTranscription::new(segments, language))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_from_paths() {
+        assert_eq!(
+            model_name_from_path(Path::new("/m/ggml-tiny.en.bin")),
+            "tiny.en"
+        );
+        assert_eq!(model_name_from_path(Path::new("custom.bin")), "custom");
+        assert_eq!(
+            model_name_from_path(Path::new("ggml-base-q8_0.bin")),
+            "base-q8_0"
+        );
+    }
+
+    #[test]
+    fn missing_model_is_typed() {
+        let err = WhisperTranscriber::new("/nonexistent/ggml-x.bin", 1)
+            .err()
+            .unwrap();
+        assert_eq!(err.code(), "model_not_found");
+        assert!(err.to_string().contains("ytcaption model download"));
+    }
+
+    #[tokio::test]
+    async fn not_a_model_is_typed() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("ggml-fake.bin");
+        std::fs::write(&p, b"hello, I am not a model").unwrap();
+        let t = WhisperTranscriber::new(&p, 1).unwrap();
+        let err = t.load().await.err().unwrap();
+        assert_eq!(err.code(), "model_invalid");
+    }
+}
