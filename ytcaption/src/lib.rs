@@ -29,6 +29,7 @@
 
 pub mod audio;
 pub mod download;
+pub mod eval;
 mod engine;
 mod error;
 pub mod event;

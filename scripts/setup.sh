@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# One command for a fresh Debian machine: system packages, the release build, the default model
+# (tiny.en), then a transcription of the committed sample to SRT on stdout.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+export PATH="$HOME/.cargo/bin:$PATH"
+cargo build --release --locked -p ytcaption-cli >&2
+home=${YTCAPTION_HOME:-$HOME/.local/share/ytcaption}
+export YTCAPTION_BIN=target/release/ytcaption
+scripts/fetch-model.sh tiny.en "$home/models/ggml-tiny.en.bin"
+target/release/ytcaption --home "$home" transcribe fixtures/audio/en_jfk.wav

