@@ -443,14 +443,23 @@ async fn hash_file(path: PathBuf, checksum: Checksum) -> Result<(String, u64)> {
 
 /// A network-level failure as [`DownloadErrorKind::Network`], with the cause chain.
 fn network(url: &str, e: &reqwest::Error) -> Error {
-    let mut message = format!("{url}: {e}");
+    // reqwest's own message repeats the URL; say what happened, then the causes.
+    let what = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "could not connect"
+    } else if e.is_body() || e.is_decode() {
+        "the transfer broke off"
+    } else if e.is_builder() {
+        "bad request"
+    } else {
+        "request failed"
+    };
+    let mut message = format!("{url}: {what}");
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {
         message.push_str(&format!(": {s}"));
         source = s.source();
-    }
-    if e.is_timeout() {
-        message.push_str(" (timed out)");
     }
     Error::Download {
         kind: DownloadErrorKind::Network,
