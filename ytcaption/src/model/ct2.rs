@@ -1076,7 +1076,8 @@ pub fn import(
         if var.dtype == Ct2DType::Int32 {
             return Err(invalid(format!("{} is int32, expected a weight", t.source)));
         }
-        if t.ttype == TensorType::F16 && weight_dtype.is_none() {
+        // Report the type of the linear weights (conv weights may be kept in float).
+        if t.name.ends_with(".mlp.0.weight") && weight_dtype.is_none() {
             weight_dtype = Some(var.dtype);
         }
     }
@@ -1247,9 +1248,13 @@ fn tensor_data(model: &mut Ct2Model, t: &Planned) -> Result<Vec<u8>> {
         (Ct2DType::Float16, TensorType::F16) | (Ct2DType::Float32, TensorType::F32)
     );
     if passthrough {
-        let raw = model.read_raw(&var)?;
+        let mut raw = model.read_raw(&var)?;
         let size = var.dtype.size() as usize;
-        return Ok(raw[lo * size..hi * size].to_vec());
+        if lo == 0 && hi * size == raw.len() {
+            return Ok(raw);
+        }
+        raw.truncate(hi * size);
+        return Ok(raw.split_off(lo * size));
     }
     let values = model.read_f32(&t.source)?;
     let values = &values[lo..hi];

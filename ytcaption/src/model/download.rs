@@ -546,6 +546,16 @@ mod tests {
         assert_eq!(h.hex(), "a9993e364706816aba3e25717850c26c9cd0d89d");
     }
 
+    #[test]
+    fn download_future_is_send() {
+        fn assert_send<T: Send>(_: &T) {}
+        let dir = std::path::PathBuf::from("unused");
+        let opts = DownloadOptions::default();
+        let mut progress = |_: u64, _: Option<u64>| {};
+        let fut = download("tiny", &dir, &opts, &mut progress);
+        assert_send(&fut);
+    }
+
     #[tokio::test]
     async fn unknown_name_lists_known_ones() {
         let dir = tempfile::tempdir().unwrap();

@@ -412,6 +412,7 @@ pub fn ftype_name(ftype: i32) -> &'static str {
         12 => "q4_k",
         13 => "q5_k",
         14 => "q6_k",
+        24 => "bf16",
         _ => "unknown",
     }
 }
