@@ -1101,7 +1101,9 @@ pub fn import(
     } else {
         50256
     };
-    if n_regular != expected_regular || vocab[n_regular] != "<|endoftext|>" {
+    if n_regular != expected_regular
+        || vocab.get(n_regular).map(String::as_str) != Some("<|endoftext|>")
+    {
         return Err(invalid(format!(
             "the vocabulary has {n_regular} regular tokens before {:?}; whisper.cpp expects \
              {expected_regular} followed by <|endoftext|> for {} model",

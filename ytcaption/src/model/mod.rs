@@ -2,8 +2,9 @@
 //!
 //! * [`inspect`] reads a whisper.cpp model file's header: size, language support, weight type.
 //! * [`import_ct2`] converts a CTranslate2 (faster-whisper) Whisper model directory to a
-//!   whisper.cpp ggml file, in pure Rust (no Python, no PyTorch). The output is byte-identical
-//!   to what whisper.cpp's converters write for the same weights.
+//!   whisper.cpp ggml file, in pure Rust (no Python, no PyTorch), laid out as whisper.cpp's
+//!   `convert-pt-to-ggml.py` lays it out (for tiny.en the output is byte-identical to the
+//!   reference conversion of the same weights).
 //! * [`download()`](download::download) fetches one of whisper.cpp's published models
 //!   ([`KNOWN_MODELS`]) by name, checking its SHA-1.
 //! * [`ggml`] and [`ct2`] read and write the two file formats; [`mel`] computes the mel filter
