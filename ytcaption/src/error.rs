@@ -220,6 +220,8 @@ pub enum DownloadErrorKind {
     NotMedia,
     /// The kind of source is not supported by the configured downloader.
     UnsupportedSource,
+    /// The downloaded file's checksum differs from the published one (the file was discarded).
+    ChecksumMismatch,
 }
 
 impl DownloadErrorKind {
@@ -232,6 +234,7 @@ impl DownloadErrorKind {
             Self::TooLarge => "too_large",
             Self::NotMedia => "not_media",
             Self::UnsupportedSource => "unsupported_source",
+            Self::ChecksumMismatch => "checksum_mismatch",
         }
     }
 
