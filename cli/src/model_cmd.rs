@@ -1,18 +1,155 @@
-//! `ytcaption model ...`
+//! `ytcaption model ...`: import, download, list, inspect.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::Subcommand;
-use ytcaption::Home;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use ytcaption::model::{self, DownloadOptions};
+use ytcaption::{Error, Home};
 
 /// Model subcommands.
 #[derive(Subcommand, Debug)]
 pub enum ModelCommand {
+    /// Convert a CTranslate2 (faster-whisper) Whisper model directory to a ggml file
+    Import {
+        /// Directory with model.bin (or model.bin.part1, .part2, ...) and vocabulary.txt|json
+        ct2_dir: PathBuf,
+        /// Output file [default: <home>/models/ggml-<name>.bin, the name read from the model]
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Download a ggml model by name (tiny, tiny.en, base, base.en, small, ...), checksum-verified
+    Download {
+        /// Model name
+        name: String,
+        /// Output file [default: <home>/models/ggml-<name>.bin]
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Base URL [env: YTCAPTION_MODEL_BASE_URL; default: whisper.cpp's Hugging Face repository]
+        #[arg(long, value_name = "URL")]
+        base_url: Option<String>,
+        /// Download again even when a verified file is present
+        #[arg(long)]
+        force: bool,
+    },
     /// List the models in the home's models dir (* marks the default)
-    List,
+    List {
+        /// Also list the models `download` knows
+        #[arg(long)]
+        available: bool,
+    },
+    /// Print a model file's header (hyper-parameters, type, languages)
+    Inspect {
+        /// ggml model file or installed model name
+        model: String,
+    },
+    /// Make an installed model the home's default
+    Default {
+        /// Model name (as in `model list`)
+        name: String,
+    },
+}
+
+fn bytes_bar(len: Option<u64>, what: &str) -> ProgressBar {
+    let pb = ProgressBar::with_draw_target(len, ProgressDrawTarget::stderr());
+    if !std::io::stderr().is_terminal() {
+        pb.set_draw_target(ProgressDrawTarget::hidden());
+    }
+    pb.set_style(
+        ProgressStyle::with_template(
+            "{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+        )
+        .expect("static template")
+        .progress_chars("=> "),
+    );
+    pb.set_message(what.to_string());
+    pb.enable_steady_tick(Duration::from_millis(200));
+    pb
+}
+
+/// Installs `path` as the home's default model when the home has none yet.
+fn adopt_as_default(home: &Home, path: &std::path::Path) {
+    if path.parent() == Some(home.models_dir().as_path()) && home.default_model().is_none() {
+        if let Some(name) = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.strip_prefix("ggml-"))
+            .and_then(|n| n.strip_suffix(".bin"))
+        {
+            let _ = home.set_default_model(name);
+        }
+    }
 }
 
 pub async fn run(home: &Home, command: ModelCommand) -> ytcaption::Result<()> {
     match command {
-        ModelCommand::List => {
+        ModelCommand::Import { ct2_dir, output } => {
+            let output = match output {
+                Some(o) => o,
+                None => {
+                    // Name the file after what the model is (tiny.en, base, ...).
+                    let tmp = home.models_dir().join(".import.tmp.bin");
+                    let path = import(&ct2_dir, &tmp).await?;
+                    let name = model::inspect(&path)?.name();
+                    let dest = home.model_file(&name);
+                    std::fs::rename(&path, &dest).map_err(|e| {
+                        Error::io(format!("moving the model to {}", dest.display()), e)
+                    })?;
+                    adopt_as_default(home, &dest);
+                    println!("{}", dest.display());
+                    return Ok(());
+                }
+            };
+            let path = import(&ct2_dir, &output).await?;
+            adopt_as_default(home, &path);
+            println!("{}", path.display());
+            Ok(())
+        }
+        ModelCommand::Download {
+            name,
+            output,
+            base_url,
+            force,
+        } => {
+            let dir = match &output {
+                Some(o) => o
+                    .parent()
+                    .filter(|p| !p.as_os_str().is_empty())
+                    .map(PathBuf::from)
+                    .unwrap_or_else(|| PathBuf::from(".")),
+                None => home.models_dir(),
+            };
+            let opts = DownloadOptions {
+                base_url,
+                force,
+                ..Default::default()
+            };
+            let pb = bytes_bar(None, &format!("downloading {name}"));
+            let bar = pb.clone();
+            let mut progress = move |done: u64, total: Option<u64>| {
+                if let Some(t) = total {
+                    bar.set_length(t);
+                }
+                bar.set_position(done);
+            };
+            let res = model::download::download(&name, &dir, &opts, &mut progress).await;
+            pb.finish_and_clear();
+            let mut path = res?;
+            if let Some(o) = output {
+                if o != path {
+                    std::fs::rename(&path, &o).map_err(|e| {
+                        Error::io(format!("moving the model to {}", o.display()), e)
+                    })?;
+                    path = o;
+                }
+            }
+            adopt_as_default(home, &path);
+            println!("{}", path.display());
+            Ok(())
+        }
+        ModelCommand::List { available } => {
             let default = home.default_model();
             let models = home.installed_models();
             if models.is_empty() {
@@ -34,7 +171,63 @@ pub async fn run(home: &Home, command: ModelCommand) -> ytcaption::Result<()> {
                     path.display()
                 );
             }
+            if available {
+                println!("\navailable for `ytcaption model download`:");
+                for m in model::KNOWN_MODELS {
+                    println!(
+                        "  {:<20} ~{:>6.0} MiB",
+                        m.name,
+                        m.size_bytes as f64 / 1048576.0
+                    );
+                }
+            }
+            Ok(())
+        }
+        ModelCommand::Inspect { model: spec } => {
+            let path = home.resolve_model(Some(&spec))?;
+            let info = model::inspect(&path)?;
+            let h = &info.hparams;
+            println!("file:          {}", path.display());
+            println!("model:         {}", info.name());
+            println!("type:          {}", info.ftype_name);
+            println!(
+                "languages:     {}",
+                if info.is_multilingual {
+                    "multilingual"
+                } else {
+                    "English only"
+                }
+            );
+            println!(
+                "size:          {:.1} MiB",
+                info.file_size as f64 / 1048576.0
+            );
+            println!("hparams:       {:?}", h.to_array());
+            Ok(())
+        }
+        ModelCommand::Default { name } => {
+            home.resolve_model(Some(&name))?;
+            home.set_default_model(&name)?;
+            println!("default model: {name}");
             Ok(())
         }
     }
+}
+
+async fn import(ct2_dir: &std::path::Path, output: &std::path::Path) -> ytcaption::Result<PathBuf> {
+    let pb = bytes_bar(None, "importing");
+    let bar = pb.clone();
+    let (dir, out) = (ct2_dir.to_path_buf(), output.to_path_buf());
+    let res = tokio::task::spawn_blocking(move || {
+        model::import_ct2(&dir, &out, &mut |p| {
+            bar.set_length(p.bytes_total);
+            bar.set_position(p.bytes_done);
+        })
+    })
+    .await
+    .map_err(|e| Error::ModelInvalid {
+        message: format!("import panicked: {e}"),
+    })?;
+    pb.finish_and_clear();
+    Ok(res?.output)
 }

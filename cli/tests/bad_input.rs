@@ -22,7 +22,13 @@ fn bad_inputs(dir: &Path) -> Vec<(PathBuf, &'static str)> {
     let bytes = std::fs::read(&jfk).unwrap();
     std::fs::write(&truncated, &bytes[..bytes.len() / 2]).unwrap();
     let ac3 = dir.join("speech.mka");
-    support::ffmpeg(&["-i", jfk.to_str().unwrap(), "-c:a", "ac3", ac3.to_str().unwrap()]);
+    support::ffmpeg(&[
+        "-i",
+        jfk.to_str().unwrap(),
+        "-c:a",
+        "ac3",
+        ac3.to_str().unwrap(),
+    ]);
     vec![
         (missing, "input_not_found"),
         (empty, "empty_input"),
@@ -36,9 +42,16 @@ fn assert_one_clean_line(out: &std::process::Output, code: &str, what: &str) {
     assert!(!out.status.success(), "{what}: must exit nonzero");
     let stderr = String::from_utf8_lossy(&out.stderr);
     let lines: Vec<&str> = stderr.lines().collect();
-    assert_eq!(lines.len(), 1, "{what}: exactly one line on stderr, got {stderr:?}");
+    assert_eq!(
+        lines.len(),
+        1,
+        "{what}: exactly one line on stderr, got {stderr:?}"
+    );
     assert!(lines[0].starts_with("error: "), "{what}: {stderr}");
-    assert!(lines[0].ends_with(&format!("[{code}]")), "{what}: expected [{code}] in {stderr:?}");
+    assert!(
+        lines[0].ends_with(&format!("[{code}]")),
+        "{what}: expected [{code}] in {stderr:?}"
+    );
     assert!(!stderr.contains("panicked"), "{what}: {stderr}");
 }
 
@@ -73,7 +86,12 @@ fn one_shot_bad_inputs_fail_with_one_typed_line() {
         (vec!["--format", "docx"], "invalid_input"),
         (vec!["-m", "/nonexistent/ggml-x.bin"], "model_not_found"),
     ] {
-        let mut full = vec!["--home", home.to_str().unwrap(), "transcribe", jfk.to_str().unwrap()];
+        let mut full = vec![
+            "--home",
+            home.to_str().unwrap(),
+            "transcribe",
+            jfk.to_str().unwrap(),
+        ];
         if args[0] != "-m" {
             full.extend(["-m", model.to_str().unwrap()]);
         }
@@ -91,7 +109,11 @@ fn cli(home: &Path, args: &[&str]) -> std::process::Output {
 
 fn job_json(home: &Path, id: &str) -> serde_json::Value {
     let out = cli(home, &["jobs", "show", id, "--json"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
@@ -112,19 +134,57 @@ fn job_mode_bad_inputs_fail_their_job_and_the_worker_goes_on() {
             let out = cli(&home, &["jobs", "submit", gone.to_str().unwrap()]);
             assert!(out.status.success());
             std::fs::remove_file(&gone).unwrap();
-            expected.push((String::from_utf8(out.stdout).unwrap().trim().to_string(), code));
+            expected.push((
+                String::from_utf8(out.stdout).unwrap().trim().to_string(),
+                code,
+            ));
             continue;
         }
-        let out = cli(&home, &["jobs", "submit", file.to_str().unwrap(), "-l", "en"]);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        expected.push((String::from_utf8(out.stdout).unwrap().trim().to_string(), code));
+        let out = cli(
+            &home,
+            &["jobs", "submit", file.to_str().unwrap(), "-l", "en"],
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        expected.push((
+            String::from_utf8(out.stdout).unwrap().trim().to_string(),
+            code,
+        ));
     }
-    let good = cli(&home, &["jobs", "submit", support::jfk().path.to_str().unwrap(), "-l", "en", "--priority", "low"]);
+    let good = cli(
+        &home,
+        &[
+            "jobs",
+            "submit",
+            support::jfk().path.to_str().unwrap(),
+            "-l",
+            "en",
+            "--priority",
+            "low",
+        ],
+    );
     assert!(good.status.success());
     let good_id = String::from_utf8(good.stdout).unwrap().trim().to_string();
 
-    let out = cli(&home, &["worker", "--exit-when-idle", "-m", model.to_str().unwrap(), "-t", "2"]);
-    assert!(out.status.success(), "worker: {}", String::from_utf8_lossy(&out.stderr));
+    let out = cli(
+        &home,
+        &[
+            "worker",
+            "--exit-when-idle",
+            "-m",
+            model.to_str().unwrap(),
+            "-t",
+            "2",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "worker: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
 
     for (id, code) in expected {
@@ -138,7 +198,9 @@ fn job_mode_bad_inputs_fail_their_job_and_the_worker_goes_on() {
     assert_eq!(j["status"], "completed", "{j}");
     let out = cli(&home, &["jobs", "result", &good_id, "--format", "txt"]);
     assert!(out.status.success());
-    assert!(String::from_utf8_lossy(&out.stdout).to_lowercase().contains("ask not what your country"));
+    assert!(String::from_utf8_lossy(&out.stdout)
+        .to_lowercase()
+        .contains("ask not what your country"));
 }
 
 #[test]
@@ -146,9 +208,38 @@ fn idempotency_key_returns_the_existing_job() {
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path().join("home");
     let jfk = support::jfk().path;
-    let a = cli(&home, &["jobs", "submit", jfk.to_str().unwrap(), "--idempotency-key", "upload-42"]);
-    let b = cli(&home, &["jobs", "submit", jfk.to_str().unwrap(), "--idempotency-key", "upload-42", "--priority", "high"]);
-    let c = cli(&home, &["jobs", "submit", jfk.to_str().unwrap(), "--idempotency-key", "upload-43"]);
+    let a = cli(
+        &home,
+        &[
+            "jobs",
+            "submit",
+            jfk.to_str().unwrap(),
+            "--idempotency-key",
+            "upload-42",
+        ],
+    );
+    let b = cli(
+        &home,
+        &[
+            "jobs",
+            "submit",
+            jfk.to_str().unwrap(),
+            "--idempotency-key",
+            "upload-42",
+            "--priority",
+            "high",
+        ],
+    );
+    let c = cli(
+        &home,
+        &[
+            "jobs",
+            "submit",
+            jfk.to_str().unwrap(),
+            "--idempotency-key",
+            "upload-43",
+        ],
+    );
     assert!(a.status.success() && b.status.success() && c.status.success());
     assert_eq!(a.stdout, b.stdout);
     assert_ne!(a.stdout, c.stdout);

@@ -27,15 +27,36 @@ fn sigkill_during_transcription_then_restart_completes_every_job_once() {
     for clip in &clips {
         let out = support::run(
             bin(),
-            &["--home", home_s, "jobs", "submit", clip.path.to_str().unwrap(), "-l", "en"],
+            &[
+                "--home",
+                home_s,
+                "jobs",
+                "submit",
+                clip.path.to_str().unwrap(),
+                "-l",
+                "en",
+            ],
         );
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         ids.push(String::from_utf8(out.stdout).unwrap().trim().to_string());
     }
 
     // First worker: killed as soon as a transcription has started.
     let mut child = Command::new(bin())
-        .args(["--home", home_s, "worker", "--events-json", "-m", model.to_str().unwrap(), "-t", "1"])
+        .args([
+            "--home",
+            home_s,
+            "worker",
+            "--events-json",
+            "-m",
+            model.to_str().unwrap(),
+            "-t",
+            "1",
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -51,17 +72,33 @@ fn sigkill_during_transcription_then_restart_completes_every_job_once() {
             child.kill().unwrap(); // SIGKILL
             break;
         }
-        assert!(Instant::now() < deadline, "no transcription started in time");
+        assert!(
+            Instant::now() < deadline,
+            "no transcription started in time"
+        );
     }
     child.wait().unwrap();
     let killed_job = killed_job.expect("the worker started a transcription");
 
     // Second worker: runs until the queue is empty.
     let out = Command::new(bin())
-        .args(["--home", home_s, "worker", "--exit-when-idle", "-m", model.to_str().unwrap(), "-t", "2"])
+        .args([
+            "--home",
+            home_s,
+            "worker",
+            "--exit-when-idle",
+            "-m",
+            model.to_str().unwrap(),
+            "-t",
+            "2",
+        ])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
@@ -76,7 +113,10 @@ fn sigkill_during_transcription_then_restart_completes_every_job_once() {
                 .filter(|e| e.event_type() == "transcription_completed")
                 .count();
             assert_eq!(completed, 1, "job {} completed {completed} times", job.id);
-            let requeued = events.iter().filter(|e| e.event_type() == "job_requeued").count();
+            let requeued = events
+                .iter()
+                .filter(|e| e.event_type() == "job_requeued")
+                .count();
             if job.id.to_string() == killed_job {
                 assert_eq!(requeued, 1, "the killed job went back to the queue once");
                 assert_eq!(job.attempts, 2);

@@ -41,9 +41,16 @@ fn check_english_wer(clips: Vec<support::Clip>) {
         let text = t["text"].as_str().unwrap();
         let wer = ytcaption::eval::word_error_rate(&clip.text, text);
         let expected = support::reference_wer(&clip.name()).expect("known clip");
-        report.push(format!("{:<40} WER {wer:.3} (whisper.cpp CLI {expected:.2})", clip.name()));
+        report.push(format!(
+            "{:<40} WER {wer:.3} (whisper.cpp CLI {expected:.2})",
+            clip.name()
+        ));
         if wer > expected + 0.02 + 1e-9 {
-            failures.push(format!("{}: WER {wer:.3} > {expected:.2} + 0.02\n  ref: {}\n  hyp: {text}", clip.name(), clip.text));
+            failures.push(format!(
+                "{}: WER {wer:.3} > {expected:.2} + 0.02\n  ref: {}\n  hyp: {text}",
+                clip.name(),
+                clip.text
+            ));
         }
         // The JSON is the Transcript.
         assert_eq!(t["language"], "en");
@@ -55,7 +62,10 @@ fn check_english_wer(clips: Vec<support::Clip>) {
         let mut last = 0.0;
         for s in segs {
             let (a, b) = (s["start"].as_f64().unwrap(), s["end"].as_f64().unwrap());
-            assert!(a >= last - 1e-9 && b >= a, "segments must be ordered: {segs:?}");
+            assert!(
+                a >= last - 1e-9 && b >= a,
+                "segments must be ordered: {segs:?}"
+            );
             assert!(b <= t["duration_seconds"].as_f64().unwrap() + 1e-9);
             last = a;
         }
@@ -90,10 +100,18 @@ fn srt_to_stdout_by_default_and_formats_by_extension() {
             model.to_str().unwrap(),
         ],
     );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let srt = String::from_utf8(out.stdout).unwrap();
     assert!(srt.starts_with("1\n00:00:00,000 --> 00:00:"), "{srt}");
-    assert!(srt.to_lowercase().contains("ask not what your country can do for you"), "{srt}");
+    assert!(
+        srt.to_lowercase()
+            .contains("ask not what your country can do for you"),
+        "{srt}"
+    );
 
     let vtt_path = home.path().join("out.vtt");
     let out = support::run(
@@ -109,7 +127,11 @@ fn srt_to_stdout_by_default_and_formats_by_extension() {
             vtt_path.to_str().unwrap(),
         ],
     );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(out.stdout.is_empty());
     let vtt = std::fs::read_to_string(&vtt_path).unwrap();
     assert!(vtt.starts_with("WEBVTT\n\n00:00:00.000 --> "), "{vtt}");
@@ -134,5 +156,8 @@ fn english_only_model_refuses_spanish() {
     );
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("English-only") && err.contains("[invalid_input]"), "{err}");
+    assert!(
+        err.contains("English-only") && err.contains("[invalid_input]"),
+        "{err}"
+    );
 }

@@ -69,10 +69,19 @@ mod tests {
 
     #[test]
     fn wer_counts_each_edit() {
-        assert_eq!(word_error_rate("one two three four", "one two three four five"), 0.25);
-        assert_eq!(word_error_rate("one two three four", "two three four"), 0.25);
+        assert_eq!(
+            word_error_rate("one two three four", "one two three four five"),
+            0.25
+        );
+        assert_eq!(
+            word_error_rate("one two three four", "two three four"),
+            0.25
+        );
         assert_eq!(word_error_rate("", ""), 0.0);
         assert_eq!(word_error_rate("", "x"), 1.0);
-        assert_eq!(word_error_rate("Cold-hearted, ill disposed.", "cold hearted ill-disposed"), 0.0);
+        assert_eq!(
+            word_error_rate("Cold-hearted, ill disposed.", "cold hearted ill-disposed"),
+            0.0
+        );
     }
 }

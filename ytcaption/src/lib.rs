@@ -29,9 +29,9 @@
 
 pub mod audio;
 pub mod download;
-pub mod eval;
 mod engine;
 mod error;
+pub mod eval;
 pub mod event;
 pub mod format;
 pub mod home;

@@ -3,7 +3,7 @@
 //! reference file when one is at hand, and by transcribing a clip with whisper.cpp.
 //!
 //! The CTranslate2 model comes from `$YTCAPTION_TEST_CT2_TINY_EN` if set, else from
-//! `scripts/fetch-ct2-tiny-en.sh` (cached in `<workspace>/target/test-data/`). The reference
+//! `scripts/fetch-ct2.sh tiny.en` (cached in `<workspace>/target/test-data/`). The reference
 //! ggml file is `<workspace>/../shared/models/ggml-tiny.en.bin` and is optional.
 
 use std::path::{Path, PathBuf};
@@ -39,9 +39,10 @@ fn ct2_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("YTCAPTION_TEST_CT2_TINY_EN") {
         return PathBuf::from(dir);
     }
-    let script = workspace().join("scripts/fetch-ct2-tiny-en.sh");
-    let out = Command::new("sh")
+    let script = workspace().join("scripts/fetch-ct2.sh");
+    let out = Command::new("bash")
         .arg(&script)
+        .arg("tiny.en")
         .output()
         .unwrap_or_else(|e| panic!("running {}: {e}", script.display()));
     assert!(

@@ -32,16 +32,33 @@ async fn submit_wait_list_and_events_in_order() {
         .await
         .unwrap();
     assert_eq!(job.status, JobStatus::Pending);
-    let t = p.wait(job.id, Some(Duration::from_secs(300))).await.unwrap();
-    assert!(ytcaption::eval::word_error_rate(&jfk.text, &t.text) < 0.05, "{}", t.text);
+    let t = p
+        .wait(job.id, Some(Duration::from_secs(300)))
+        .await
+        .unwrap();
+    assert!(
+        ytcaption::eval::word_error_rate(&jfk.text, &t.text) < 0.05,
+        "{}",
+        t.text
+    );
     assert_eq!(t.job_id, job.id);
     assert!((t.duration_seconds - 11.0).abs() < 0.1);
 
     let got = p.get(job.id).await.unwrap();
     assert_eq!(got.status, JobStatus::Completed);
     assert!(got.completed_at.is_some());
-    assert_eq!(p.list(&JobFilter::status(JobStatus::Completed)).await.unwrap().len(), 1);
-    assert!(p.list(&JobFilter::status(JobStatus::Pending)).await.unwrap().is_empty());
+    assert_eq!(
+        p.list(&JobFilter::status(JobStatus::Completed))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(p
+        .list(&JobFilter::status(JobStatus::Pending))
+        .await
+        .unwrap()
+        .is_empty());
 
     // Live events arrive in lifecycle order and match the journal's log.
     let mut live = Vec::new();
@@ -71,7 +88,9 @@ async fn submit_wait_list_and_events_in_order() {
         EventKind::TranscriptionCompleted { result_urls, .. } => {
             assert_eq!(result_urls.len(), 4);
             let srt = result_urls["srt"].strip_prefix("file://").unwrap();
-            assert!(std::fs::read_to_string(srt).unwrap().starts_with("1\n00:00:00,000 --> "));
+            assert!(std::fs::read_to_string(srt)
+                .unwrap()
+                .starts_with("1\n00:00:00,000 --> "));
         }
         other => panic!("{other:?}"),
     }
@@ -89,7 +108,10 @@ async fn cancel_pending_and_running_jobs() {
     let mut events = p.subscribe();
     let clips = support::committed_clips();
     let long = &clips[0];
-    let running = p.submit(JobRequest::new(long.path.to_str().unwrap())).await.unwrap();
+    let running = p
+        .submit(JobRequest::new(long.path.to_str().unwrap()))
+        .await
+        .unwrap();
     let queued = p
         .submit(JobRequest::new(clips[1].path.to_str().unwrap()).priority(Priority::Low))
         .await
@@ -109,16 +131,27 @@ async fn cancel_pending_and_running_jobs() {
         other => panic!("expected cancelled, got {other:?}"),
     }
     // The worker is free again: the queued job completes.
-    let t = p.wait(queued.id, Some(Duration::from_secs(300))).await.unwrap();
+    let t = p
+        .wait(queued.id, Some(Duration::from_secs(300)))
+        .await
+        .unwrap();
     assert!(!t.text.is_empty());
     assert!(t0.elapsed() < Duration::from_secs(60));
     let logged = p.events(running.id).await.unwrap();
-    assert!(logged.iter().all(|e| e.event_type() != "transcription_completed"));
+    assert!(logged
+        .iter()
+        .all(|e| e.event_type() != "transcription_completed"));
     assert_eq!(logged.last().unwrap().event_type(), "job_cancelled");
 
     // Cancelling a terminal job is refused; a pending one is cancelled without running.
-    assert_eq!(p.cancel(running.id).await.unwrap_err().code(), "illegal_transition");
-    assert_eq!(p.cancel(queued.id).await.unwrap_err().code(), "illegal_transition");
+    assert_eq!(
+        p.cancel(running.id).await.unwrap_err().code(),
+        "illegal_transition"
+    );
+    assert_eq!(
+        p.cancel(queued.id).await.unwrap_err().code(),
+        "illegal_transition"
+    );
     assert_eq!(
         p.cancel(ytcaption::JobId::new()).await.unwrap_err().code(),
         "job_not_found"
@@ -135,24 +168,40 @@ async fn one_shot_transcribe_and_typed_failures() {
         .transcribe(jfk.path.to_str().unwrap(), &TranscribeOptions::default())
         .await
         .unwrap();
-    assert!(ytcaption::eval::word_error_rate(&jfk.text, &t.text) < 0.05, "{}", t.text);
+    assert!(
+        ytcaption::eval::word_error_rate(&jfk.text, &t.text) < 0.05,
+        "{}",
+        t.text
+    );
     assert_eq!(t.language, "en");
     // One-shot runs write nothing into the journal.
     assert!(p.list(&JobFilter::all()).await.unwrap().is_empty());
 
     let es = TranscribeOptions::with_language("es".parse().unwrap());
-    let err = p.transcribe(jfk.path.to_str().unwrap(), &es).await.unwrap_err();
+    let err = p
+        .transcribe(jfk.path.to_str().unwrap(), &es)
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), "invalid_input");
     assert!(err.to_string().contains("English-only"));
-    let err = p.transcribe("/nonexistent.wav", &TranscribeOptions::default()).await.unwrap_err();
+    let err = p
+        .transcribe("/nonexistent.wav", &TranscribeOptions::default())
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), "input_not_found");
 
     // A job that fails records its code; wait reports it.
     let bad = dir.path().join("bad.mp3");
     std::fs::write(&bad, "not audio at all ".repeat(100)).unwrap();
-    let job = p.submit(JobRequest::new(bad.to_str().unwrap())).await.unwrap();
+    let job = p
+        .submit(JobRequest::new(bad.to_str().unwrap()))
+        .await
+        .unwrap();
     assert_eq!(
-        p.wait(job.id, Some(Duration::from_millis(300))).await.unwrap_err().code(),
+        p.wait(job.id, Some(Duration::from_millis(300)))
+            .await
+            .unwrap_err()
+            .code(),
         "timeout",
         "no worker runs in this pipeline"
     );
@@ -171,7 +220,10 @@ async fn closed_pipeline_requeues_its_running_job() {
     let dir = tempfile::tempdir().unwrap();
     let p = pipeline(dir.path(), 1).await;
     let mut events = p.subscribe();
-    let job = p.submit(JobRequest::new(support::jfk().path.to_str().unwrap())).await.unwrap();
+    let job = p
+        .submit(JobRequest::new(support::jfk().path.to_str().unwrap()))
+        .await
+        .unwrap();
     loop {
         let ev = events.recv().await.unwrap();
         if ev.event_type() == "transcription_started" {
@@ -179,14 +231,26 @@ async fn closed_pipeline_requeues_its_running_job() {
         }
     }
     p.close().await;
-    assert_eq!(p.submit(JobRequest::new("x.wav")).await.unwrap_err().code(), "closed");
+    assert_eq!(
+        p.submit(JobRequest::new("x.wav")).await.unwrap_err().code(),
+        "closed"
+    );
     drop(p);
     let p = pipeline(dir.path(), 1).await;
-    let t = p.wait(job.id, Some(Duration::from_secs(300))).await.unwrap();
+    let t = p
+        .wait(job.id, Some(Duration::from_secs(300)))
+        .await
+        .unwrap();
     assert!(!t.text.is_empty());
     let j = p.get(job.id).await.unwrap();
     assert_eq!(j.attempts, 2);
-    let types: Vec<_> = p.events(job.id).await.unwrap().iter().map(|e| e.event_type()).collect();
+    let types: Vec<_> = p
+        .events(job.id)
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.event_type())
+        .collect();
     assert!(types.contains(&"job_requeued"), "{types:?}");
     p.close().await;
 }
