@@ -365,6 +365,25 @@ fn compressed_cases() -> Vec<Case> {
             44_100,
             2,
         ),
+        // Video files: the audio track is found among the others (and its own edit list used).
+        case(
+            "video_h264_aac.mp4",
+            "-f lavfi -i testsrc=duration=11:size=64x64:rate=5 -map 1:v -map 0:a \
+             -c:v libx264 -preset ultrafast -ar 44100 -ac 2 -c:a aac",
+            "aac",
+            "isomp4",
+            44_100,
+            2,
+        ),
+        case(
+            "video_mpeg4_flac.mkv",
+            "-f lavfi -i testsrc=duration=11:size=64x64:rate=5 -map 1:v -map 0:a \
+             -c:v mpeg4 -ar 48000 -c:a flac",
+            "flac",
+            "matroska",
+            48_000,
+            1,
+        ),
         case(
             "aiff_22050_1ch.aiff",
             "-ar 22050 -c:a pcm_s16be",
@@ -549,6 +568,57 @@ fn containers_without_delay_info_have_a_small_known_lag() {
             ms(lag)
         );
         assert!((audio.duration_seconds() - JFK_SECONDS).abs() < 0.1);
+    }
+}
+
+/// Files written to a pipe have no length in their headers (WAV sizes 0xFFFFFFFF, FLAC total
+/// samples 0, live WebM, MP3 without a Xing header): the end of the file is the end of the stream
+/// and they must decode in full. Encoder delay stays in where nothing records it.
+#[test]
+fn streamed_files_without_lengths_decode_in_full() {
+    let dir = tmp();
+    let reference = reference();
+    // (file, muxer and codec options, expected lag in samples at 16 kHz)
+    for (file, args, expect_lag) in [
+        ("piped.wav", "-c:a pcm_s16le -f wav", 0),
+        ("piped.flac", "-ar 44100 -c:a flac -f flac", 0),
+        ("piped.ogg", "-c:a libvorbis -f ogg", 0),
+        ("live.webm", "-ac 2 -c:a libvorbis -f webm", 0),
+        // LAME's delay: 576 + 529 samples.
+        ("piped.mp3", "-c:a libmp3lame -f mp3", 1105),
+        // AAC priming: 1024 samples.
+        ("piped.aac", "-c:a aac -f adts", 1024),
+        (
+            "piped.m4a",
+            "-c:a aac -movflags +frag_keyframe+empty_moov -f mp4",
+            1024,
+        ),
+    ] {
+        let path = dir.path().join(file);
+        let out = std::fs::File::create(&path).unwrap();
+        let status = Command::new("ffmpeg")
+            .args(["-hide_banner", "-loglevel", "error", "-nostdin", "-i", JFK])
+            .args(args.split_whitespace())
+            .arg("-")
+            .stdout(out)
+            .status()
+            .expect("these tests need ffmpeg on the PATH (apt-get install ffmpeg)");
+        assert!(status.success(), "{file}");
+        let audio = decode_file(&path).unwrap_or_else(|e| panic!("{file}: {e}"));
+        let (lag, ncc) = best_lag(reference, &audio.samples, 1_600);
+        println!(
+            "{file:<12} {:.4} s  lag {lag} ({:.2} ms)  ncc {ncc:.5}",
+            audio.duration_seconds(),
+            ms(lag)
+        );
+        assert!(ncc > 0.95, "{file}: ncc {ncc}");
+        assert_eq!(lag, expect_lag, "{file}: lag");
+        let extra = expect_lag as f64 / 16_000.0;
+        assert!(
+            (audio.duration_seconds() - JFK_SECONDS - extra).abs() < 0.1,
+            "{file}: {} s",
+            audio.duration_seconds()
+        );
     }
 }
 

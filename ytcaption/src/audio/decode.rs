@@ -555,9 +555,15 @@ impl AudioReader {
                 return Err(Error::Decode { message });
             }
         }
-        if self.hit_eof && self.declared_frames.is_none() && self.produced > 0 {
-            // Nothing says how long the stream should be, but it stops in the middle of a packet
-            // or page: a file cut short (Ogg without its last pages, for one).
+        if self.hit_eof
+            && self.declared_frames.is_none()
+            && self.produced > 0
+            && self.info.container == "ogg"
+        {
+            // Nothing says how long the stream should be, but it stops in the middle of an Ogg
+            // page: a file cut short (a complete Ogg stream ends on a page boundary). Streamed
+            // WAV and live Matroska/WebM have no length either, but for them the end of the
+            // file is the end of the stream: they are accepted.
             return Err(Error::Decode {
                 message: format!(
                     "{name} is truncated: the data stops in the middle of a packet at {decoded:.1} s"
@@ -945,7 +951,7 @@ fn sniff_after_eof(path: &Path, name: &str) -> Option<Error> {
             | u64::from(u32::from_be_bytes([head[22], head[23], head[24], head[25]]));
         if total == 0 {
             return Some(Error::NoAudio {
-                message: format!("{name} is a FLAC stream of zero samples"),
+                message: format!("{name} is a FLAC stream without audio frames"),
             });
         }
         return None;
