@@ -1,10 +1,42 @@
 //! Audio: decode any supported media (symphonia) and resample (rubato) to 16 kHz mono f32.
 //!
-//! PLACEHOLDER — being written (decode.rs, resample.rs). Interface:
+//! * [`decode_file`] decodes a whole file into an [`Audio`];
+//! * [`AudioReader`] streams the same samples in pieces, holding only about one packet of PCM at
+//!   a time — use it for long inputs.
+//!
+//! Containers: WAV, AIFF, CAF, FLAC, MP3 (and MP1/MP2), Ogg, MP4/M4A, Matroska/WebM, ADTS AAC.
+//! Codecs: PCM (integer and float, A-law, µ-law), ADPCM, FLAC, ALAC, MP3, Vorbis, AAC-LC. Not
+//! supported (symphonia 0.6 has no decoder): Opus, Speex, AC-3, WMA... — those give
+//! [`Error::UnsupportedCodec`](crate::Error::UnsupportedCodec).
+//!
+//! Channels are mixed to mono by averaging; the result is resampled to 16 kHz with a
+//! windowed-sinc filter whose delay is compensated, so sample `k` of the output is the signal at
+//! `k / 16000` s of the input. Lossy codecs' encoder delay and padding are trimmed (gapless
+//! decoding) where the container records them (MP3 with a LAME/Xing header, MP4/M4A edit lists,
+//! Ogg/Vorbis granule positions).
+//!
+//! Errors (see [`crate::Error::code`]):
+//!
+//! | input | error |
+//! |---|---|
+//! | missing file | `input_not_found` |
+//! | a directory | `invalid_input` |
+//! | a file that cannot be read | `io_error` |
+//! | a 0-byte file | `empty_input` |
+//! | not media (text, random bytes...) | `unsupported_format` |
+//! | audio codec without a decoder (Opus...) | `unsupported_codec` |
+//! | no audio track, or a stream of zero samples | `no_audio` |
+//! | truncated or corrupt media | `decode_failed` |
 
 use std::path::Path;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
+
+mod decode;
+mod mp4;
+mod resample;
+
+pub use decode::AudioReader;
 
 /// whisper's sample rate.
 pub const SAMPLE_RATE: u32 = 16_000;
@@ -21,6 +53,12 @@ pub struct MediaInfo {
     pub channels: u16,
     /// Size of the file in bytes.
     pub size_bytes: u64,
+    /// Container format (symphonia's short name: `wave`, `flac`, `mp3`, `ogg`, `isomp4`,
+    /// `matroska`, `aiff`, `caf`...).
+    pub container: String,
+    /// The duration the container declares for the audio track, in seconds, when it declares one.
+    /// The decoded length is [`Audio::duration_seconds`].
+    pub declared_duration_seconds: Option<f64>,
 }
 
 /// Decoded audio: 16 kHz mono f32 samples.
@@ -41,8 +79,16 @@ impl Audio {
 }
 
 /// Decodes a whole file to 16 kHz mono f32.
+///
+/// Built on [`AudioReader`]; see the [module docs](self) for the formats and the errors.
 pub fn decode_file(path: &Path) -> Result<Audio> {
-    Err(Error::Decode {
-        message: format!("decoder not built yet: {}", path.display()),
+    let mut reader = AudioReader::open(path)?;
+    let mut samples = Vec::with_capacity(reader.estimated_len().unwrap_or(0));
+    const STEP: usize = 1 << 16;
+    while reader.read(&mut samples, STEP)? > 0 {}
+    samples.shrink_to_fit();
+    Ok(Audio {
+        samples,
+        info: reader.info().clone(),
     })
 }
