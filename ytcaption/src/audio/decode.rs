@@ -523,10 +523,10 @@ impl AudioReader {
         let finished = self.resampler.finish(&mut self.queue);
         self.produced += (self.queue.len() - before) as u64;
         let total = self.packets_ok + self.packets_failed;
-        if self.packets_failed > FAILURES_ALWAYS_TOLERATED
-            && self.packets_failed * 100 > total * MAX_FAILED_PERCENT
-            || self.packets_ok == 0 && self.packets_failed > 0
-        {
+        let too_many = self.packets_failed > FAILURES_ALWAYS_TOLERATED
+            && self.packets_failed * 100 > total * MAX_FAILED_PERCENT;
+        let none_decoded = self.packets_ok == 0 && self.packets_failed > 0;
+        if too_many || none_decoded {
             return Err(self.too_many_failures(&name));
         }
         finished?;

@@ -11,9 +11,17 @@
 //!
 //! Channels are mixed to mono by averaging; the result is resampled to 16 kHz with a
 //! windowed-sinc filter whose delay is compensated, so sample `k` of the output is the signal at
-//! `k / 16000` s of the input. Lossy codecs' encoder delay and padding are trimmed (gapless
-//! decoding) where the container records them (MP3 with a LAME/Xing header, MP4/M4A edit lists,
-//! Ogg/Vorbis granule positions).
+//! `k / 16000` s of the input (16 kHz input passes through untouched).
+//!
+//! Lossy codecs' encoder delay and padding are trimmed (gapless decoding) where the container
+//! records them: MP3 with a LAME/Xing header, MP4/M4A edit lists, Ogg granule positions. Where
+//! nothing records them they stay in, and the audio starts that much late: MP3 without a LAME
+//! header 1105 source samples (25 ms at 44.1 kHz), raw ADTS AAC and fragmented MP4 without an
+//! edit list 1024 samples (23 ms at 44.1 kHz). ADPCM WAV ends with the encoder's padding to a
+//! whole block (up to ~0.1 s of silence).
+//!
+//! A packet that fails to decode is replaced by silence of its length (the rest keeps its
+//! timing) and logged with `tracing`; more than 5 % of them (and more than 2) fail the stream.
 //!
 //! Errors (see [`crate::Error::code`]):
 //!

@@ -25,8 +25,9 @@ use crate::error::{Error, Result};
 
 use super::SAMPLE_RATE;
 
-/// Target length of one FFT block on the output side: 1024 samples at 16 kHz (64 ms). The
-/// resampler delays by half a block (32 ms), which is compensated.
+/// Minimum length of one FFT block on the output side: 1024 samples at 16 kHz (64 ms; 1280 for
+/// 44.1 kHz input, whose blocks come in multiples of 160 output samples). The resampler delays by
+/// half a block, which is compensated.
 const FFT_BLOCK_OUT: usize = 1024;
 
 /// Above this many input samples per minimal FFT block, use the asynchronous sinc resampler.
