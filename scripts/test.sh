@@ -22,9 +22,9 @@ export YTCAPTION_TEST_MODEL=$PWD/target/test-data/models/ggml-tiny.en.bin
 
 step "fmt + clippy"
 cargo fmt --all -- --check
-cargo clippy --locked --workspace --all-targets -- -D warnings
+cargo clippy --release --locked --workspace --all-targets -- -D warnings
 
 step "rust tests"
-cargo test --locked --workspace -- --test-threads=2
+cargo test --release --locked --workspace -- --test-threads=1
 
 step "done"

@@ -232,9 +232,11 @@ fn main() -> ExitCode {
 }
 
 fn init_logging(verbose: u8) {
+    // Only our own warnings by default: decoders (symphonia) and whisper.cpp log their own
+    // noise about inputs that ytcaption already reports as typed errors.
     let default = match verbose {
-        0 => "warn,whisper_rs=error",
-        1 => "info,whisper_rs=warn",
+        0 => "off,ytcaption=warn,ytcaption_cli=warn",
+        1 => "warn,ytcaption=info,ytcaption_cli=info",
         _ => "debug",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()

@@ -73,7 +73,8 @@ impl PipelineBuilder {
         self
     }
 
-    /// Threads per whisper.cpp call (0 = a default for this machine).
+    /// Threads per whisper.cpp call (0, the default: the machine's cores divided among the
+    /// workers).
     pub fn threads(mut self, n: usize) -> Self {
         self.threads = n;
         self
@@ -142,8 +143,10 @@ impl PipelineBuilder {
             Some(s) => s,
             None => Arc::new(ObjectStoreBackend::local(home.results_dir())?),
         };
+        // whisper.cpp's threads spin while they wait: more busy threads than cores is far
+        // slower, so by default the cores are shared among the workers.
         let threads = if self.threads == 0 {
-            default_threads()
+            (default_threads() / self.workers.max(1)).max(1)
         } else {
             self.threads
         };

@@ -203,6 +203,23 @@ impl Transcriber for WhisperTranscriber {
     }
 }
 
+/// What whisper.cpp's abort callback looks at.
+struct AbortFlag {
+    token: CancellationToken,
+    aborted: AtomicBool,
+}
+
+unsafe extern "C" fn abort_trampoline(user_data: *mut std::ffi::c_void) -> bool {
+    // SAFETY: whisper.cpp passes back the pointer installed in `run_full`, which points to a
+    // live `AbortFlag` for as long as `full` runs.
+    let flag = unsafe { &*(user_data as *const AbortFlag) };
+    let stop = flag.token.is_cancelled();
+    if stop {
+        flag.aborted.store(true, Ordering::Relaxed);
+    }
+    stop
+}
+
 fn run_full(
     state: &mut WhisperState,
     input: &TranscriptionInput,
@@ -244,21 +261,24 @@ fn run_full(
     }
     let p = progress.clone();
     params.set_progress_callback_safe(move |pct: i32| p(pct.clamp(0, 100) as f32 / 100.0));
-    let aborted = Arc::new(AtomicBool::new(false));
-    let flag = aborted.clone();
-    let token = cancel.clone();
-    params.set_abort_callback_safe(move || {
-        let stop = token.is_cancelled();
-        if stop {
-            flag.store(true, Ordering::Relaxed);
-        }
-        stop
-    });
+    // whisper-rs 0.16's `set_abort_callback_safe` hands whisper.cpp a pointer of the wrong
+    // type (its trampoline casts a boxed trait object to the closure type), so the callback is
+    // installed by hand; `abort` lives on this stack frame until `full` returns.
+    let abort = AbortFlag {
+        token: cancel.clone(),
+        aborted: AtomicBool::new(false),
+    };
+    // SAFETY: `abort_trampoline` matches ggml's abort callback signature and reads the user
+    // data only as an `AbortFlag`; `abort` outlives the `full` call below, the only user.
+    unsafe {
+        params.set_abort_callback(Some(abort_trampoline));
+        params.set_abort_callback_user_data(&abort as *const AbortFlag as *mut std::ffi::c_void);
+    }
     if cancel.is_cancelled() {
         return Err(Error::Cancelled { job_id: None });
     }
     let res = state.full(params, &input.samples);
-    if aborted.load(Ordering::Relaxed) || cancel.is_cancelled() {
+    if abort.aborted.load(Ordering::Relaxed) || cancel.is_cancelled() {
         return Err(Error::Cancelled { job_id: None });
     }
     res.map_err(|e| Error::Transcription {
