@@ -350,9 +350,11 @@ impl Error {
     }
 }
 
-/// Families of errors; each binding has one exception/status class per family.
+/// Families of errors; each binding has one exception class per family.
+///
+/// Deliberately not `#[non_exhaustive]`: a binding's mapping matches every family, so adding
+/// one is a compile error in each binding until it is mapped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
 pub enum ErrorCategory {
     /// Bad arguments or inputs.
     InvalidInput,
@@ -382,6 +384,61 @@ pub enum ErrorCategory {
     Timeout,
     /// An operating-system I/O error.
     Io,
+}
+
+/// Every stable error code, in a fixed order (the C binding numbers its statuses from it;
+/// append only).
+pub const ERROR_CODES: &[&str] = &[
+    "invalid_input",
+    "input_not_found",
+    "empty_input",
+    "unsupported_format",
+    "unsupported_codec",
+    "decode_failed",
+    "no_audio",
+    "network",
+    "http_status",
+    "rate_limited",
+    "too_large",
+    "not_media",
+    "unsupported_source",
+    "checksum_mismatch",
+    "model_not_found",
+    "model_invalid",
+    "transcription_failed",
+    "cancelled",
+    "job_not_found",
+    "job_failed",
+    "attempts_exhausted",
+    "illegal_transition",
+    "journal_locked",
+    "journal_error",
+    "store_error",
+    "invalid_key",
+    "notify_failed",
+    "timeout",
+    "closed",
+    "io_error",
+];
+
+impl ErrorCategory {
+    /// Every family.
+    pub const ALL: [ErrorCategory; 14] = [
+        ErrorCategory::InvalidInput,
+        ErrorCategory::Decode,
+        ErrorCategory::Download,
+        ErrorCategory::Model,
+        ErrorCategory::Transcription,
+        ErrorCategory::Cancelled,
+        ErrorCategory::JobNotFound,
+        ErrorCategory::JobFailed,
+        ErrorCategory::InvalidState,
+        ErrorCategory::Journal,
+        ErrorCategory::Store,
+        ErrorCategory::Notify,
+        ErrorCategory::Timeout,
+        ErrorCategory::Io,
+    ];
 }
 
 impl From<sled::Error> for Error {
@@ -428,6 +485,101 @@ mod tests {
         for c in codes {
             assert!(c.chars().all(|ch| ch.is_ascii_lowercase() || ch == '_'));
         }
+    }
+
+    /// One value of every variant (and every download kind): keep in step with the enum.
+    pub(crate) fn one_of_each() -> Vec<Error> {
+        use DownloadErrorKind as K;
+        let mut v = vec![
+            Error::invalid("x"),
+            Error::InputNotFound { path: "a".into() },
+            Error::EmptyInput { path: "a".into() },
+            Error::UnsupportedFormat {
+                message: "m".into(),
+            },
+            Error::UnsupportedCodec { codec: "c".into() },
+            Error::Decode {
+                message: "m".into(),
+            },
+            Error::NoAudio {
+                message: "m".into(),
+            },
+        ];
+        for kind in [
+            K::Network,
+            K::HttpStatus,
+            K::RateLimited,
+            K::TooLarge,
+            K::NotMedia,
+            K::UnsupportedSource,
+            K::ChecksumMismatch,
+        ] {
+            v.push(Error::Download {
+                kind,
+                message: "m".into(),
+            });
+        }
+        v.extend([
+            Error::ModelNotFound {
+                path: "m".into(),
+                hint: "h".into(),
+            },
+            Error::ModelInvalid {
+                message: "m".into(),
+            },
+            Error::Transcription {
+                message: "m".into(),
+            },
+            Error::Cancelled { job_id: None },
+            Error::JobNotFound { job_id: "j".into() },
+            Error::JobFailed {
+                job_id: "j".into(),
+                code: "c".into(),
+                message: "m".into(),
+            },
+            Error::AttemptsExhausted {
+                job_id: "j".into(),
+                attempts: 3,
+            },
+            Error::IllegalTransition {
+                job_id: "j".into(),
+                from: "a".into(),
+                to: "b".into(),
+            },
+            Error::JournalLocked {
+                path: "p".into(),
+                pid: None,
+            },
+            Error::journal("m"),
+            Error::store("m"),
+            Error::InvalidKey {
+                key: "k".into(),
+                reason: "r".into(),
+            },
+            Error::Notify {
+                message: "m".into(),
+            },
+            Error::Timeout { seconds: 1.0 },
+            Error::Closed,
+            Error::io("ctx", std::io::Error::other("x")),
+        ]);
+        v
+    }
+
+    #[test]
+    fn error_codes_lists_every_code_once() {
+        let codes: Vec<&str> = one_of_each().iter().map(|e| e.code()).collect();
+        assert_eq!(
+            codes, ERROR_CODES,
+            "ERROR_CODES must list every variant's code in order"
+        );
+        let mut sorted = codes.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(sorted.len(), codes.len());
+        let cats: std::collections::HashSet<_> =
+            one_of_each().iter().map(|e| e.category()).collect();
+        assert_eq!(cats.len(), ErrorCategory::ALL.len(), "every family is used");
     }
 
     #[test]

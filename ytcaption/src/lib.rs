@@ -47,7 +47,7 @@ pub mod transcribe;
 mod transcript;
 
 pub use engine::{Engine, EventStream};
-pub use error::{DownloadErrorKind, Error, ErrorCategory, Result};
+pub use error::{DownloadErrorKind, Error, ErrorCategory, Result, ERROR_CODES};
 pub use event::{Event, EventKind};
 pub use format::Format;
 pub use home::Home;
