@@ -12,11 +12,11 @@ bin=${YTCAPTION_BIN:-target/release/ytcaption}
 [ -s "$dest" ] && { echo "model $name: $dest" >&2; exit 0; }
 mkdir -p "$(dirname "$dest")"
 
-if timeout 900 "$bin" model download "$name" --output "$dest" 2>/tmp/ytcaption-download.log; then
+if timeout 900 "$bin" model download "$name" --output "$dest" >&2 2>/tmp/ytcaption-download.log; then
   echo "model $name: downloaded to $dest" >&2; exit 0
 fi
 echo "model $name: public download unavailable ($(tail -n1 /tmp/ytcaption-download.log)); importing from PyPI" >&2
 
 ct2=$(scripts/fetch-ct2.sh "$name")
-"$bin" model import "$ct2" --output "$dest"
+"$bin" model import "$ct2" --output "$dest" >&2
 echo "model $name: imported from $ct2 into $dest" >&2
