@@ -11,32 +11,10 @@
 #[path = "../testsupport/mod.rs"]
 mod support;
 
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use whisper_rs::{FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters};
 use ytcaption::{Engine, JobRequest, Language, Pipeline, TranscribeOptions};
-
-fn write_wav(path: &Path, samples: &[f32]) {
-    let mut b = Vec::with_capacity(44 + samples.len() * 2);
-    let data_len = (samples.len() * 2) as u32;
-    b.extend_from_slice(b"RIFF");
-    b.extend_from_slice(&(36 + data_len).to_le_bytes());
-    b.extend_from_slice(b"WAVEfmt ");
-    b.extend_from_slice(&16u32.to_le_bytes());
-    b.extend_from_slice(&1u16.to_le_bytes());
-    b.extend_from_slice(&1u16.to_le_bytes());
-    b.extend_from_slice(&16000u32.to_le_bytes());
-    b.extend_from_slice(&32000u32.to_le_bytes());
-    b.extend_from_slice(&2u16.to_le_bytes());
-    b.extend_from_slice(&16u16.to_le_bytes());
-    b.extend_from_slice(b"data");
-    b.extend_from_slice(&data_len.to_le_bytes());
-    for s in samples {
-        b.extend_from_slice(&((s.clamp(-1.0, 1.0) * 32767.0) as i16).to_le_bytes());
-    }
-    std::fs::write(path, b).unwrap();
-}
 
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
@@ -93,7 +71,7 @@ fn main() {
         }
     }
     let wav = dir.path().join("speech.wav");
-    write_wav(&wav, &speech);
+    support::write_wav(&wav, &speech);
     let pcm = ytcaption::audio::decode_file(&wav).unwrap().samples;
     let audio_s = pcm.len() as f64 / 16000.0;
     println!(

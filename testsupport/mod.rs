@@ -138,3 +138,112 @@ pub fn ffmpeg(args: &[&str]) {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Writes 16 kHz mono 16-bit PCM WAV.
+pub fn write_wav(path: &Path, samples: &[f32]) {
+    let mut b = Vec::with_capacity(44 + samples.len() * 2);
+    let data_len = (samples.len() * 2) as u32;
+    b.extend_from_slice(b"RIFF");
+    b.extend_from_slice(&(36 + data_len).to_le_bytes());
+    b.extend_from_slice(b"WAVEfmt ");
+    b.extend_from_slice(&16u32.to_le_bytes());
+    b.extend_from_slice(&1u16.to_le_bytes());
+    b.extend_from_slice(&1u16.to_le_bytes());
+    b.extend_from_slice(&16000u32.to_le_bytes());
+    b.extend_from_slice(&32000u32.to_le_bytes());
+    b.extend_from_slice(&2u16.to_le_bytes());
+    b.extend_from_slice(&16u16.to_le_bytes());
+    b.extend_from_slice(b"data");
+    b.extend_from_slice(&data_len.to_le_bytes());
+    for s in samples {
+        b.extend_from_slice(&((s.clamp(-1.0, 1.0) * 32767.0).round() as i16).to_le_bytes());
+    }
+    std::fs::write(path, b).unwrap();
+}
+
+/// Real speech built from clips: the samples, where each clip starts (seconds) and the
+/// reference text of the whole.
+pub struct Concat {
+    pub samples: Vec<f32>,
+    pub offsets: Vec<f64>,
+    pub text: String,
+}
+
+/// Concatenates the English `clips`, repeated until at least `min_seconds`, with the silences
+/// `gaps` (seconds, used in turn) between them.
+pub fn concat_english(clips: &[Clip], min_seconds: f64, gaps: &[f64]) -> Concat {
+    let clips: Vec<&Clip> = clips.iter().filter(|c| c.language == "en").collect();
+    let decoded: Vec<Vec<f32>> = clips
+        .iter()
+        .map(|c| ytcaption::audio::decode_file(&c.path).unwrap().samples)
+        .collect();
+    let mut out = Concat {
+        samples: Vec::new(),
+        offsets: Vec::new(),
+        text: String::new(),
+    };
+    let mut k = 0;
+    while (out.samples.len() as f64) < min_seconds * 16000.0 {
+        for (c, pcm) in clips.iter().zip(&decoded) {
+            out.offsets.push(out.samples.len() as f64 / 16000.0);
+            out.samples.extend_from_slice(pcm);
+            out.text.push_str(&c.text);
+            out.text.push(' ');
+            let gap = gaps[k % gaps.len()];
+            k += 1;
+            out.samples
+                .extend(std::iter::repeat_n(0.0f32, (gap * 16000.0) as usize));
+        }
+    }
+    out
+}
+
+/// Speech synthesized by espeak-ng (installed by scripts/install-deps.sh) from `text`.
+pub fn espeak(text: &str, out: &Path) {
+    let status = std::process::Command::new("espeak-ng")
+        .args(["-v", "en-us", "-s", "165", "-w"])
+        .arg(out)
+        .arg(text)
+        .status()
+        .expect("espeak-ng is required by the tests: run scripts/install-deps.sh");
+    assert!(status.success(), "espeak-ng failed");
+}
+
+/// The public-domain texts in fixtures/text.
+pub fn long_text() -> String {
+    let dir = workspace().join("fixtures/text");
+    ["gettysburg.txt", "declaration.txt"]
+        .iter()
+        .map(|f| std::fs::read_to_string(dir.join(f)).unwrap())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The multilingual base ggml model: `$YTCAPTION_TEST_MODEL_BASE`, else the one that
+/// `scripts/test.sh` imports into `target/test-data/`.
+pub fn base_model() -> PathBuf {
+    if let Some(p) = std::env::var_os("YTCAPTION_TEST_MODEL_BASE") {
+        return PathBuf::from(p);
+    }
+    let imported = workspace().join("target/test-data/models/ggml-base.bin");
+    assert!(
+        imported.is_file(),
+        "no base model for the tests: run scripts/test.sh (it imports one into {}), or set YTCAPTION_TEST_MODEL_BASE",
+        imported.display()
+    );
+    imported
+}
+
+/// The Silero VAD model: `$YTCAPTION_TEST_VAD`, else the one `scripts/test.sh` fetches into
+/// `target/test-data/models/` (`scripts/fetch-vad.sh`).
+pub fn vad_model() -> PathBuf {
+    if let Some(p) = std::env::var_os("YTCAPTION_TEST_VAD") {
+        return PathBuf::from(p);
+    }
+    let p = workspace().join("target/test-data/models/ggml-silero-v6.2.0.bin");
+    assert!(
+        p.is_file(),
+        "no VAD model for the tests: run scripts/fetch-vad.sh (scripts/test.sh does)"
+    );
+    p
+}

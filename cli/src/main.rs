@@ -10,9 +10,10 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use ytcaption::audio::chunk::ChunkConfig;
 use ytcaption::{
-    DecodeOptions, Engine, Error, Event, EventKind, Format, Home, Job, JobFilter, JobId,
-    JobRequest, JobStatus, Language, Pipeline, Priority, TranscribeOptions,
+    DecodeOptions, Engine, EngineConfig, Error, Event, EventKind, Format, Home, Job, JobFilter,
+    JobId, JobRequest, JobStatus, Language, Pipeline, Priority, TranscribeOptions,
 };
 
 mod model_cmd;
@@ -66,6 +67,34 @@ struct ModelArgs {
 }
 
 #[derive(Args, Debug, Clone)]
+struct ChunkArgs {
+    /// Chunks transcribed in parallel, each by its own whisper state [default: one per core, at most 4]
+    #[arg(short = 'p', long, value_name = "N")]
+    parallel: Option<usize>,
+    /// Target chunk length in seconds; cuts fall in pauses near it (0 = no chunking)
+    #[arg(long, value_name = "SECONDS")]
+    chunk_seconds: Option<f64>,
+    /// Silero VAD model for finding pauses and skipping silence [default: ggml-silero-*.bin in the home's models dir, else an energy detector]
+    #[arg(long, value_name = "PATH")]
+    vad_model: Option<PathBuf>,
+}
+
+impl ChunkArgs {
+    fn apply(&self, home: &Home, mut cfg: EngineConfig) -> EngineConfig {
+        cfg.parallel = self
+            .parallel
+            .unwrap_or_else(ytcaption::default_parallel_chunks);
+        match self.chunk_seconds {
+            Some(s) if s <= 0.0 => cfg.chunking = ChunkConfig::unchunked(),
+            Some(s) => cfg.chunking.set_target(s),
+            None => {}
+        }
+        cfg.vad_model = self.vad_model.clone().or_else(|| home.vad_model());
+        cfg
+    }
+}
+
+#[derive(Args, Debug, Clone)]
 struct DecodeArgs {
     /// Beam search width (1 = greedy, the default)
     #[arg(long, value_name = "N")]
@@ -82,6 +111,9 @@ struct DecodeArgs {
     /// Translate to English
     #[arg(long)]
     translate: bool,
+    /// Keep word timings in the JSON output
+    #[arg(long)]
+    word_timestamps: bool,
 }
 
 impl DecodeArgs {
@@ -98,6 +130,7 @@ impl DecodeArgs {
         }
         o.initial_prompt = self.prompt.clone();
         o.translate = self.translate;
+        o.word_timestamps = self.word_timestamps;
         o
     }
 }
@@ -119,6 +152,8 @@ struct TranscribeArgs {
     output: Option<PathBuf>,
     #[command(flatten)]
     decode: DecodeArgs,
+    #[command(flatten)]
+    chunks: ChunkArgs,
 }
 
 #[derive(Subcommand, Debug)]
@@ -198,6 +233,8 @@ struct WorkerArgs {
     workers: usize,
     #[command(flatten)]
     model: ModelArgs,
+    #[command(flatten)]
+    chunks: ChunkArgs,
     /// Exit once no job is pending or running
     #[arg(long)]
     exit_when_idle: bool,
@@ -310,7 +347,12 @@ async fn transcribe(home: &Home, args: TranscribeArgs) -> ytcaption::Result<()> 
     let decode = args.decode.options();
     decode.validate()?;
     let model = home.resolve_model(args.model.model.as_deref())?;
-    let engine = Engine::from_model(model, args.model.threads.unwrap_or(0))?;
+    let cfg = args.chunks.apply(home, EngineConfig::default());
+    let threads = args
+        .model
+        .threads
+        .unwrap_or_else(|| (ytcaption::transcribe::default_threads() / cfg.parallel.max(1)).max(1));
+    let engine = Engine::from_model(model, threads)?.with_config(cfg)?;
     let mut options = TranscribeOptions::with_language(language);
     options.decode = decode;
 
@@ -498,9 +540,32 @@ fn describe_event(ev: &Event) -> String {
             duration_seconds,
             size_bytes,
         } => format!("{duration_seconds:.1} s, {size_bytes} bytes"),
-        EventKind::TranscriptionStarted { model, language } => {
-            format!("model {model}, language {language}")
+        EventKind::TranscriptionStarted {
+            model,
+            language,
+            resumed_chunks,
+        } => {
+            let resumed = if *resumed_chunks > 0 {
+                format!(", {resumed_chunks} chunks from an earlier run")
+            } else {
+                String::new()
+            };
+            format!("model {model}, language {language}{resumed}")
         }
+        EventKind::ChunkTranscribed {
+            index,
+            start_seconds,
+            end_seconds,
+            segments,
+            speech,
+        } => format!(
+            "chunk {index} ({start_seconds:.1}–{end_seconds:.1} s): {}",
+            if *speech {
+                format!("{segments} segments")
+            } else {
+                "no speech".to_string()
+            }
+        ),
         EventKind::TranscriptionProgress { percent, .. } => format!("{percent:.0}%"),
         EventKind::TranscriptionCompleted {
             language,
@@ -535,6 +600,17 @@ async fn worker(home: &Home, args: WorkerArgs) -> ytcaption::Result<()> {
     }
     if let Some(t) = args.model.threads {
         b = b.threads(t);
+    }
+    if let Some(p) = args.chunks.parallel {
+        b = b.parallel_chunks(p);
+    }
+    match args.chunks.chunk_seconds {
+        Some(s) if s <= 0.0 => b = b.chunking(ChunkConfig::unchunked()),
+        Some(s) => b = b.chunk_seconds(s),
+        None => {}
+    }
+    if let Some(v) = &args.chunks.vad_model {
+        b = b.vad_model(v.clone());
     }
     let p = b.build().await?;
     let mut events = p.subscribe();

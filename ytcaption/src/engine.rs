@@ -1,31 +1,45 @@
-//! The engine: fetch → decode → transcribe, for one input, without a journal.
+//! The engine: fetch → decode → chunk → transcribe in parallel → merge, for one input.
 //!
 //! [`Engine::transcribe`] is the one-shot API. The [`Pipeline`](crate::Pipeline)'s workers run
-//! the same steps through [`Engine::run`], with a journal behind the event sink.
+//! the same steps through [`Engine::run`], with a journal behind the event sink, so every
+//! finished chunk is checkpointed and a resumed job skips it.
+//!
+//! The audio streams: a decoder thread reads and resamples the media, the
+//! [`Chunker`](crate::audio::chunk::Chunker) cuts it in pauses near the target length, and up to
+//! [`EngineConfig::parallel`] chunks are transcribed at once, each by its own whisper state on
+//! the one shared model. At most `parallel + 1` chunks of PCM are in memory at any time.
 
-use std::path::PathBuf;
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
+use futures::stream::{FuturesUnordered, StreamExt};
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use crate::audio::{self, Audio};
+use crate::audio::chunk::{ChunkConfig, Chunker, EnergyDetector, PlannedChunk, SpeechDetector};
+use crate::audio::vad::SileroDetector;
+use crate::audio::{AudioReader, SAMPLE_RATE};
 use crate::download::{DefaultDownloader, Downloader, Fetched};
 use crate::error::{Error, Result};
 use crate::event::{Event, EventKind};
 use crate::job::{JobId, JobStatus, Source};
+use crate::journal::ChunkCheckpoint;
 use crate::language::Language;
 use crate::options::{DecodeOptions, TranscribeOptions};
+use crate::transcribe::merge::{self, merge, ChunkSegments};
 use crate::transcribe::{
     default_threads, ProgressFn, Transcriber, TranscriptionInput, WhisperTranscriber,
 };
-use crate::transcript::Transcript;
+use crate::transcript::{Segment, Transcript};
 
 /// Capacity of the live event channel; slower subscribers skip (and are told how many).
 const EVENT_CHANNEL: usize = 4096;
+/// Samples read from the decoder at a time (5 s).
+const READ_BLOCK: usize = 5 * SAMPLE_RATE as usize;
 
 /// A live stream of events from [`Engine::subscribe`] or
 /// [`Pipeline::subscribe`](crate::Pipeline::subscribe).
@@ -60,6 +74,35 @@ impl EventStream {
     }
 }
 
+/// How the engine cuts and parallelizes.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct EngineConfig {
+    /// Where chunks are cut.
+    pub chunking: ChunkConfig,
+    /// Chunks transcribed at once (each with its own whisper state).
+    pub parallel: usize,
+    /// Silero VAD model (`ggml-silero-*.bin`) for finding pauses and skipping silence; the
+    /// energy detector is used without one.
+    pub vad_model: Option<PathBuf>,
+    /// Extra attempts for a chunk whose transcription fails before the job fails.
+    pub chunk_retries: u32,
+    /// Minimum time between two progress events.
+    pub progress_interval: Duration,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            chunking: ChunkConfig::default(),
+            parallel: 1,
+            vad_model: None,
+            chunk_retries: 2,
+            progress_interval: Duration::from_millis(250),
+        }
+    }
+}
+
 /// Where a run's events go: the journal (jobs) or only the live channel (one-shot).
 #[async_trait]
 pub(crate) trait Sink: Send + Sync {
@@ -67,9 +110,13 @@ pub(crate) trait Sink: Send + Sync {
     async fn event(&self, kind: EventKind) -> Result<Event>;
     /// Records a state change with its event.
     async fn transition(&self, to: JobStatus, kind: EventKind) -> Result<Event>;
+    /// Chunks finished by an earlier run.
+    async fn checkpoints(&self) -> Result<Vec<ChunkCheckpoint>>;
+    /// Records a finished chunk (and its `chunk_transcribed` event).
+    async fn checkpoint(&self, chunk: ChunkCheckpoint) -> Result<Event>;
 }
 
-/// The sink of one-shot runs: events are only broadcast.
+/// The sink of one-shot runs: events are only broadcast; nothing is kept.
 struct Ephemeral {
     job_id: JobId,
     last: Mutex<Option<Uuid>>,
@@ -85,6 +132,19 @@ impl Sink for Ephemeral {
     }
     async fn transition(&self, _to: JobStatus, kind: EventKind) -> Result<Event> {
         self.event(kind).await
+    }
+    async fn checkpoints(&self) -> Result<Vec<ChunkCheckpoint>> {
+        Ok(Vec::new())
+    }
+    async fn checkpoint(&self, c: ChunkCheckpoint) -> Result<Event> {
+        self.event(EventKind::ChunkTranscribed {
+            index: c.index,
+            start_seconds: c.start_sample as f64 / SAMPLE_RATE as f64,
+            end_seconds: c.end_sample as f64 / SAMPLE_RATE as f64,
+            segments: c.segments.len(),
+            speech: c.speech,
+        })
+        .await
     }
 }
 
@@ -108,12 +168,13 @@ pub(crate) struct EngineInner {
     pub(crate) downloader: Arc<dyn Downloader>,
     pub(crate) events: broadcast::Sender<Event>,
     pub(crate) work_root: PathBuf,
-    pub(crate) progress_interval: Duration,
+    pub(crate) config: EngineConfig,
 }
 
 impl Engine {
-    /// An engine on the ggml model at `model` with `threads` threads (0 = a default for this
-    /// machine), local files as input, scratch space in the system temp dir.
+    /// An engine on the ggml model at `model` with `threads` threads per whisper call (0 = the
+    /// machine's cores), one chunk at a time, local files as input, scratch space in the system
+    /// temp dir.
     pub fn from_model(model: impl Into<PathBuf>, threads: usize) -> Result<Engine> {
         let threads = if threads == 0 {
             default_threads()
@@ -128,22 +189,41 @@ impl Engine {
         ))
     }
 
-    /// An engine from its parts.
+    /// An engine from its parts, with the default [`EngineConfig`].
     pub fn new(
         transcriber: Arc<dyn Transcriber>,
         downloader: Arc<dyn Downloader>,
         work_root: PathBuf,
     ) -> Engine {
         let (events, _) = broadcast::channel(EVENT_CHANNEL);
-        Engine {
-            inner: Arc::new(EngineInner {
-                transcriber,
-                downloader,
-                events,
-                work_root,
-                progress_interval: Duration::from_millis(250),
-            }),
+        Self::with_events(
+            transcriber,
+            downloader,
+            work_root,
+            events,
+            EngineConfig::default(),
+        )
+    }
+
+    /// The same engine with another configuration (the event channel is shared).
+    pub fn with_config(&self, config: EngineConfig) -> Result<Engine> {
+        if config.chunking.target_seconds.is_finite() {
+            config.chunking.validate()?;
         }
+        if config.parallel == 0 || config.parallel > 64 {
+            return Err(Error::invalid(format!(
+                "parallel chunks must be 1..=64, got {}",
+                config.parallel
+            )));
+        }
+        let i = &self.inner;
+        Ok(Self::with_events(
+            i.transcriber.clone(),
+            i.downloader.clone(),
+            i.work_root.clone(),
+            i.events.clone(),
+            config,
+        ))
     }
 
     pub(crate) fn with_events(
@@ -151,6 +231,7 @@ impl Engine {
         downloader: Arc<dyn Downloader>,
         work_root: PathBuf,
         events: broadcast::Sender<Event>,
+        config: EngineConfig,
     ) -> Engine {
         Engine {
             inner: Arc::new(EngineInner {
@@ -158,7 +239,7 @@ impl Engine {
                 downloader,
                 events,
                 work_root,
-                progress_interval: Duration::from_millis(250),
+                config,
             }),
         }
     }
@@ -166,6 +247,11 @@ impl Engine {
     /// The transcriber in use.
     pub fn transcriber(&self) -> &Arc<dyn Transcriber> {
         &self.inner.transcriber
+    }
+
+    /// The configuration in use.
+    pub fn config(&self) -> &EngineConfig {
+        &self.inner.config
     }
 
     /// Live events of every run of this engine.
@@ -229,17 +315,16 @@ impl Engine {
     }
 
     /// Runs fetch → decode → transcribe for one job, reporting through `sink`. Returns the
-    /// transcript and the fetched media (for cleanup). Leaves the job in `transcribing`; the
-    /// caller stores results and completes it.
+    /// transcript and the fetched media. Leaves the job in `transcribing`; the caller stores
+    /// results and completes it.
     pub(crate) async fn run(
         &self,
         spec: &RunSpec<'_>,
         sink: &dyn Sink,
     ) -> Result<(Transcript, Fetched)> {
         let started = Instant::now();
-        let t = &self.inner.transcriber;
         // Refuse what the model cannot do before downloading anything.
-        t.check_language(spec.language).await?;
+        self.inner.transcriber.check_language(spec.language).await?;
         let work_dir = self.inner.work_root.join(spec.job_id.to_string());
         tokio::fs::create_dir_all(&work_dir)
             .await
@@ -258,7 +343,7 @@ impl Engine {
         spec: &RunSpec<'_>,
         sink: &dyn Sink,
         started: Instant,
-        work_dir: &std::path::Path,
+        work_dir: &Path,
     ) -> Result<(Transcript, Fetched)> {
         let cancelled = || Error::Cancelled {
             job_id: Some(spec.job_id.to_string()),
@@ -267,16 +352,20 @@ impl Engine {
             r = self.inner.downloader.fetch(spec.source, work_dir, spec.cancel) => r?,
             _ = spec.cancel.cancelled() => return Err(cancelled()),
         };
+
+        // Open the media (this probes it and decodes the first packet).
         let path = fetched.path.clone();
-        let decode = tokio::task::spawn_blocking(move || audio::decode_file(&path));
-        let audio: Audio = tokio::select! {
-            r = decode => r.map_err(|e| Error::Decode { message: format!("decoder panicked: {e}") })??,
-            _ = spec.cancel.cancelled() => return Err(cancelled()),
+        let reader = blocking(move || AudioReader::open(&path)).await?;
+        let duration_estimate = match reader.info().declared_duration_seconds {
+            Some(d) => d,
+            None => {
+                let path = fetched.path.clone();
+                blocking(move || count_seconds(&path)).await?
+            }
         };
-        let duration = audio.duration_seconds();
         let ev = sink
             .event(EventKind::AudioReady {
-                duration_seconds: duration,
+                duration_seconds: duration_estimate,
                 size_bytes: fetched.size_bytes,
             })
             .await?;
@@ -284,6 +373,13 @@ impl Engine {
         if spec.cancel.is_cancelled() {
             return Err(cancelled());
         }
+
+        let done: HashMap<u32, ChunkCheckpoint> = sink
+            .checkpoints()
+            .await?
+            .into_iter()
+            .map(|c| (c.index, c))
+            .collect();
         let t = &self.inner.transcriber;
         let ev = sink
             .transition(
@@ -291,49 +387,147 @@ impl Engine {
                 EventKind::TranscriptionStarted {
                     model: t.model_name(),
                     language: spec.language.to_string(),
+                    resumed_chunks: done.len() as u32,
                 },
             )
             .await?;
         self.publish(&ev);
 
-        let (progress, mut progress_rx) = progress_channel(self.inner.progress_interval);
-        let input = TranscriptionInput::new(
-            Arc::new(audio.samples),
-            spec.language.clone(),
-            spec.options.clone(),
-        );
-        let transcription = t.transcribe(input, progress, spec.cancel.clone());
-        tokio::pin!(transcription);
-        let raw = loop {
+        let cfg = &self.inner.config;
+        let detector: Box<dyn SpeechDetector> = match &cfg.vad_model {
+            Some(p) => {
+                let p = p.clone();
+                Box::new(blocking(move || SileroDetector::new(&p)).await?)
+            }
+            None => Box::new(EnergyDetector::new()),
+        };
+        let chunker = Chunker::new(cfg.chunking.clone(), detector)?;
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<PlannedChunk>>(1);
+        let stop = spec.cancel.child_token();
+        let producer_stop = stop.clone();
+        let producer =
+            tokio::task::spawn_blocking(move || produce(reader, chunker, tx, producer_stop));
+        let _stop_producer = stop.clone().drop_guard();
+
+        let (progress, mut progress_rx) = progress_channel(cfg.progress_interval);
+        let tracker = Arc::new(ProgressTracker::new(duration_estimate, progress));
+
+        // Language: fixed, from an earlier run, or detected once on the first speech.
+        let mut language: Option<(String, Option<f32>)> = match spec.language.code() {
+            Some(c) => Some((c.to_string(), None)),
+            None => done
+                .values()
+                .find(|c| c.speech)
+                .map(|c| (c.language.clone(), c.language_probability)),
+        };
+
+        let mut results: BTreeMap<u32, ChunkSegments> = BTreeMap::new();
+        let mut in_flight = FuturesUnordered::new();
+        let mut producer_done = false;
+        let mut total_samples = 0usize;
+        loop {
+            if producer_done && in_flight.is_empty() {
+                break;
+            }
             tokio::select! {
-                r = &mut transcription => break r,
+                next = rx.recv(), if !producer_done && in_flight.len() < cfg.parallel => {
+                    let Some(chunk) = next else {
+                        producer_done = true;
+                        continue;
+                    };
+                    let chunk = chunk?;
+                    total_samples = total_samples.max(chunk.end);
+                    let index = chunk.index as u32;
+                    if let Some(cp) = done.get(&index) {
+                        if cp.start_sample == chunk.start as u64 && cp.end_sample == chunk.end as u64 {
+                            tracker.finish(chunk.index, chunk.samples.len());
+                            results.insert(index, to_merge(&chunk, cp.segments.clone()));
+                            continue;
+                        }
+                    }
+                    if !chunk.has_speech {
+                        let lang = language.clone().unwrap_or_else(|| ("en".into(), None));
+                        let cp = ChunkCheckpoint::new(index, chunk.start as u64, chunk.end as u64, lang.0, lang.1, Vec::new(), false);
+                        let ev = sink.checkpoint(cp).await?;
+                        self.publish(&ev);
+                        tracker.finish(chunk.index, chunk.samples.len());
+                        results.insert(index, to_merge(&chunk, Vec::new()));
+                        continue;
+                    }
+                    if language.is_none() {
+                        let samples = Arc::new(chunk.samples.clone());
+                        let (code, p) = t.detect_language(samples).await?;
+                        language = Some((code, Some(p)));
+                    }
+                    let lang = language.clone().expect("set above");
+                    in_flight.push(self.transcribe_chunk(chunk, lang, spec, tracker.clone()));
+                }
+                Some(done_chunk) = in_flight.next() => {
+                    let (chunk, lang, segments) = done_chunk?;
+                    let cp = ChunkCheckpoint::new(
+                        chunk.index as u32,
+                        chunk.start as u64,
+                        chunk.end as u64,
+                        lang.0,
+                        lang.1,
+                        segments.clone(),
+                        true,
+                    );
+                    let ev = sink.checkpoint(cp).await?;
+                    self.publish(&ev);
+                    results.insert(chunk.index as u32, to_merge(&chunk, segments));
+                }
                 Some(fraction) = progress_rx.recv() => {
                     let kind = EventKind::TranscriptionProgress {
                         percent: (fraction * 100.0).clamp(0.0, 100.0),
-                        processed_seconds: duration * fraction as f64,
+                        processed_seconds: duration_estimate * fraction as f64,
                     };
                     if let Ok(ev) = sink.event(kind).await {
                         self.publish(&ev);
                     }
                 }
+                _ = spec.cancel.cancelled() => return Err(cancelled()),
             }
-        };
-        let raw = raw.map_err(|e| match e {
-            Error::Cancelled { .. } => cancelled(),
-            e => e,
+        }
+        // The last progress report may still be queued: record it.
+        drop(tracker);
+        let mut last = None;
+        while let Ok(f) = progress_rx.try_recv() {
+            last = Some(f);
+        }
+        if let Some(fraction) = last {
+            let kind = EventKind::TranscriptionProgress {
+                percent: (fraction * 100.0).clamp(0.0, 100.0),
+                processed_seconds: duration_estimate * fraction as f64,
+            };
+            if let Ok(ev) = sink.event(kind).await {
+                self.publish(&ev);
+            }
+        }
+        producer.await.map_err(|e| Error::Decode {
+            message: format!("decoder panicked: {e}"),
         })?;
-        let mut segments = raw.segments;
-        for (i, s) in segments.iter_mut().enumerate() {
-            s.id = i as u32;
+        if spec.cancel.is_cancelled() {
+            return Err(cancelled());
+        }
+
+        let duration = total_samples as f64 / SAMPLE_RATE as f64;
+        let mut segments = merge(results.into_values().collect());
+        for s in &mut segments {
             s.start = s.start.clamp(0.0, duration);
             s.end = s.end.clamp(s.start, duration);
+            if !spec.options.word_timestamps {
+                s.words.clear();
+            }
         }
+        let (language, language_probability) =
+            language.unwrap_or_else(|| (spec.language.code().unwrap_or("en").to_string(), None));
         let transcript = Transcript {
             id: Uuid::now_v7(),
             job_id: spec.job_id,
             text: Transcript::join_text(&segments),
-            language: raw.language,
-            language_probability: raw.language_probability,
+            language,
+            language_probability,
             duration_seconds: duration,
             processing_time_seconds: started.elapsed().as_secs_f64(),
             model: t.model_name(),
@@ -342,10 +536,246 @@ impl Engine {
         };
         Ok((transcript, fetched))
     }
+
+    /// Transcribes one chunk, returning its segments with absolute times. A failed call is
+    /// retried; speech that whisper skipped (it sometimes ends a window early) is transcribed
+    /// again from where the skip begins, up to [`MAX_REDOS`] times.
+    async fn transcribe_chunk(
+        &self,
+        chunk: PlannedChunk,
+        lang: (String, Option<f32>),
+        spec: &RunSpec<'_>,
+        tracker: Arc<ProgressTracker>,
+    ) -> Result<(PlannedChunk, (String, Option<f32>), Vec<Segment>)> {
+        let language: Language = lang.0.parse()?;
+        let samples = Arc::new(chunk.samples.clone());
+        let tr = tracker.clone();
+        let (index, len) = (chunk.index, chunk.samples.len());
+        let progress: ProgressFn = Arc::new(move |f| tr.update(index, len, f));
+        let mut segs = self
+            .transcribe_span(&chunk, samples, 0, &language, spec, progress)
+            .await?;
+        let sr = SAMPLE_RATE as f64;
+        let speech: Vec<(f64, f64)> = chunk
+            .speech
+            .iter()
+            .map(|&(a, b)| (a as f64 / sr, b as f64 / sr))
+            .collect();
+        for _ in 0..MAX_REDOS {
+            let Some(gap) = merge::first_uncovered_speech(&speech, &segs, MIN_SKIPPED_SPEECH)
+            else {
+                break;
+            };
+            let from = ((gap - 0.5) * sr).max(chunk.start as f64) as usize;
+            if chunk.end.saturating_sub(from) < SAMPLE_RATE as usize {
+                break;
+            }
+            tracing::debug!(
+                chunk = chunk.index,
+                gap,
+                "whisper skipped speech; transcribing it again"
+            );
+            let part = Arc::new(chunk.samples[from - chunk.start..].to_vec());
+            let redo = self
+                .transcribe_span(
+                    &chunk,
+                    part,
+                    from - chunk.start,
+                    &language,
+                    spec,
+                    Arc::new(|_| {}),
+                )
+                .await?;
+            segs = merge::splice_redo(segs, redo, gap);
+        }
+        merge::snap_to_speech(&mut segs, &speech);
+        tracing::trace!(
+            chunk = chunk.index,
+            start = chunk.start_seconds(),
+            end = chunk.end_seconds(),
+            segments = segs.len(),
+            "chunk merged"
+        );
+        tracker.finish(chunk.index, chunk.samples.len());
+        Ok((chunk, lang, segs))
+    }
+
+    /// One transcriber call on `samples` (which start `skip` samples into `chunk`), retried on
+    /// failure; times made absolute.
+    async fn transcribe_span(
+        &self,
+        chunk: &PlannedChunk,
+        samples: Arc<Vec<f32>>,
+        skip: usize,
+        language: &Language,
+        spec: &RunSpec<'_>,
+        progress: ProgressFn,
+    ) -> Result<Vec<Segment>> {
+        let t = &self.inner.transcriber;
+        let offset = (chunk.start + skip) as f64 / SAMPLE_RATE as f64;
+        let attempts = self.inner.config.chunk_retries + 1;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let input =
+                TranscriptionInput::new(samples.clone(), language.clone(), spec.options.clone());
+            match t
+                .transcribe(input, progress.clone(), spec.cancel.clone())
+                .await
+            {
+                Ok(raw) => {
+                    let mut segs = raw.segments;
+                    for s in &mut segs {
+                        s.start += offset;
+                        s.end += offset;
+                        for w in &mut s.words {
+                            w.start += offset;
+                            w.end += offset;
+                        }
+                    }
+                    return Ok(segs);
+                }
+                Err(Error::Transcription { message }) if attempt < attempts => {
+                    tracing::warn!(
+                        chunk = chunk.index,
+                        attempt,
+                        error = %message,
+                        "chunk failed; retrying"
+                    );
+                }
+                Err(Error::Transcription { message }) => {
+                    return Err(Error::Transcription {
+                        message: format!(
+                            "chunk {} ({:.1}–{:.1} s) failed after {attempts} attempts: {message}",
+                            chunk.index,
+                            chunk.start_seconds(),
+                            chunk.end_seconds()
+                        ),
+                    })
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
 }
 
-/// A progress callback for the transcriber that forwards at most one report per `interval`
-/// (plus the final 100 %), and the receiving end.
+/// Re-transcriptions of speech whisper skipped, per chunk.
+const MAX_REDOS: usize = 3;
+/// Untranscribed speech at least this long (seconds) counts as skipped.
+const MIN_SKIPPED_SPEECH: f64 = 2.0;
+
+fn to_merge(chunk: &PlannedChunk, segments: Vec<Segment>) -> ChunkSegments {
+    ChunkSegments {
+        start: chunk.start_seconds(),
+        end: chunk.end_seconds(),
+        forced_cut_after: chunk
+            .forced_cut_after
+            .map(|c| c as f64 / SAMPLE_RATE as f64),
+        segments,
+    }
+}
+
+/// Runs `f` on the blocking pool, turning a panic into a decode error.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| Error::Decode {
+            message: format!("the decoder panicked: {e}"),
+        })?
+}
+
+/// Decodes a file only to measure its length (for containers that do not declare it).
+fn count_seconds(path: &Path) -> Result<f64> {
+    let mut r = AudioReader::open(path)?;
+    let mut buf = Vec::with_capacity(READ_BLOCK);
+    let mut n = 0usize;
+    loop {
+        buf.clear();
+        let got = r.read(&mut buf, READ_BLOCK)?;
+        if got == 0 {
+            break;
+        }
+        n += got;
+    }
+    Ok(n as f64 / SAMPLE_RATE as f64)
+}
+
+/// The decoder thread: reads, chunks, sends (blocking when the consumer is busy).
+fn produce(
+    mut reader: AudioReader,
+    mut chunker: Chunker,
+    tx: tokio::sync::mpsc::Sender<Result<PlannedChunk>>,
+    stop: CancellationToken,
+) {
+    let mut buf = Vec::with_capacity(READ_BLOCK);
+    let send_all = |chunks: Result<Vec<PlannedChunk>>| -> bool {
+        match chunks {
+            Ok(cs) => cs.into_iter().all(|c| tx.blocking_send(Ok(c)).is_ok()),
+            Err(e) => {
+                let _ = tx.blocking_send(Err(e));
+                false
+            }
+        }
+    };
+    loop {
+        if stop.is_cancelled() {
+            return;
+        }
+        buf.clear();
+        match reader.read(&mut buf, READ_BLOCK) {
+            Ok(0) => break,
+            Ok(_) => {
+                if !send_all(chunker.push(&buf)) {
+                    return;
+                }
+            }
+            Err(e) => {
+                let _ = tx.blocking_send(Err(e));
+                return;
+            }
+        }
+    }
+    let _ = send_all(chunker.finish());
+}
+
+/// Turns per-chunk whisper progress into overall progress.
+struct ProgressTracker {
+    total_samples: f64,
+    state: Mutex<(f64, HashMap<usize, f64>)>,
+    report: ProgressFn,
+}
+
+impl ProgressTracker {
+    fn new(duration: f64, report: ProgressFn) -> Self {
+        ProgressTracker {
+            total_samples: (duration * SAMPLE_RATE as f64).max(1.0),
+            state: Mutex::new((0.0, HashMap::new())),
+            report,
+        }
+    }
+
+    fn update(&self, index: usize, len: usize, fraction: f32) {
+        let frac = {
+            let mut g = self.state.lock().unwrap_or_else(|p| p.into_inner());
+            g.1.insert(index, len as f64 * fraction.clamp(0.0, 1.0) as f64);
+            (g.0 + g.1.values().sum::<f64>()) / self.total_samples
+        };
+        (self.report)(frac.min(0.999) as f32);
+    }
+
+    fn finish(&self, index: usize, len: usize) {
+        let frac = {
+            let mut g = self.state.lock().unwrap_or_else(|p| p.into_inner());
+            g.1.remove(&index);
+            g.0 += len as f64;
+            (g.0 + g.1.values().sum::<f64>()) / self.total_samples
+        };
+        (self.report)(frac.min(1.0) as f32);
+    }
+}
+
+/// A progress callback that forwards at most one report per `interval` (plus the final 100 %),
+/// and the receiving end.
 fn progress_channel(interval: Duration) -> (ProgressFn, tokio::sync::mpsc::UnboundedReceiver<f32>) {
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let last = Mutex::new((None::<Instant>, -1.0f32));
@@ -379,5 +809,18 @@ mod tests {
             got.push(x);
         }
         assert_eq!(got, vec![0.0, 1.0]);
+    }
+
+    #[test]
+    fn tracker_combines_chunks() {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let s = seen.clone();
+        let t = ProgressTracker::new(10.0, Arc::new(move |f| s.lock().unwrap().push(f)));
+        t.update(0, 80_000, 0.5); // 2.5 s of 10
+        t.update(1, 80_000, 0.5); // +2.5 s
+        t.finish(0, 80_000); // 5 + 2.5
+        t.finish(1, 80_000);
+        let v = seen.lock().unwrap().clone();
+        assert_eq!(v, vec![0.25, 0.5, 0.75, 1.0]);
     }
 }

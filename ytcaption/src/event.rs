@@ -107,6 +107,22 @@ pub enum EventKind {
         model: String,
         /// The language asked for (`auto` to detect).
         language: String,
+        /// Chunks already transcribed by an earlier run of this job (taken from the journal).
+        #[serde(default)]
+        resumed_chunks: u32,
+    },
+    /// One chunk of the audio is transcribed (and checkpointed, for jobs).
+    ChunkTranscribed {
+        /// Its position, from 0.
+        index: u32,
+        /// Its start, in seconds.
+        start_seconds: f64,
+        /// Its end, in seconds.
+        end_seconds: f64,
+        /// Segments it produced.
+        segments: usize,
+        /// Whether it held speech (silent chunks are not sent to whisper).
+        speech: bool,
     },
     /// Part of the audio is transcribed (throttled).
     TranscriptionProgress {
@@ -160,6 +176,7 @@ impl EventKind {
             EventKind::AudioReady { .. } => "audio_ready",
             EventKind::TranscriptionStarted { .. } => "transcription_started",
             EventKind::TranscriptionProgress { .. } => "transcription_progress",
+            EventKind::ChunkTranscribed { .. } => "chunk_transcribed",
             EventKind::TranscriptionCompleted { .. } => "transcription_completed",
             EventKind::TranscriptionFailed { .. } => "transcription_failed",
             EventKind::JobCancelled { .. } => "job_cancelled",
@@ -224,6 +241,14 @@ mod tests {
             EventKind::TranscriptionStarted {
                 model: "tiny.en".into(),
                 language: "auto".into(),
+                resumed_chunks: 0,
+            },
+            EventKind::ChunkTranscribed {
+                index: 3,
+                start_seconds: 60.0,
+                end_seconds: 120.5,
+                segments: 7,
+                speech: true,
             },
             EventKind::TranscriptionCompleted {
                 language: "en".into(),

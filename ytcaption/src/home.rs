@@ -105,6 +105,23 @@ impl Home {
         out
     }
 
+    /// A Silero VAD model (`ggml-silero-*.bin`) in the models dir, the newest version first.
+    pub fn vad_model(&self) -> Option<PathBuf> {
+        let mut found: Vec<PathBuf> = std::fs::read_dir(self.models_dir())
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with("ggml-silero") && n.ends_with(".bin"))
+            })
+            .collect();
+        found.sort();
+        found.pop()
+    }
+
     /// The name of the default model, when one is recorded or only one is installed.
     pub fn default_model(&self) -> Option<String> {
         if let Ok(s) = std::fs::read_to_string(self.models_dir().join(DEFAULT_MARKER)) {

@@ -46,7 +46,7 @@ pub mod store;
 pub mod transcribe;
 mod transcript;
 
-pub use engine::{Engine, EventStream};
+pub use engine::{Engine, EngineConfig, EventStream};
 pub use error::{DownloadErrorKind, Error, ErrorCategory, Result, ERROR_CODES};
 pub use event::{Event, EventKind};
 pub use format::Format;
@@ -55,8 +55,8 @@ pub use job::{Job, JobError, JobId, JobRequest, JobStatus, Priority, Source};
 pub use journal::JobFilter;
 pub use language::{Language, LANGUAGES};
 pub use options::{DecodeOptions, TranscribeOptions};
-pub use pipeline::{result_key, Pipeline, PipelineBuilder};
-pub use transcript::{Segment, Transcript};
+pub use pipeline::{default_parallel_chunks, result_key, Pipeline, PipelineBuilder};
+pub use transcript::{Segment, Transcript, Word};
 
 /// The crate's version.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -28,6 +28,8 @@ pub struct DecodeOptions {
     pub entropy_threshold: f32,
     /// Average log-probability below which a segment is decoded again at a higher temperature.
     pub logprob_threshold: f32,
+    /// Keep word-level timings in the transcript's segments (`words`).
+    pub word_timestamps: bool,
 }
 
 impl Default for DecodeOptions {
@@ -42,6 +44,7 @@ impl Default for DecodeOptions {
             no_speech_threshold: 0.6,
             entropy_threshold: 2.4,
             logprob_threshold: -1.0,
+            word_timestamps: false,
         }
     }
 }

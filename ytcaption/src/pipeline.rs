@@ -10,14 +10,15 @@ use tokio::sync::{broadcast, Notify};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use crate::audio::chunk::ChunkConfig;
 use crate::download::{DefaultDownloader, Downloader};
-use crate::engine::{Engine, EventStream, RunSpec, Sink};
+use crate::engine::{Engine, EngineConfig, EventStream, RunSpec, Sink};
 use crate::error::{Error, Result};
 use crate::event::{Event, EventKind};
 use crate::format::Format;
 use crate::home::Home;
 use crate::job::{Job, JobError, JobId, JobRequest, JobStatus, Source};
-use crate::journal::{Created, JobFilter, JobPatch, Journal, SledJournal};
+use crate::journal::{ChunkCheckpoint, Created, JobFilter, JobPatch, Journal, SledJournal};
 use crate::notify::{LogNotifier, Notifier};
 use crate::options::TranscribeOptions;
 use crate::store::{ObjectStoreBackend, Store};
@@ -39,6 +40,8 @@ pub struct PipelineBuilder {
     transcriber: Option<Arc<dyn Transcriber>>,
     store: Option<Arc<dyn Store>>,
     notifier: Option<Arc<dyn Notifier>>,
+    engine: EngineConfig,
+    parallel_set: bool,
 }
 
 impl Default for PipelineBuilder {
@@ -54,6 +57,8 @@ impl Default for PipelineBuilder {
             transcriber: None,
             store: None,
             notifier: None,
+            engine: EngineConfig::default(),
+            parallel_set: false,
         }
     }
 }
@@ -74,7 +79,7 @@ impl PipelineBuilder {
     }
 
     /// Threads per whisper.cpp call (0, the default: the machine's cores divided among the
-    /// workers).
+    /// workers and their parallel chunks).
     pub fn threads(mut self, n: usize) -> Self {
         self.threads = n;
         self
@@ -91,6 +96,39 @@ impl PipelineBuilder {
     /// with `attempts_exhausted` instead of running again. Default 3.
     pub fn max_attempts(mut self, n: u32) -> Self {
         self.max_attempts = n.max(1);
+        self
+    }
+
+    /// Chunks of one job transcribed at once, each by its own whisper state on the shared model
+    /// (default: [`default_parallel_chunks`]).
+    pub fn parallel_chunks(mut self, n: usize) -> Self {
+        self.engine.parallel = n;
+        self.parallel_set = true;
+        self
+    }
+
+    /// Target chunk length in seconds (default 60; `f64::INFINITY` for no chunking).
+    pub fn chunk_seconds(mut self, seconds: f64) -> Self {
+        self.engine.chunking.set_target(seconds);
+        self
+    }
+
+    /// How chunks are cut (target length, search window, minimum pause, overlap).
+    pub fn chunking(mut self, c: ChunkConfig) -> Self {
+        self.engine.chunking = c;
+        self
+    }
+
+    /// The Silero VAD model used to find pauses and skip silence. Default: a
+    /// `ggml-silero-*.bin` in the home's models dir, else the energy detector.
+    pub fn vad_model(mut self, path: impl Into<PathBuf>) -> Self {
+        self.engine.vad_model = Some(path.into());
+        self
+    }
+
+    /// Extra attempts for a failed chunk before its job fails (default 2).
+    pub fn chunk_retries(mut self, n: u32) -> Self {
+        self.engine.chunk_retries = n;
         self
     }
 
@@ -145,8 +183,15 @@ impl PipelineBuilder {
         };
         // whisper.cpp's threads spin while they wait: more busy threads than cores is far
         // slower, so by default the cores are shared among the workers.
+        let mut engine_cfg = self.engine;
+        if !self.parallel_set {
+            engine_cfg.parallel = default_parallel_chunks();
+        }
+        if engine_cfg.vad_model.is_none() {
+            engine_cfg.vad_model = home.vad_model();
+        }
         let threads = if self.threads == 0 {
-            (default_threads() / self.workers.max(1)).max(1)
+            (default_threads() / (self.workers.max(1) * engine_cfg.parallel.max(1))).max(1)
         } else {
             self.threads
         };
@@ -164,7 +209,14 @@ impl PipelineBuilder {
             .downloader
             .unwrap_or_else(|| Arc::new(DefaultDownloader::new()));
         let (events, _) = broadcast::channel(4096);
-        let engine = Engine::with_events(transcriber, downloader, home.work_dir(), events);
+        let engine = Engine::with_events(
+            transcriber,
+            downloader,
+            home.work_dir(),
+            events,
+            EngineConfig::default(),
+        )
+        .with_config(engine_cfg)?;
         let inner = Arc::new(Inner {
             home,
             journal,
@@ -204,6 +256,9 @@ impl Transcriber for MissingModel {
         "none".into()
     }
     async fn check_language(&self, _: &crate::Language) -> Result<()> {
+        Err(self.error())
+    }
+    async fn detect_language(&self, _: Arc<Vec<f32>>) -> Result<(String, f32)> {
         Err(self.error())
     }
     async fn transcribe(
@@ -264,6 +319,20 @@ struct JournalSink<'a> {
 impl Sink for JournalSink<'_> {
     async fn event(&self, kind: EventKind) -> Result<Event> {
         self.journal.append(self.job_id, kind).await
+    }
+    async fn checkpoints(&self) -> Result<Vec<ChunkCheckpoint>> {
+        self.journal.chunks(self.job_id).await
+    }
+    async fn checkpoint(&self, chunk: ChunkCheckpoint) -> Result<Event> {
+        self.journal
+            .save_chunk(self.job_id, chunk)
+            .await
+            .map_err(|e| match e {
+                Error::IllegalTransition { .. } => Error::Cancelled {
+                    job_id: Some(self.job_id.to_string()),
+                },
+                e => e,
+            })
     }
     async fn transition(&self, to: JobStatus, kind: EventKind) -> Result<Event> {
         match self
@@ -507,6 +576,12 @@ impl Pipeline {
         let _ = self.inner.journal.flush().await;
         let _ = &self.guard;
     }
+}
+
+/// Chunks of one job transcribed at once by default: one per core (whisper.cpp scales better
+/// over independent states than over threads of one state), at most 4.
+pub fn default_parallel_chunks() -> usize {
+    default_threads().clamp(1, 4)
 }
 
 /// The store key of a job's result in `format`: `<job_id>/transcript.<ext>`.

@@ -6,6 +6,32 @@ use uuid::Uuid;
 
 use crate::job::JobId;
 
+/// One word with its timing (from whisper's token timestamps; approximate, ±0.2 s).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Word {
+    /// Start, in seconds from the start of the media.
+    pub start: f64,
+    /// End, in seconds from the start of the media.
+    pub end: f64,
+    /// The word as whisper wrote it (with its leading space, if any).
+    pub text: String,
+    /// whisper's probability for the word's first token.
+    pub probability: f32,
+}
+
+impl Word {
+    /// A word.
+    pub fn new(start: f64, end: f64, text: impl Into<String>, probability: f32) -> Self {
+        Word {
+            start,
+            end,
+            text: text.into(),
+            probability,
+        }
+    }
+}
+
 /// One timed piece of text.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -21,6 +47,9 @@ pub struct Segment {
     /// whisper's probability that this segment holds no speech.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub no_speech_prob: Option<f32>,
+    /// Word timings, when asked for ([`DecodeOptions::word_timestamps`](crate::DecodeOptions)).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub words: Vec<Word>,
 }
 
 impl Segment {
@@ -32,6 +61,7 @@ impl Segment {
             end,
             text: text.into(),
             no_speech_prob: None,
+            words: Vec::new(),
         }
     }
 }

@@ -40,9 +40,11 @@ use std::path::Path;
 
 use crate::error::Result;
 
+pub mod chunk;
 mod decode;
 mod mp4;
 mod resample;
+pub mod vad;
 
 pub use decode::AudioReader;
 

@@ -14,6 +14,7 @@ use async_trait::async_trait;
 use crate::error::Result;
 use crate::event::{Event, EventKind};
 use crate::job::{Job, JobError, JobId, JobStatus};
+use crate::transcript::Segment;
 
 mod sled_journal;
 
@@ -58,6 +59,49 @@ pub struct JobPatch {
     pub error: Option<JobError>,
 }
 
+/// A finished chunk of a job's audio, kept so that a resumed job skips it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct ChunkCheckpoint {
+    /// Its position in the chunk plan.
+    pub index: u32,
+    /// First sample (16 kHz) of the chunk.
+    pub start_sample: u64,
+    /// One past its last sample.
+    pub end_sample: u64,
+    /// The language it was transcribed in.
+    pub language: String,
+    /// The detection probability, when the language was detected.
+    pub language_probability: Option<f32>,
+    /// Its segments, with absolute times (words included).
+    pub segments: Vec<Segment>,
+    /// Whether it held speech.
+    pub speech: bool,
+}
+
+impl ChunkCheckpoint {
+    /// A checkpoint.
+    pub fn new(
+        index: u32,
+        start_sample: u64,
+        end_sample: u64,
+        language: String,
+        language_probability: Option<f32>,
+        segments: Vec<Segment>,
+        speech: bool,
+    ) -> Self {
+        ChunkCheckpoint {
+            index,
+            start_sample,
+            end_sample,
+            language,
+            language_probability,
+            segments,
+            speech,
+        }
+    }
+}
+
 /// The outcome of [`Journal::create`].
 #[derive(Debug, Clone)]
 pub enum Created {
@@ -93,6 +137,13 @@ pub trait Journal: Send + Sync + 'static {
 
     /// Appends an event that changes no state (progress, audio ready).
     async fn append(&self, id: JobId, event: EventKind) -> Result<Event>;
+
+    /// Stores a finished chunk of a running job with its `chunk_transcribed` event, in one
+    /// transaction. Checkpoints are removed when the job ends.
+    async fn save_chunk(&self, id: JobId, chunk: ChunkCheckpoint) -> Result<Event>;
+
+    /// The job's chunk checkpoints, by index.
+    async fn chunks(&self, id: JobId) -> Result<Vec<ChunkCheckpoint>>;
 
     /// Every event of a job, in order.
     async fn events(&self, id: JobId) -> Result<Vec<Event>>;

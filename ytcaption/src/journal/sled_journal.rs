@@ -6,6 +6,7 @@
 //! * `last_event`: job id → the id of the job's latest event (the next event's causation id)
 //! * `queue`: priority rank (1) ++ job id (16, time-ordered) → empty; only pending jobs
 //! * `idempotency`: key bytes → job id
+//! * `chunks`: job id (16) ++ chunk index (u32 BE) → chunk checkpoint JSON (running jobs only)
 //!
 //! Every state change writes the job, its event, the queue index and `last_event` in one sled
 //! transaction, then flushes, so a SIGKILL right after a call returns loses nothing.
@@ -18,7 +19,7 @@ use sled::transaction::{ConflictableTransactionError, TransactionError, Transact
 use sled::Transactional;
 use uuid::Uuid;
 
-use super::{Created, JobFilter, JobPatch, Journal};
+use super::{ChunkCheckpoint, Created, JobFilter, JobPatch, Journal};
 use crate::error::{Error, Result};
 use crate::event::{Event, EventKind};
 use crate::job::{Job, JobError, JobId, JobStatus};
@@ -37,6 +38,7 @@ struct Inner {
     last_event: sled::Tree,
     queue: sled::Tree,
     idempotency: sled::Tree,
+    chunks: sled::Tree,
     /// Serializes claims inside this process so two workers never race for one queue head.
     claim_lock: std::sync::Mutex<()>,
 }
@@ -79,6 +81,7 @@ impl SledJournal {
             last_event: tree("last_event")?,
             queue: tree("queue")?,
             idempotency: tree("idempotency")?,
+            chunks: tree("chunks")?,
             db,
             path,
             claim_lock: std::sync::Mutex::new(()),
@@ -197,8 +200,20 @@ impl SledJournal {
             },
         );
         let out = unwrap_tx(res)?;
+        if to.is_terminal() {
+            self.clear_chunks(id)?;
+        }
         self.durable()?;
         Ok(out)
+    }
+
+    fn clear_chunks(&self, id: JobId) -> Result<()> {
+        let mut batch = sled::Batch::default();
+        for item in self.inner.chunks.scan_prefix(id.as_bytes()).keys() {
+            batch.remove(item?);
+        }
+        self.inner.chunks.apply_batch(batch)?;
+        Ok(())
     }
 
     fn claim_sync(&self) -> Result<Option<(Job, Event)>> {
@@ -362,6 +377,65 @@ impl Journal for SledJournal {
         unwrap_tx(res)
     }
 
+    async fn save_chunk(&self, id: JobId, chunk: ChunkCheckpoint) -> Result<Event> {
+        let i = &self.inner;
+        let key = self.event_key(id)?;
+        let event_id = Uuid::now_v7();
+        let mut ckey = [0u8; 20];
+        ckey[..16].copy_from_slice(id.as_bytes());
+        ckey[16..].copy_from_slice(&chunk.index.to_be_bytes());
+        let kind = EventKind::ChunkTranscribed {
+            index: chunk.index,
+            start_seconds: chunk.start_sample as f64 / 16000.0,
+            end_seconds: chunk.end_sample as f64 / 16000.0,
+            segments: chunk.segments.len(),
+            speech: chunk.speech,
+        };
+        let bytes = serde_json::to_vec(&chunk)?;
+        let res = (&i.jobs, &i.events, &i.last_event, &i.chunks).transaction(
+            |(jobs, events, last, chunks)| {
+                let raw = jobs.get(id.as_bytes())?.ok_or_else(|| {
+                    ConflictableTransactionError::Abort(Error::JobNotFound {
+                        job_id: id.to_string(),
+                    })
+                })?;
+                let job = Self::decode_job(&raw).map_err(ConflictableTransactionError::Abort)?;
+                if !job.status.is_running() {
+                    return Err(ConflictableTransactionError::Abort(
+                        Error::IllegalTransition {
+                            job_id: id.to_string(),
+                            from: job.status.to_string(),
+                            to: "chunk checkpoint".into(),
+                        },
+                    ));
+                }
+                let causation = last
+                    .get(id.as_bytes())?
+                    .and_then(|b| Uuid::from_slice(&b).ok());
+                let mut event = Event::new(id, causation, kind.clone());
+                event.event_id = event_id;
+                let ev = serde_json::to_vec(&event)
+                    .map_err(|e| ConflictableTransactionError::Abort(e.into()))?;
+                chunks.insert(&ckey[..], bytes.clone())?;
+                events.insert(&key[..], ev)?;
+                last.insert(id.as_bytes(), event.event_id.as_bytes())?;
+                Ok(event)
+            },
+        );
+        let ev = unwrap_tx(res)?;
+        self.durable()?;
+        Ok(ev)
+    }
+
+    async fn chunks(&self, id: JobId) -> Result<Vec<ChunkCheckpoint>> {
+        let mut out = Vec::new();
+        for item in self.inner.chunks.scan_prefix(id.as_bytes()) {
+            let (_, raw) = item?;
+            out.push(serde_json::from_slice(&raw)?);
+        }
+        Ok(out)
+    }
+
     async fn events(&self, id: JobId) -> Result<Vec<Event>> {
         let mut out = Vec::new();
         for item in self.inner.events.scan_prefix(id.as_bytes()) {
@@ -500,6 +574,7 @@ mod tests {
             EventKind::TranscriptionStarted {
                 model: "m".into(),
                 language: "en".into(),
+                resumed_chunks: 0,
             },
         )
         .await
@@ -533,6 +608,60 @@ mod tests {
         let got = j.get(a.id).await.unwrap().unwrap();
         assert_eq!(got.status, JobStatus::Transcribing);
         assert_eq!(got.attempts, 1);
+    }
+
+    #[tokio::test]
+    async fn chunk_checkpoints_survive_reopen_and_go_with_the_job() {
+        let dir = tempfile::tempdir().unwrap();
+        let id = {
+            let j = SledJournal::open(dir.path()).unwrap();
+            let a = created(j.create(job(Priority::Normal, None)).await.unwrap());
+            // Not running yet: refused.
+            let cp = |i: u32| {
+                ChunkCheckpoint::new(
+                    i,
+                    i as u64 * 100,
+                    (i as u64 + 1) * 100,
+                    "en".into(),
+                    None,
+                    vec![],
+                    true,
+                )
+            };
+            assert_eq!(
+                j.save_chunk(a.id, cp(0)).await.unwrap_err().code(),
+                "illegal_transition"
+            );
+            j.claim_next().await.unwrap().unwrap();
+            let ev = j.save_chunk(a.id, cp(1)).await.unwrap();
+            assert_eq!(ev.event_type(), "chunk_transcribed");
+            j.save_chunk(a.id, cp(0)).await.unwrap();
+            a.id
+        };
+        let j = SledJournal::open(dir.path()).unwrap();
+        let got = j.chunks(id).await.unwrap();
+        assert_eq!(got.iter().map(|c| c.index).collect::<Vec<_>>(), [0, 1]);
+        j.recover(3).await.unwrap();
+        assert_eq!(
+            j.chunks(id).await.unwrap().len(),
+            2,
+            "a requeued job keeps its chunks"
+        );
+        j.claim_next().await.unwrap().unwrap();
+        j.transition(
+            id,
+            JobStatus::Cancelled,
+            JobPatch::default(),
+            EventKind::JobCancelled {
+                from: String::new(),
+            },
+        )
+        .await
+        .unwrap();
+        assert!(
+            j.chunks(id).await.unwrap().is_empty(),
+            "a finished job's chunks are removed"
+        );
     }
 
     #[tokio::test]

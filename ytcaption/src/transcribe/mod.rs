@@ -13,8 +13,10 @@ use crate::language::Language;
 use crate::options::DecodeOptions;
 use crate::transcript::Segment;
 
+pub mod merge;
 mod whisper;
 
+pub(crate) use whisper::install_log_hooks;
 pub use whisper::{default_threads, WhisperTranscriber};
 
 /// Progress reports: a fraction from 0.0 to 1.0 of the audio handed to the transcriber.
@@ -76,6 +78,10 @@ pub trait Transcriber: Send + Sync + 'static {
     /// Checks that the language can be transcribed by this model (for example, an English-only
     /// model refuses `es`) without transcribing anything.
     async fn check_language(&self, language: &Language) -> Result<()>;
+
+    /// Detects the spoken language of `samples` (16 kHz mono; the first 30 s are used):
+    /// `(code, probability)`. English-only models answer `("en", 1.0)`.
+    async fn detect_language(&self, samples: Arc<Vec<f32>>) -> Result<(String, f32)>;
 
     /// Transcribes `input`. Reports progress through `progress` and stops with
     /// [`Error::Cancelled`](crate::Error::Cancelled) soon after `cancel` fires.

@@ -15,7 +15,7 @@ use whisper_rs::{
 use super::{ProgressFn, RawTranscription, Transcriber, TranscriptionInput};
 use crate::error::{Error, Result};
 use crate::language::Language;
-use crate::transcript::Segment;
+use crate::transcript::{Segment, Word};
 
 /// Threads per whisper.cpp call when none are configured: the machine's cores, at most 8.
 pub fn default_threads() -> usize {
@@ -172,6 +172,39 @@ impl Transcriber for WhisperTranscriber {
         check_language_for(&ctx, &self.name, language)
     }
 
+    async fn detect_language(&self, samples: Arc<Vec<f32>>) -> Result<(String, f32)> {
+        let ctx = self.load().await?;
+        if !ctx.is_multilingual() {
+            return Ok(("en".into(), 1.0));
+        }
+        if samples.is_empty() {
+            return Err(Error::NoAudio {
+                message: "no samples to detect the language from".into(),
+            });
+        }
+        let mut state = self.take_state(&ctx)?;
+        let threads = self.threads;
+        let (state, res) = tokio::task::spawn_blocking(move || {
+            let n = samples.len().min(30 * 16000);
+            let r = state
+                .pcm_to_mel(&samples[..n], threads)
+                .and_then(|_| state.lang_detect(0, threads))
+                .map_err(|e| Error::Transcription {
+                    message: format!("language detection failed: {e}"),
+                });
+            (state, r)
+        })
+        .await
+        .map_err(|e| Error::Transcription {
+            message: format!("whisper.cpp panicked: {e}"),
+        })?;
+        self.put_state(state);
+        let (id, probs) = res?;
+        let code = whisper_rs::get_lang_str(id).unwrap_or("en").to_string();
+        let p = probs.get(id as usize).copied().unwrap_or(0.0);
+        Ok((code, p))
+    }
+
     async fn transcribe(
         &self,
         input: TranscriptionInput,
@@ -190,8 +223,17 @@ impl Transcriber for WhisperTranscriber {
         let mut state = self.take_state(&ctx)?;
         let threads = self.threads;
         let multilingual = ctx.is_multilingual();
+        let eot = ctx.token_eot();
         let (state, result) = tokio::task::spawn_blocking(move || {
-            let r = run_full(&mut state, &input, threads, multilingual, progress, cancel);
+            let r = run_full(
+                &mut state,
+                &input,
+                threads,
+                multilingual,
+                eot,
+                progress,
+                cancel,
+            );
             (state, r)
         })
         .await
@@ -225,6 +267,7 @@ fn run_full(
     input: &TranscriptionInput,
     threads: usize,
     multilingual: bool,
+    eot: i32,
     progress: ProgressFn,
     cancel: CancellationToken,
 ) -> Result<RawTranscription> {
@@ -251,6 +294,7 @@ fn run_full(
     params.set_print_progress(false);
     params.set_print_realtime(false);
     params.set_print_timestamps(false);
+    params.set_token_timestamps(true);
     params.set_temperature(o.temperature);
     params.set_temperature_inc(o.temperature_increment);
     params.set_no_speech_thold(o.no_speech_threshold);
@@ -297,6 +341,7 @@ fn run_full(
             text,
         );
         s.no_speech_prob = Some(seg.no_speech_probability());
+        s.words = words_of(&seg, eot);
         segments.push(s);
     }
     let language = if multilingual {
@@ -309,6 +354,36 @@ fn run_full(
     };
     progress(1.0);
     Ok(RawTranscription::new(segments, language))
+}
+
+/// Groups a segment's text tokens into words (a token starting with a space starts a word).
+fn words_of(seg: &whisper_rs::WhisperSegment<'_>, eot: i32) -> Vec<Word> {
+    let mut words: Vec<Word> = Vec::new();
+    for i in 0..seg.n_tokens() {
+        let Some(tok) = seg.get_token(i) else {
+            continue;
+        };
+        if tok.token_id() >= eot {
+            continue; // special and timestamp tokens
+        }
+        let text = tok
+            .to_str_lossy()
+            .map(|t| t.into_owned())
+            .unwrap_or_default();
+        if text.is_empty() {
+            continue;
+        }
+        let data = tok.token_data();
+        let (t0, t1) = (data.t0 as f64 / 100.0, data.t1 as f64 / 100.0);
+        match words.last_mut() {
+            Some(w) if !text.starts_with(' ') => {
+                w.text.push_str(&text);
+                w.end = w.end.max(t1);
+            }
+            _ => words.push(Word::new(t0, t1.max(t0), text, data.p)),
+        }
+    }
+    words
 }
 
 #[cfg(test)]

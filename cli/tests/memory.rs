@@ -1,0 +1,88 @@
+//! Memory stays bounded: transcribing 60 minutes of audio peaks at most 1.3 × the memory of
+//! 1 minute (audio is decoded and chunked as a stream).
+
+#[path = "../../testsupport/mod.rs"]
+mod support;
+
+use std::path::Path;
+use std::process::Command;
+
+fn bin() -> &'static Path {
+    Path::new(env!("CARGO_BIN_EXE_ytcaption"))
+}
+
+/// Runs `ytcaption transcribe` on `file`; returns (peak RSS in KiB, stdout).
+fn peak_rss(file: &Path) -> (u64, String) {
+    let model = support::model();
+    let out_path = file.with_extension("txt");
+    let child = Command::new(bin())
+        .args([
+            "transcribe",
+            file.to_str().unwrap(),
+            "-m",
+            model.to_str().unwrap(),
+        ])
+        .args([
+            "-l",
+            "en",
+            "--format",
+            "txt",
+            "--parallel",
+            "2",
+            "-t",
+            "1",
+            "-o",
+        ])
+        .arg(&out_path)
+        .spawn()
+        .unwrap();
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
+    // SAFETY: plain wait4 on our own child; rusage is a plain C struct filled by the kernel.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(r, pid);
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "transcribe failed"
+    );
+    (
+        usage.ru_maxrss as u64,
+        std::fs::read_to_string(out_path).unwrap(),
+    )
+}
+
+#[test]
+fn sixty_minutes_peak_at_most_1_3_times_one_minute() {
+    let dir = tempfile::tempdir().unwrap();
+    let minute = support::concat_english(&support::committed_clips(), 58.0, &[1.0]);
+    let mut one = minute.samples.clone();
+    one.resize(60 * 16000, 0.0);
+    let short = dir.path().join("one.wav");
+    support::write_wav(&short, &one);
+    // 60 minutes: that minute of speech at the start of every 5 minutes, silence between.
+    let mut long = Vec::with_capacity(3600 * 16000);
+    for _ in 0..12 {
+        long.extend_from_slice(&one);
+        long.resize(long.len() + 240 * 16000, 0.0);
+    }
+    let long_path = dir.path().join("sixty.wav");
+    support::write_wav(&long_path, &long);
+    drop(long);
+
+    let (rss1, text1) = peak_rss(&short);
+    let (rss60, text60) = peak_rss(&long_path);
+    eprintln!(
+        "peak RSS: 1 min {} MiB, 60 min {} MiB ({:.2}×)",
+        rss1 / 1024,
+        rss60 / 1024,
+        rss60 as f64 / rss1 as f64
+    );
+    let count = |t: &str| t.to_lowercase().matches("fellow americans").count();
+    assert_eq!(count(&text1), 1);
+    assert_eq!(count(&text60), 12, "every minute of speech was transcribed");
+    assert!(
+        rss60 as f64 <= 1.3 * rss1 as f64,
+        "1 min: {rss1} KiB, 60 min: {rss60} KiB"
+    );
+}

@@ -1,0 +1,549 @@
+//! Cutting a stream of 16 kHz PCM into chunks for parallel transcription.
+//!
+//! A [`Chunker`] receives the audio as it is decoded and hands out chunks near a target length,
+//! cut in the middle of the silence closest to the target (searched within `target ±
+//! search`). Speech is found by a [`SpeechDetector`]: Silero VAD (see [`super::vad`]) or the
+//! energy-based [`EnergyDetector`]. When the search window holds no silence long enough, the cut
+//! is *forced*: at the quietest frame near the target, and the two chunks overlap by
+//! `overlap_seconds` around it so that the words spoken there are transcribed by both; the merge
+//! keeps one copy (see [`crate::transcribe::merge`]).
+//!
+//! The plan depends only on the audio, the detector and the [`ChunkConfig`], so a job resumed
+//! after a crash gets the same chunks and can skip the ones already checkpointed. Memory is
+//! bounded: the chunker holds at most one chunk plus the search window.
+
+use serde::{Deserialize, Serialize};
+
+use super::SAMPLE_RATE;
+use crate::error::{Error, Result};
+
+const SR: f64 = SAMPLE_RATE as f64;
+
+/// How chunks are cut.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+#[non_exhaustive]
+pub struct ChunkConfig {
+    /// Preferred chunk length in seconds. `f64::INFINITY` transcribes the whole input as one
+    /// chunk (memory then grows with the input).
+    pub target_seconds: f64,
+    /// Cuts are searched within `target ± search` seconds.
+    pub search_seconds: f64,
+    /// The shortest pause that counts as a place to cut, in seconds.
+    pub min_silence_seconds: f64,
+    /// Overlap of the two chunks around a forced cut, in seconds.
+    pub overlap_seconds: f64,
+}
+
+impl Default for ChunkConfig {
+    fn default() -> Self {
+        ChunkConfig {
+            target_seconds: 60.0,
+            search_seconds: 15.0,
+            min_silence_seconds: 0.3,
+            overlap_seconds: 4.0,
+        }
+    }
+}
+
+impl ChunkConfig {
+    /// One chunk for the whole input (no cuts).
+    pub fn unchunked() -> Self {
+        ChunkConfig {
+            target_seconds: f64::INFINITY,
+            ..Default::default()
+        }
+    }
+
+    /// A config with this target length, the search window scaled to it (a quarter of the
+    /// target, at most 15 s) and the other defaults.
+    pub fn with_target(seconds: f64) -> Self {
+        let mut c = ChunkConfig::default();
+        c.set_target(seconds);
+        c
+    }
+
+    /// Sets the target length and scales the search window (a quarter of the target, at most
+    /// 15 s) and the overlap (an eighth, at most 4 s) to it.
+    pub fn set_target(&mut self, seconds: f64) {
+        self.target_seconds = seconds;
+        if seconds.is_finite() {
+            self.search_seconds = (seconds / 4.0).min(15.0);
+            self.overlap_seconds = (seconds / 8.0).min(4.0);
+        }
+    }
+
+    /// Checks the values make sense.
+    pub fn validate(&self) -> Result<()> {
+        let c = self;
+        if c.target_seconds.is_nan() || c.target_seconds < 5.0 {
+            return Err(Error::invalid(format!(
+                "chunk length must be at least 5 s, got {}",
+                c.target_seconds
+            )));
+        }
+        if !(0.0..=c.target_seconds / 2.0).contains(&c.search_seconds) {
+            return Err(Error::invalid(format!(
+                "chunk search window must be within 0..={} s, got {}",
+                c.target_seconds / 2.0,
+                c.search_seconds
+            )));
+        }
+        if !(0.05..=5.0).contains(&c.min_silence_seconds) {
+            return Err(Error::invalid(format!(
+                "minimum silence must be within 0.05..=5 s, got {}",
+                c.min_silence_seconds
+            )));
+        }
+        if !(0.0..=10.0).contains(&c.overlap_seconds) || c.overlap_seconds * 4.0 > c.target_seconds
+        {
+            return Err(Error::invalid(format!(
+                "chunk overlap must be within 0..=10 s and under a quarter of the chunk, got {}",
+                c.overlap_seconds
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Classifies fixed-length frames of 16 kHz audio as speech or not, as the audio streams in.
+pub trait SpeechDetector: Send {
+    /// Frame length in samples.
+    fn frame_len(&self) -> usize;
+    /// Classifies `samples` (whole frames; the chunker always passes a multiple of
+    /// [`frame_len`](Self::frame_len), except possibly at the very end) and appends one flag per
+    /// frame (a trailing partial frame counts as a frame).
+    fn classify(&mut self, samples: &[f32], out: &mut Vec<bool>) -> Result<()>;
+}
+
+/// Speech = frames louder than an adaptive threshold between the recent noise floor and the
+/// recent speech level. Cheap, deterministic, no model needed.
+#[derive(Debug, Clone)]
+pub struct EnergyDetector {
+    history: std::collections::VecDeque<f32>,
+}
+
+impl EnergyDetector {
+    /// 20 ms frames.
+    pub const FRAME: usize = 320;
+    /// Frames of history for the adaptive threshold (20 s).
+    const HISTORY: usize = 1000;
+
+    /// A detector with empty history.
+    pub fn new() -> Self {
+        EnergyDetector {
+            history: std::collections::VecDeque::with_capacity(Self::HISTORY),
+        }
+    }
+
+    fn frame_db(frame: &[f32]) -> f32 {
+        let e: f32 = frame.iter().map(|x| x * x).sum::<f32>() / frame.len().max(1) as f32;
+        10.0 * (e + 1e-12).log10()
+    }
+
+    fn threshold(&self) -> f32 {
+        let mut v: Vec<f32> = self.history.iter().copied().collect();
+        if v.is_empty() {
+            return -50.0;
+        }
+        v.sort_by(f32::total_cmp);
+        let p = |q: f32| v[((v.len() - 1) as f32 * q) as usize];
+        let (floor, loud) = (p(0.10), p(0.95));
+        // Speech is what rises clearly above the recent noise floor: quiet speakers over a
+        // noisy background count as speech, so cuts never land in them. Where everything is
+        // loud (music, noise), only the quieter parts are pauses.
+        (floor + 10.0).min(loud - 10.0).max(-60.0)
+    }
+}
+
+impl Default for EnergyDetector {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl SpeechDetector for EnergyDetector {
+    fn frame_len(&self) -> usize {
+        Self::FRAME
+    }
+
+    fn classify(&mut self, samples: &[f32], out: &mut Vec<bool>) -> Result<()> {
+        // Update the history block by block (1 s) so the threshold follows the recording.
+        for block in samples.chunks(Self::FRAME * 50) {
+            let dbs: Vec<f32> = block.chunks(Self::FRAME).map(Self::frame_db).collect();
+            for &d in &dbs {
+                if self.history.len() == Self::HISTORY {
+                    self.history.pop_front();
+                }
+                self.history.push_back(d);
+            }
+            let t = self.threshold();
+            out.extend(dbs.iter().map(|&d| d > t));
+        }
+        Ok(())
+    }
+}
+
+/// A chunk ready for transcription.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlannedChunk {
+    /// Position in the plan, from 0.
+    pub index: usize,
+    /// First sample (absolute, 16 kHz).
+    pub start: usize,
+    /// One past the last sample.
+    pub end: usize,
+    /// The samples `[start, end)`.
+    pub samples: Vec<f32>,
+    /// When this chunk begins inside a forced cut's overlap: the cut point (absolute sample).
+    pub forced_cut_before: Option<usize>,
+    /// When this chunk ends inside a forced cut's overlap: the cut point (absolute sample).
+    pub forced_cut_after: Option<usize>,
+    /// Whether the detector found any speech in it.
+    pub has_speech: bool,
+    /// Where the detector found speech: `[start, end)` sample ranges (absolute), in order.
+    pub speech: Vec<(usize, usize)>,
+}
+
+impl PlannedChunk {
+    /// Start in seconds.
+    pub fn start_seconds(&self) -> f64 {
+        self.start as f64 / SR
+    }
+    /// End in seconds.
+    pub fn end_seconds(&self) -> f64 {
+        self.end as f64 / SR
+    }
+}
+
+/// Streams audio in, chunks out. See the module docs.
+pub struct Chunker {
+    cfg: ChunkConfig,
+    detector: Box<dyn SpeechDetector>,
+    /// Samples from `buf_start` on.
+    buf: Vec<f32>,
+    buf_start: usize,
+    /// Speech flags of the frames classified so far, from `act_start` (absolute sample, a
+    /// multiple of the frame length).
+    activity: Vec<bool>,
+    act_start: usize,
+    /// Samples classified so far (absolute).
+    classified: usize,
+    next_index: usize,
+    next_start: usize,
+    forced_before: Option<usize>,
+}
+
+impl Chunker {
+    /// A chunker with this config and detector.
+    pub fn new(cfg: ChunkConfig, detector: Box<dyn SpeechDetector>) -> Result<Self> {
+        if cfg.target_seconds.is_finite() {
+            cfg.validate()?;
+        }
+        Ok(Chunker {
+            cfg,
+            detector,
+            buf: Vec::new(),
+            buf_start: 0,
+            activity: Vec::new(),
+            act_start: 0,
+            classified: 0,
+            next_index: 0,
+            next_start: 0,
+            forced_before: None,
+        })
+    }
+
+    fn secs(&self, s: f64) -> usize {
+        (s * SR).round() as usize
+    }
+
+    fn buf_end(&self) -> usize {
+        self.buf_start + self.buf.len()
+    }
+
+    fn classify_ready(&mut self, at_end: bool) -> Result<()> {
+        let fl = self.detector.frame_len();
+        let end = self.buf_end();
+        let upto = if at_end {
+            end
+        } else {
+            self.classified + (end - self.classified) / fl * fl
+        };
+        if upto > self.classified {
+            let from = self.classified - self.buf_start;
+            let to = upto - self.buf_start;
+            let slice = &self.buf[from..to];
+            let before = self.activity.len();
+            self.detector.classify(slice, &mut self.activity)?;
+            let expected = slice.len().div_ceil(fl);
+            if self.activity.len() - before != expected {
+                return Err(Error::Decode {
+                    message: format!(
+                        "speech detector returned {} frames for {expected}",
+                        self.activity.len() - before
+                    ),
+                });
+            }
+            self.classified = upto;
+        }
+        Ok(())
+    }
+
+    /// The speech runs of the frames overlapping `[a, b)`, clipped to it.
+    fn speech_ranges(&self, a: usize, b: usize) -> Vec<(usize, usize)> {
+        let fl = self.detector.frame_len();
+        let first = a.saturating_sub(self.act_start) / fl;
+        let last = (b.saturating_sub(self.act_start))
+            .div_ceil(fl)
+            .min(self.activity.len());
+        let mut out: Vec<(usize, usize)> = Vec::new();
+        for f in first..last {
+            if !self.activity[f] {
+                continue;
+            }
+            let (s, e) = (
+                (self.act_start + f * fl).max(a),
+                (self.act_start + (f + 1) * fl).min(b),
+            );
+            match out.last_mut() {
+                Some(last) if last.1 >= s => last.1 = e,
+                _ => out.push((s, e)),
+            }
+        }
+        out
+    }
+
+    /// Chooses a cut in `[lo, hi)`: `(cut, forced)`.
+    fn choose_cut(&self, lo: usize, hi: usize, target: usize) -> (usize, bool) {
+        let fl = self.detector.frame_len();
+        let f0 = (lo - self.act_start).div_ceil(fl);
+        let f1 = ((hi - self.act_start) / fl).min(self.activity.len());
+        let min_frames = (self.secs(self.cfg.min_silence_seconds))
+            .div_ceil(fl)
+            .max(1);
+        let mut best: Option<(usize, usize)> = None; // (distance, cut)
+        let mut run_start = None;
+        for f in f0..=f1 {
+            let silent = f < f1 && !self.activity[f];
+            match (silent, run_start) {
+                (true, None) => run_start = Some(f),
+                (false, Some(s)) => {
+                    if f - s >= min_frames {
+                        let cut = self.act_start + (s + f) * fl / 2;
+                        let d = cut.abs_diff(target);
+                        if best.is_none_or(|(bd, _)| d < bd) {
+                            best = Some((d, cut));
+                        }
+                    }
+                    run_start = None;
+                }
+                _ => {}
+            }
+        }
+        if let Some((_, cut)) = best {
+            return (cut, false);
+        }
+        // No pause: the quietest frame within a second of the target.
+        let fl = self.detector.frame_len();
+        let a = target.saturating_sub(self.secs(1.0)).max(lo);
+        let b = (target + self.secs(1.0)).min(hi);
+        let mut quietest = (f32::MAX, target);
+        let mut p = a;
+        while p + fl <= b {
+            let e: f32 = self.buf[p - self.buf_start..p - self.buf_start + fl]
+                .iter()
+                .map(|x| x * x)
+                .sum();
+            if e < quietest.0 {
+                quietest = (e, p + fl / 2);
+            }
+            p += fl;
+        }
+        (quietest.1, true)
+    }
+
+    fn emit(&mut self, end: usize, forced_after: Option<usize>) -> PlannedChunk {
+        let start = self.next_start;
+        let samples = self.buf[start - self.buf_start..end - self.buf_start].to_vec();
+        let speech = self.speech_ranges(start, end);
+        let chunk = PlannedChunk {
+            index: self.next_index,
+            start,
+            end,
+            has_speech: !speech.is_empty(),
+            speech,
+            samples,
+            forced_cut_before: self.forced_before,
+            forced_cut_after: forced_after,
+        };
+        self.next_index += 1;
+        chunk
+    }
+
+    fn drop_before(&mut self, keep_from: usize) {
+        if keep_from > self.buf_start {
+            let n = keep_from - self.buf_start;
+            self.buf.drain(..n);
+            self.buf_start = keep_from;
+        }
+        let fl = self.detector.frame_len();
+        let frames = (keep_from.saturating_sub(self.act_start)) / fl;
+        if frames > 0 {
+            self.activity.drain(..frames.min(self.activity.len()));
+            self.act_start += frames * fl;
+        }
+    }
+
+    /// Adds decoded samples; returns the chunks that are now complete.
+    pub fn push(&mut self, samples: &[f32]) -> Result<Vec<PlannedChunk>> {
+        self.buf.extend_from_slice(samples);
+        self.classify_ready(false)?;
+        let mut out = Vec::new();
+        if !self.cfg.target_seconds.is_finite() {
+            return Ok(out);
+        }
+        let target = self.secs(self.cfg.target_seconds);
+        let search = self.secs(self.cfg.search_seconds);
+        let half_overlap = self.secs(self.cfg.overlap_seconds / 2.0);
+        // A cut needs the whole search window (and the overlap after it) classified.
+        while self.classified >= self.next_start + target + search + half_overlap {
+            let t = self.next_start + target;
+            let (cut, forced) = self.choose_cut(t - search, t + search, t);
+            if forced {
+                let end = cut + half_overlap;
+                let chunk = self.emit(end, Some(cut));
+                out.push(chunk);
+                self.next_start = cut - half_overlap;
+                self.forced_before = Some(cut);
+            } else {
+                let chunk = self.emit(cut, None);
+                out.push(chunk);
+                self.next_start = cut;
+                self.forced_before = None;
+            }
+            self.drop_before(self.next_start);
+        }
+        Ok(out)
+    }
+
+    /// Flushes the last chunk (if any samples remain).
+    pub fn finish(&mut self) -> Result<Vec<PlannedChunk>> {
+        self.classify_ready(true)?;
+        let end = self.buf_end();
+        if end > self.next_start {
+            let chunk = self.emit(end, None);
+            self.next_start = end;
+            self.drop_before(end);
+            return Ok(vec![chunk]);
+        }
+        Ok(Vec::new())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A tone "speech" signal with silences at the given (start, end) seconds.
+    fn speechy(total: f64, gaps: &[(f64, f64)]) -> Vec<f32> {
+        let n = (total * SR) as usize;
+        (0..n)
+            .map(|i| {
+                let t = i as f64 / SR;
+                if gaps.iter().any(|&(a, b)| t >= a && t < b) {
+                    0.0005 * ((i * 7919 % 13) as f32 / 13.0 - 0.5)
+                } else {
+                    // A syllable-like amplitude modulation so frames vary.
+                    let env = 0.5 + 0.5 * (t * 2.0 * std::f64::consts::PI * 4.0).sin().abs();
+                    (0.3 * env * (t * 2.0 * std::f64::consts::PI * 220.0).sin()) as f32
+                }
+            })
+            .collect()
+    }
+
+    fn run(samples: &[f32], cfg: ChunkConfig, block: usize) -> Vec<PlannedChunk> {
+        let mut c = Chunker::new(cfg, Box::new(EnergyDetector::new())).unwrap();
+        let mut out = Vec::new();
+        for b in samples.chunks(block) {
+            out.extend(c.push(b).unwrap());
+        }
+        out.extend(c.finish().unwrap());
+        out
+    }
+
+    #[test]
+    fn cuts_land_in_the_silence_nearest_the_target() {
+        let s = speechy(
+            200.0,
+            &[(48.0, 48.6), (61.0, 61.5), (119.0, 120.0), (175.0, 175.4)],
+        );
+        let chunks = run(&s, ChunkConfig::with_target(60.0), 16000);
+        let cuts: Vec<f64> = chunks.iter().skip(1).map(|c| c.start_seconds()).collect();
+        assert_eq!(cuts.len(), 3, "{cuts:?}");
+        assert!((cuts[0] - 61.25).abs() < 0.05, "{cuts:?}");
+        assert!((cuts[1] - 119.5).abs() < 0.05, "{cuts:?}");
+        assert!((cuts[2] - 175.2).abs() < 0.05, "{cuts:?}");
+        // Contiguous, complete, no overlap without forced cuts.
+        assert_eq!(chunks[0].start, 0);
+        for w in chunks.windows(2) {
+            assert_eq!(w[0].end, w[1].start);
+            assert!(w[0].forced_cut_after.is_none());
+        }
+        assert_eq!(chunks.last().unwrap().end, s.len());
+        let total: usize = chunks.iter().map(|c| c.samples.len()).sum();
+        assert_eq!(total, s.len());
+        assert!(chunks.iter().all(|c| c.has_speech));
+    }
+
+    #[test]
+    fn plan_does_not_depend_on_how_the_stream_is_sliced() {
+        let s = speechy(150.0, &[(55.0, 55.5), (70.0, 70.3), (112.0, 113.0)]);
+        let a = run(&s, ChunkConfig::with_target(50.0), 16000);
+        let b = run(&s, ChunkConfig::with_target(50.0), 1234);
+        let bounds = |v: &[PlannedChunk]| v.iter().map(|c| (c.start, c.end)).collect::<Vec<_>>();
+        assert_eq!(bounds(&a), bounds(&b));
+    }
+
+    #[test]
+    fn no_silence_forces_an_overlapping_cut() {
+        let s = speechy(130.0, &[]);
+        let cfg = ChunkConfig::with_target(60.0);
+        let chunks = run(&s, cfg.clone(), 8000);
+        assert!(chunks.len() >= 2);
+        let (a, b) = (&chunks[0], &chunks[1]);
+        let cut = a.forced_cut_after.expect("forced");
+        assert_eq!(b.forced_cut_before, Some(cut));
+        assert!((cut as f64 / SR - 60.0).abs() <= 1.0);
+        let half = (cfg.overlap_seconds / 2.0 * SR) as usize;
+        assert_eq!(a.end, cut + half);
+        assert_eq!(b.start, cut - half);
+        assert_eq!(
+            &a.samples[b.start - a.start..],
+            &b.samples[..a.end - b.start]
+        );
+    }
+
+    #[test]
+    fn silent_chunks_are_marked_and_unchunked_is_one_chunk() {
+        let mut s = speechy(30.0, &[]);
+        s.extend(std::iter::repeat_n(0.0f32, (100.0 * SR) as usize));
+        let chunks = run(&s, ChunkConfig::with_target(40.0), 16000);
+        assert!(chunks[0].has_speech);
+        assert!(!chunks.last().unwrap().has_speech);
+        let one = run(&s, ChunkConfig::unchunked(), 16000);
+        assert_eq!(one.len(), 1);
+        assert_eq!(one[0].samples.len(), s.len());
+    }
+
+    #[test]
+    fn bad_configs_are_refused() {
+        assert!(ChunkConfig::with_target(1.0).validate().is_err());
+        let c = ChunkConfig {
+            search_seconds: 40.0,
+            ..ChunkConfig::with_target(60.0)
+        };
+        assert_eq!(c.validate().unwrap_err().code(), "invalid_input");
+        ChunkConfig::default().validate().unwrap();
+    }
+}
