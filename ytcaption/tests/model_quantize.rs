@@ -55,12 +55,14 @@ fn f16_model() -> PathBuf {
     testsupport::model()
 }
 
-/// The f16 model quantized to q8_0 once per test process (in a directory kept for the process).
+/// The f16 model quantized to q8_0 once per test process, into
+/// `<workspace>/target/test-data/quantize-out/`.
 fn q8_0_model() -> &'static (PathBuf, model::QuantizeReport, Vec<QuantizeProgress>) {
     static CELL: OnceLock<(PathBuf, model::QuantizeReport, Vec<QuantizeProgress>)> =
         OnceLock::new();
     CELL.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap().keep();
+        let dir = testsupport::workspace().join("target/test-data/quantize-out");
+        let _ = std::fs::remove_dir_all(&dir);
         let out = dir.join("ggml-tiny.en-q8_0.bin");
         let mut progress = Vec::new();
         let report = model::quantize(&f16_model(), &out, QuantType::Q8_0, &mut |p| {

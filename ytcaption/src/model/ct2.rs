@@ -18,6 +18,9 @@
 //! no bias), int8/int16 weights are dequantized with their `weight_scale`, 1-D tensors, the conv
 //! biases (as `[n, 1]`) and both positional embeddings are stored as `f32` and everything else
 //! as `f16`.
+//!
+//! [`import_with`] can also quantize the weights on the way ([`ImportOptions::quantize`]),
+//! writing what [`quantize`](mod@super::quantize) would make of the f16 import.
 
 use std::collections::HashMap;
 use std::fmt;
