@@ -5,7 +5,8 @@ the whole comparison (each engine several times under /usr/bin/time -v, then a t
 Runs inside the bench venv (faster-whisper 1.2.x installed). Subcommands:
 
   clip  --out WAV --text TXT [--min-seconds 300] [--gap 1.5] DIR...
-        Concatenates the English clips listed in DIR/transcripts.tsv (16 kHz mono), a known
+        Concatenates the English clips listed in DIR/transcripts.tsv (each file once; 16 kHz mono
+        after decoding), a known
         silence of --gap seconds after each, repeating the list until --min-seconds is reached;
         writes the WAV (s16) and the reference text (the clips' texts in the same order).
   fw    --audio WAV --model-dir DIR --compute-type T --threads N --out JSON
@@ -93,10 +94,13 @@ def cmd_clip(args):
     import numpy as np
     from faster_whisper.audio import decode_audio
 
-    clips = []
+    clips, seen = [], set()
     for d in args.dirs:
         if os.path.isdir(d):
-            clips.extend(read_clips(d))
+            for path, text in read_clips(d):
+                if os.path.basename(path) not in seen:  # the same clip in two directories
+                    seen.add(os.path.basename(path))
+                    clips.append((path, text))
     if not clips:
         sys.exit("clip: no English clips found in " + ", ".join(args.dirs))
     decoded = [(decode_audio(path, sampling_rate=SAMPLE_RATE), text) for path, text in clips]

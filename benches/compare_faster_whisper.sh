@@ -69,6 +69,13 @@ if [ "$build" = 1 ]; then
   cargo build --release --quiet -p ytcaption-cli
 fi
 [ -x "$bin" ] || { echo "no $bin; build it (cargo build --release -p ytcaption-cli)" >&2; exit 1; }
+# Run a copy: a shared target dir's binary may be rebuilt from another checkout meanwhile.
+snap=$(mktemp -d)
+trap 'rm -rf "$snap"' EXIT
+cp "$bin" "$snap/ytcaption"
+bin=$snap/ytcaption
+"$bin" model quantize --help >/dev/null 2>&1 || {
+  echo "$bin has no \`model quantize\`: build this checkout (drop --no-build)" >&2; exit 1; }
 
 # faster-whisper
 venv=$target/bench-venv
@@ -90,14 +97,10 @@ models=$target/bench-models
 mkdir -p "$models"
 f16=$models/ggml-$model.bin
 q8=$models/ggml-$model-q8_0.bin
-if [ ! -s "$f16" ] || [ "$bin" -nt "$f16" ] || [ "$ct2_dir/model.bin" -nt "$f16" ]; then
-  say "importing $ct2_dir"
-  "$bin" model import "$ct2_dir" --output "$f16" >/dev/null
-fi
-if [ ! -s "$q8" ] || [ "$f16" -nt "$q8" ]; then
-  say "quantizing to q8_0"
-  "$bin" model quantize "$f16" "$q8" --type q8_0 >/dev/null
-fi
+# (made again each time: a few seconds, and never stale)
+say "importing $ct2_dir; quantizing to q8_0"
+"$bin" model import "$ct2_dir" --output "$f16" >/dev/null
+"$bin" model quantize "$f16" "$q8" --type q8_0 >/dev/null
 
 # audio
 if [ -z "$audio" ]; then
