@@ -3,7 +3,7 @@
 #
 #   benches/compare_faster_whisper.sh [--threads N] [--runs N] [--warmup N] [--model tiny.en]
 #       [--ct2-dir DIR] [--audio FILE --text FILE] [--fw-compute int8,float32]
-#       [--ytcaption-args "..."]... [--no-build]
+#       [--ytcaption-args "..."]... [--no-build | --ytcaption BIN]
 #
 # * faster-whisper 1.2.x goes into a venv, <target>/bench-venv (pip, from PyPI; CTranslate2's
 #   wheel comes with it). <target> is $CARGO_TARGET_DIR, else ./target.
@@ -23,6 +23,8 @@
 # * --ytcaption-args "FLAGS" adds flags to every ytcaption run (e.g. the parallel chunking
 #   options of `ytcaption transcribe --help`); give it several times to bench several
 #   configurations side by side.
+# * ytcaption is built (cargo build --release -p ytcaption-cli) and a copy of the binary is run;
+#   --no-build runs <target>/release/ytcaption as it is, --ytcaption BIN another binary.
 # * Each engine runs --warmup times untimed, then --runs times (default 3), interleaved, under
 #   /usr/bin/time -v (Debian package `time`): wall time (the whole process, model load
 #   included), peak RSS and CPU use; the table shows medians and the WER of each against the
@@ -33,7 +35,7 @@ orig=$PWD
 abspath() { case "$1" in /*|"") echo "$1" ;; *) echo "$orig/$1" ;; esac; }
 
 threads=2 runs=3 warmup=1 model=tiny.en ct2_dir="" audio="" text="" fw_compute=int8,float32
-build=1
+build=1 bin=""
 yc_args=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -47,6 +49,7 @@ while [ $# -gt 0 ]; do
     --fw-compute) fw_compute=$2; shift 2 ;;
     --ytcaption-args) yc_args+=(--ytcaption-args "$2"); shift 2 ;;
     --no-build) build=0; shift ;;
+    --ytcaption) bin=$(abspath "$2"); build=0; shift 2 ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "compare_faster_whisper.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -63,7 +66,7 @@ target=${CARGO_TARGET_DIR:-$root/target}
 say() { echo "== $*" >&2; }
 
 # ytcaption
-bin=$target/release/ytcaption
+bin=${bin:-$target/release/ytcaption}
 if [ "$build" = 1 ]; then
   say "building ytcaption (release)"
   cargo build --release --quiet -p ytcaption-cli
