@@ -1,4 +1,4 @@
-//! `ytcaption model ...`: import, download, list, inspect.
+//! `ytcaption model ...`: import, quantize, download, list, inspect.
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use clap::Subcommand;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use ytcaption::model::{self, DownloadOptions};
+use ytcaption::model::{self, DownloadOptions, ImportOptions, QuantType};
 use ytcaption::{Error, Home};
 
 /// Model subcommands.
@@ -16,9 +16,26 @@ pub enum ModelCommand {
     Import {
         /// Directory with model.bin (or model.bin.part1, .part2, ...) and vocabulary.txt|json
         ct2_dir: PathBuf,
-        /// Output file [default: <home>/models/ggml-<name>.bin, the name read from the model]
+        /// Output file [default: <home>/models/ggml-<name>.bin (ggml-<name>-<TYPE>.bin when
+        /// quantized), the name read from the model]
         #[arg(short, long, value_name = "FILE")]
         output: Option<PathBuf>,
+        /// Quantize the weights: q8_0, q5_1, q5_0, q4_1 or q4_0 (as `model quantize` would the
+        /// f16 import)
+        #[arg(short, long, value_name = "TYPE")]
+        quantize: Option<String>,
+    },
+    /// Quantize an f16/f32 ggml model (q8_0: ~half the size, faster on CPUs), as whisper.cpp's
+    /// quantize tool does
+    Quantize {
+        /// ggml model file or installed model name
+        model: String,
+        /// Output file [default: next to the input, `-<TYPE>` added to its name:
+        /// ggml-tiny.en.bin → ggml-tiny.en-q8_0.bin]
+        output: Option<PathBuf>,
+        /// Quantization: q8_0, q5_1, q5_0, q4_1 or q4_0
+        #[arg(long = "type", value_name = "TYPE", default_value = "q8_0")]
+        qtype: String,
     },
     /// Download a ggml model by name (tiny, tiny.en, base, base.en, small, ...), checksum-verified
     Download {
@@ -85,14 +102,26 @@ fn adopt_as_default(home: &Home, path: &std::path::Path) {
 
 pub async fn run(home: &Home, command: ModelCommand) -> ytcaption::Result<()> {
     match command {
-        ModelCommand::Import { ct2_dir, output } => {
+        ModelCommand::Import {
+            ct2_dir,
+            output,
+            quantize,
+        } => {
+            let qtype = quantize
+                .as_deref()
+                .map(str::parse::<QuantType>)
+                .transpose()?;
+            let options = ImportOptions::default().quantize(qtype);
             let output = match output {
                 Some(o) => o,
                 None => {
                     // Name the file after what the model is (tiny.en, base, ...).
                     let tmp = home.models_dir().join(".import.tmp.bin");
-                    let path = import(&ct2_dir, &tmp).await?;
-                    let name = model::inspect(&path)?.name();
+                    let path = import(&ct2_dir, &tmp, options).await?;
+                    let mut name = model::inspect(&path)?.name();
+                    if let Some(q) = qtype {
+                        name = format!("{name}-{q}");
+                    }
                     let dest = home.model_file(&name);
                     std::fs::rename(&path, &dest).map_err(|e| {
                         Error::io(format!("moving the model to {}", dest.display()), e)
@@ -102,9 +131,50 @@ pub async fn run(home: &Home, command: ModelCommand) -> ytcaption::Result<()> {
                     return Ok(());
                 }
             };
-            let path = import(&ct2_dir, &output).await?;
+            let path = import(&ct2_dir, &output, options).await?;
             adopt_as_default(home, &path);
             println!("{}", path.display());
+            Ok(())
+        }
+        ModelCommand::Quantize {
+            model: spec,
+            output,
+            qtype,
+        } => {
+            let qtype: QuantType = qtype.parse()?;
+            let input = home.resolve_model(Some(&spec))?;
+            let output = match output {
+                Some(o) => o,
+                None => quantized_name(&input, qtype)?,
+            };
+            let pb = bytes_bar(None, &format!("quantizing to {qtype}"));
+            let bar = pb.clone();
+            let out = output.clone();
+            let res = tokio::task::spawn_blocking(move || {
+                model::quantize(&input, &out, qtype, &mut |p| {
+                    bar.set_length(p.bytes_total);
+                    bar.set_position(p.bytes_done);
+                })
+            })
+            .await
+            .map_err(|e| Error::ModelInvalid {
+                message: format!("quantization panicked: {e}"),
+            })?;
+            pb.finish_and_clear();
+            let report = res?;
+            eprintln!(
+                "{}: {} → {}, {:.1} MiB → {:.1} MiB, {} of {} tensors quantized in {:.1} s",
+                report.output.display(),
+                report.source_ftype,
+                report.qtype,
+                report.source_bytes as f64 / 1048576.0,
+                report.bytes as f64 / 1048576.0,
+                report.tensors_quantized,
+                report.tensors,
+                report.elapsed.as_secs_f64()
+            );
+            adopt_as_default(home, &report.output);
+            println!("{}", report.output.display());
             Ok(())
         }
         ModelCommand::Download {
@@ -214,12 +284,26 @@ pub async fn run(home: &Home, command: ModelCommand) -> ytcaption::Result<()> {
     }
 }
 
-async fn import(ct2_dir: &std::path::Path, output: &std::path::Path) -> ytcaption::Result<PathBuf> {
+/// `ggml-tiny.en.bin` → `ggml-tiny.en-q8_0.bin`, in the same directory.
+fn quantized_name(input: &std::path::Path, qtype: QuantType) -> ytcaption::Result<PathBuf> {
+    let stem = input
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .ok_or_else(|| Error::invalid(format!("{} has no file name", input.display())))?;
+    let ext = input.extension().and_then(|e| e.to_str()).unwrap_or("bin");
+    Ok(input.with_file_name(format!("{stem}-{qtype}.{ext}")))
+}
+
+async fn import(
+    ct2_dir: &std::path::Path,
+    output: &std::path::Path,
+    options: ImportOptions,
+) -> ytcaption::Result<PathBuf> {
     let pb = bytes_bar(None, "importing");
     let bar = pb.clone();
     let (dir, out) = (ct2_dir.to_path_buf(), output.to_path_buf());
     let res = tokio::task::spawn_blocking(move || {
-        model::import_ct2(&dir, &out, &mut |p| {
+        model::import_ct2_with(&dir, &out, &options, &mut |p| {
             bar.set_length(p.bytes_total);
             bar.set_position(p.bytes_done);
         })

@@ -18,6 +18,9 @@
 //! no bias), int8/int16 weights are dequantized with their `weight_scale`, 1-D tensors, the conv
 //! biases (as `[n, 1]`) and both positional embeddings are stored as `f32` and everything else
 //! as `f16`.
+//!
+//! [`import_with`] can also quantize the weights on the way ([`ImportOptions::quantize`]),
+//! writing what [`quantize`](mod@super::quantize) would make of the f16 import.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -29,6 +32,7 @@ use std::time::{Duration, Instant};
 use sha2::{Digest, Sha256};
 
 use super::ggml::{self, GgmlHeader, GgmlWriter, Hparams, MelFilters, TensorType};
+use super::quantize::{self, QuantType};
 use crate::error::{Error, Result};
 
 /// The `model.bin` binary versions this reader understands.
@@ -814,11 +818,10 @@ impl Planned {
         self.shape.iter().rev().copied().collect()
     }
 
-    fn file_bytes(&self) -> u64 {
+    /// The bytes it takes in the file when stored as `ttype`.
+    fn file_bytes(&self, ttype: TensorType) -> u64 {
         let n: u64 = self.shape.iter().product();
-        12 + 4 * self.shape.len() as u64
-            + self.name.len() as u64
-            + self.ttype.data_size(n).unwrap_or(0)
+        12 + 4 * self.shape.len() as u64 + self.name.len() as u64 + ttype.data_size(n).unwrap_or(0)
     }
 }
 
@@ -1010,10 +1013,10 @@ fn plan(h: &Hparams) -> Vec<Planned> {
     p.tensors
 }
 
-/// A writer that hashes and counts what goes through it.
-struct HashWriter<W: Write> {
-    inner: W,
-    hasher: Sha256,
+/// A writer that hashes what goes through it.
+pub(crate) struct HashWriter<W: Write> {
+    pub(crate) inner: W,
+    pub(crate) hasher: Sha256,
 }
 
 impl<W: Write> Write for HashWriter<W> {
@@ -1029,7 +1032,14 @@ impl<W: Write> Write for HashWriter<W> {
 }
 
 /// Removes a temporary file unless disarmed.
-struct TempGuard(Option<PathBuf>);
+pub(crate) struct TempGuard(Option<PathBuf>);
+
+impl TempGuard {
+    /// Keeps the file (it has been renamed into place).
+    pub(crate) fn disarm(mut self) {
+        self.0 = None;
+    }
+}
 
 impl Drop for TempGuard {
     fn drop(&mut self) {
@@ -1039,8 +1049,36 @@ impl Drop for TempGuard {
     }
 }
 
+/// Options of [`import_with`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ImportOptions {
+    /// Quantize the weights whisper.cpp's `quantize` tool quantizes (see
+    /// [`quantize()`](fn@super::quantize)). The result is byte-for-byte the quantization of the f16
+    /// import: weights are rounded to f16 first. `None` (the default) writes f16 weights.
+    pub quantize: Option<QuantType>,
+}
+
+impl ImportOptions {
+    /// Sets [`quantize`](Self::quantize).
+    pub fn quantize(mut self, qtype: Option<QuantType>) -> Self {
+        self.quantize = qtype;
+        self
+    }
+}
+
 /// Converts the CTranslate2 Whisper model in `ct2_dir` to a whisper.cpp ggml file at `output`
-/// (f16 weights).
+/// (f16 weights); [`import_with`] with the default options.
+pub fn import(
+    ct2_dir: &Path,
+    output: &Path,
+    progress: &mut dyn FnMut(ImportProgress),
+) -> Result<ImportReport> {
+    import_with(ct2_dir, output, &ImportOptions::default(), progress)
+}
+
+/// Converts the CTranslate2 Whisper model in `ct2_dir` to a whisper.cpp ggml file at `output`,
+/// with f16 weights or, with [`ImportOptions::quantize`], quantized ones.
 ///
 /// The file is written to a temporary file next to `output` and renamed into place when
 /// complete, so `output` is either the old file or the complete new one; an existing `output`
@@ -1050,9 +1088,10 @@ impl Drop for TempGuard {
 /// Errors: [`Error::ModelNotFound`] when the directory, `model.bin` or the vocabulary is
 /// missing; [`Error::ModelInvalid`] when they are not a complete CTranslate2 Whisper model;
 /// [`Error::Io`] for file system trouble.
-pub fn import(
+pub fn import_with(
     ct2_dir: &Path,
     output: &Path,
+    options: &ImportOptions,
     progress: &mut dyn FnMut(ImportProgress),
 ) -> Result<ImportReport> {
     let started = Instant::now();
@@ -1130,12 +1169,47 @@ pub fn import(
         })
         .collect::<Result<Vec<_>>>()?;
 
+    // With quantization: which tensors, stored how.
+    let quant: Vec<Option<QuantType>> = planned
+        .iter()
+        .map(|t| {
+            options
+                .quantize
+                .filter(|_| quantize::is_quantized_tensor(&t.name, t.shape.len()))
+        })
+        .collect();
+    for (t, q) in planned.iter().zip(&quant) {
+        if let Some(q) = q {
+            let row = *t.shape.last().expect("2-D");
+            if row % quantize::BLOCK_LEN as u64 != 0 {
+                return Err(invalid(format!(
+                    "{} has rows of {row} values, not a multiple of the {} that {q} needs",
+                    t.name,
+                    quantize::BLOCK_LEN
+                )));
+            }
+        }
+    }
+    let out_type = |t: &Planned, q: &Option<QuantType>| q.map_or(t.ttype, QuantType::tensor_type);
+    let hparams = match options.quantize {
+        Some(q) => Hparams {
+            ftype: q.file_ftype(),
+            ..hparams
+        },
+        None => hparams,
+    };
+
     let header = GgmlHeader {
         hparams,
         mel: MelFilters::whisper(hparams.n_mels as usize),
         tokens,
     };
-    let bytes_total = header.byte_len() + planned.iter().map(Planned::file_bytes).sum::<u64>();
+    let bytes_total = header.byte_len()
+        + planned
+            .iter()
+            .zip(&quant)
+            .map(|(t, q)| t.file_bytes(out_type(t, q)))
+            .sum::<u64>();
 
     // Write to a temporary file next to the output, then rename.
     let (tmp, guard) = temp_path_for(output)?;
@@ -1154,9 +1228,12 @@ pub fn import(
         bytes_total,
         tensor: None,
     });
-    for (i, t) in planned.iter().enumerate() {
-        let data = tensor_data(&mut model, t)?;
-        w.write_tensor(&t.name, &t.dims(), t.ttype, &data)
+    for (i, (t, q)) in planned.iter().zip(&quant).enumerate() {
+        let mut data = tensor_data(&mut model, t)?;
+        if let Some(q) = q {
+            data = quantize::quantize_tensor_data(*q, &t.name, t.ttype, &data)?;
+        }
+        w.write_tensor(&t.name, &t.dims(), out_type(t, q), &data)
             .map_err(|e| Error::io(ctx(), e))?;
         progress(ImportProgress {
             tensors_done: i + 1,
@@ -1181,7 +1258,7 @@ pub fn import(
             e,
         )
     })?;
-    std::mem::forget(guard);
+    guard.disarm();
     debug_assert_eq!(bytes, bytes_total);
     Ok(ImportReport {
         output: output.to_path_buf(),
@@ -1214,7 +1291,7 @@ fn resolve_dir(path: &Path) -> Result<PathBuf> {
 }
 
 /// A temporary path next to `output` (creating the parent directory) and a guard removing it.
-fn temp_path_for(output: &Path) -> Result<(PathBuf, TempGuard)> {
+pub(crate) fn temp_path_for(output: &Path) -> Result<(PathBuf, TempGuard)> {
     let file_name = output
         .file_name()
         .ok_or_else(|| Error::invalid(format!("{} is not a file path", output.display())))?;

@@ -5,10 +5,12 @@
 //!   whisper.cpp ggml file, in pure Rust (no Python, no PyTorch), laid out as whisper.cpp's
 //!   `convert-pt-to-ggml.py` lays it out (for tiny.en the output is byte-identical to the
 //!   reference conversion of the same weights).
+//! * [`quantize()`](fn@quantize) quantizes a ggml model (`q8_0`, `q5_0`...) as whisper.cpp's
+//!   `quantize` tool does, byte for byte; [`import_ct2_with`] imports and quantizes in one go.
 //! * [`download()`](download::download) fetches one of whisper.cpp's published models
 //!   ([`KNOWN_MODELS`]) by name, checking its SHA-1.
 //! * [`ggml`] and [`ct2`] read and write the two file formats; [`mel`] computes the mel filter
-//!   bank stored in model files.
+//!   bank stored in model files; [`mod@quantize`] holds the quantizers.
 //!
 //! ```no_run
 //! # fn demo() -> ytcaption::Result<()> {
@@ -35,12 +37,14 @@ pub mod ct2;
 pub mod download;
 pub mod ggml;
 pub mod mel;
+pub mod quantize;
 
-pub use ct2::{ImportProgress, ImportReport};
+pub use ct2::{ImportOptions, ImportProgress, ImportReport};
 pub use download::{
     find_known_model, Checksum, DownloadOptions, KnownModel, DEFAULT_BASE_URL, KNOWN_MODELS,
 };
 pub use ggml::Hparams;
+pub use quantize::{QuantType, QuantizeProgress, QuantizeReport};
 
 /// Converts the CTranslate2 (faster-whisper) Whisper model in `ct2_dir` to a whisper.cpp ggml
 /// file at `output`, with f16 weights.
@@ -62,6 +66,52 @@ pub fn import_ct2(
     progress: &mut dyn FnMut(ImportProgress),
 ) -> Result<ImportReport> {
     ct2::import(ct2_dir, output, progress)
+}
+
+/// [`import_ct2`] with options: [`ImportOptions::quantize`] writes a quantized model
+/// (byte-for-byte what [`quantize()`](fn@quantize) makes of the f16 import, without writing the
+/// f16 file).
+///
+/// ```no_run
+/// # fn demo() -> ytcaption::Result<()> {
+/// use std::path::Path;
+/// use ytcaption::model::{import_ct2_with, ImportOptions, QuantType};
+/// let options = ImportOptions::default().quantize(Some(QuantType::Q8_0));
+/// import_ct2_with(
+///     Path::new("faster-whisper-tiny.en"),
+///     Path::new("ggml-tiny.en-q8_0.bin"),
+///     &options,
+///     &mut |_| {},
+/// )?;
+/// # Ok(()) }
+/// ```
+pub fn import_ct2_with(
+    ct2_dir: &Path,
+    output: &Path,
+    options: &ImportOptions,
+    progress: &mut dyn FnMut(ImportProgress),
+) -> Result<ImportReport> {
+    ct2::import_with(ct2_dir, output, options, progress)
+}
+
+/// Quantizes the f16 or f32 whisper.cpp model `input` to `output` with `qtype`, producing the
+/// bytes whisper.cpp's `quantize` tool produces (see [`mod@quantize`] for what is quantized and
+/// how).
+///
+/// The output is written to a temporary file in the same directory and renamed into place once
+/// complete; an existing file is replaced. `progress` is called after the header and after each
+/// tensor.
+///
+/// Errors: [`Error::ModelNotFound`] when `input` does not exist; [`Error::InvalidInput`] when it
+/// is already quantized or `output` is a directory; [`Error::ModelInvalid`] when it is not a
+/// whisper.cpp model or a tensor cannot be quantized; [`Error::Io`] for file system trouble.
+pub fn quantize(
+    input: &Path,
+    output: &Path,
+    qtype: QuantType,
+    progress: &mut dyn FnMut(QuantizeProgress),
+) -> Result<QuantizeReport> {
+    quantize::quantize_file(input, output, qtype, progress)
 }
 
 /// The size class of a Whisper model, from its encoder depth.

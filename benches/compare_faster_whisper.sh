@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# ytcaption against faster-whisper on the same audio, with the same weights, threads and decoding.
+#
+#   benches/compare_faster_whisper.sh [--threads N] [--runs N] [--warmup N] [--model tiny.en]
+#       [--ct2-dir DIR] [--audio FILE --text FILE] [--fw-compute int8,float32]
+#       [--ytcaption-args "..."]... [--no-build | --ytcaption BIN]
+#
+# * faster-whisper 1.2.x goes into a venv, <target>/bench-venv (pip, from PyPI; CTranslate2's
+#   wheel comes with it). <target> is $CARGO_TARGET_DIR, else ./target.
+# * Weights: the CTranslate2 model (scripts/fetch-ct2.sh NAME, or --ct2-dir) is what
+#   faster-whisper reads; ytcaption reads its import (`ytcaption model import`, f16) and that
+#   import quantized (`ytcaption model quantize --type q8_0`), under <target>/bench-models.
+# * Audio: by default a >= 5-minute English clip made of the committed fixtures/audio clips
+#   (plus ../shared/fixtures/audio's English ones when that directory exists), each followed by
+#   1.5 s of silence, repeated; the reference text is their transcripts.tsv texts in the same
+#   order. --audio FILE --text FILE benches other audio (16 kHz mono WAV is best: both engines
+#   decode it themselves; the duration for the RTF is read from it, so it must be a WAV).
+# * Decoding, both engines: language en, greedy at temperature 0 with the temperature fallback
+#   (0.2, 0.4, ... 1.0, best_of 5; ytcaption's and whisper.cpp's default; faster-whisper
+#   beam_size=1, best_of=5, its default temperature list), timestamps on, no VAD, conditioned
+#   on the previous text; --threads N for both (ytcaption -t N, faster-whisper cpu_threads=N).
+# * faster-whisper runs with compute_type int8 (the usual CPU choice) and float32 by default.
+# * --ytcaption-args "FLAGS" adds flags to every ytcaption run (e.g. the parallel chunking
+#   options of `ytcaption transcribe --help`); give it several times to bench several
+#   configurations side by side.
+# * ytcaption is built (cargo build --release -p ytcaption-cli) and a copy of the binary is run;
+#   --no-build runs <target>/release/ytcaption as it is, --ytcaption BIN another binary.
+# * Each engine runs --warmup times untimed, then --runs times (default 3), interleaved, under
+#   /usr/bin/time -v (Debian package `time`): wall time (the whole process, model load
+#   included), peak RSS and CPU use; the table shows medians and the WER of each against the
+#   reference text (normalized as ytcaption::eval::normalize does).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+orig=$PWD
+abspath() { case "$1" in /*|"") echo "$1" ;; *) echo "$orig/$1" ;; esac; }
+
+threads=2 runs=3 warmup=1 model=tiny.en ct2_dir="" audio="" text="" fw_compute=int8,float32
+build=1 bin=""
+yc_args=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --threads) threads=$2; shift 2 ;;
+    --runs) runs=$2; shift 2 ;;
+    --warmup) warmup=$2; shift 2 ;;
+    --model) model=$2; shift 2 ;;
+    --ct2-dir) ct2_dir=$(abspath "$2"); shift 2 ;;
+    --audio) audio=$(abspath "$2"); shift 2 ;;
+    --text) text=$(abspath "$2"); shift 2 ;;
+    --fw-compute) fw_compute=$2; shift 2 ;;
+    --ytcaption-args) yc_args+=(--ytcaption-args "$2"); shift 2 ;;
+    --no-build) build=0; shift ;;
+    --ytcaption) bin=$(abspath "$2"); build=0; shift 2 ;;
+    -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+    *) echo "compare_faster_whisper.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
+  esac
+done
+if { [ -n "$audio" ] && [ -z "$text" ]; } || { [ -z "$audio" ] && [ -n "$text" ]; }; then
+  echo "compare_faster_whisper.sh: --audio and --text go together" >&2; exit 2
+fi
+cd "$root"
+if [ ! -x /usr/bin/time ]; then
+  echo "compare_faster_whisper.sh: /usr/bin/time is missing: apt-get install time" >&2; exit 1
+fi
+
+target=${CARGO_TARGET_DIR:-$root/target}
+say() { echo "== $*" >&2; }
+
+# ytcaption
+bin=${bin:-$target/release/ytcaption}
+if [ "$build" = 1 ]; then
+  say "building ytcaption (release)"
+  cargo build --release --quiet -p ytcaption-cli
+fi
+[ -x "$bin" ] || { echo "no $bin; build it (cargo build --release -p ytcaption-cli)" >&2; exit 1; }
+# Run a copy: a shared target dir's binary may be rebuilt from another checkout meanwhile.
+snap=$(mktemp -d)
+trap 'rm -rf "$snap"' EXIT
+cp "$bin" "$snap/ytcaption"
+bin=$snap/ytcaption
+"$bin" model quantize --help >/dev/null 2>&1 || {
+  echo "$bin has no \`model quantize\`: build this checkout (drop --no-build)" >&2; exit 1; }
+
+# faster-whisper
+venv=$target/bench-venv
+py=$venv/bin/python
+if ! "$py" -c 'import faster_whisper, sys; sys.exit(not faster_whisper.__version__.startswith("1.2."))' 2>/dev/null; then
+  say "installing faster-whisper 1.2.x into $venv"
+  python3 -m venv "$venv"
+  "$py" -m pip install --quiet --upgrade pip
+  "$py" -m pip install --quiet "faster-whisper==1.2.*"
+fi
+say "$("$py" -c 'import faster_whisper, ctranslate2; print(f"faster-whisper {faster_whisper.__version__}, ctranslate2 {ctranslate2.__version__}")')"
+
+# weights
+if [ -z "$ct2_dir" ]; then
+  ct2_dir=$(scripts/fetch-ct2.sh "$model")
+fi
+ct2_dir=$(cd "$ct2_dir" && pwd)
+models=$target/bench-models
+mkdir -p "$models"
+f16=$models/ggml-$model.bin
+q8=$models/ggml-$model-q8_0.bin
+# (made again each time: a few seconds, and never stale)
+say "importing $ct2_dir; quantizing to q8_0"
+"$bin" model import "$ct2_dir" --output "$f16" >/dev/null
+"$bin" model quantize "$f16" "$q8" --type q8_0 >/dev/null
+
+# audio
+if [ -z "$audio" ]; then
+  audio=$target/bench-audio/en_concat.wav
+  text=$target/bench-audio/en_concat.txt
+  mkdir -p "$(dirname "$audio")"
+  dirs=("$root/fixtures/audio")
+  [ -d "$root/../shared/fixtures/audio" ] && dirs+=("$root/../shared/fixtures/audio")
+  "$py" benches/compare_faster_whisper.py clip --out "$audio" --text "$text" \
+    --min-seconds 300 --gap 1.5 "${dirs[@]}"
+fi
+
+say "running (the machine's other load makes these numbers noisy; compare within one run)"
+"$py" benches/compare_faster_whisper.py bench --audio "$audio" --text "$text" \
+  --ct2-dir "$ct2_dir" --ytcaption "$bin" --f16 "$f16" --q8 "$q8" \
+  --threads "$threads" --runs "$runs" --warmup "$warmup" --fw-compute "$fw_compute" \
+  ${yc_args[@]+"${yc_args[@]}"}
