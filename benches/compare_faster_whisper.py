@@ -208,9 +208,13 @@ def configs(args):
                 continue
 
             def yc(result, model=model, extra=extra):
+                flags = shlex.split(extra)
+                # --threads N for both engines, unless the extra flags say how to split them
+                # (e.g. "-p 2 -t 1": two chunks in parallel, one thread each).
+                if not {"-t", "--threads"} & set(flags):
+                    flags = ["-t", str(args.threads), *flags]
                 return [args.ytcaption, "transcribe", args.audio, "-m", model, "-l", "en",
-                        "-t", str(args.threads), "--format", "json", "-o", result,
-                        *shlex.split(extra)]
+                        "--format", "json", "-o", result, *flags]
             name = "ytcaption" + (f" {extra}" if extra else "")
             out.append((name, f"ggml {label}", yc))
     return out
