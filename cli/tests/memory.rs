@@ -15,6 +15,8 @@ fn bin() -> &'static Path {
 fn peak_rss(file: &Path) -> (u64, String) {
     let model = support::model();
     let out_path = file.with_extension("txt");
+    // Reaped by `wait4` below (which also gives its rusage), not by `Child::wait`.
+    #[allow(clippy::zombie_processes)]
     let child = Command::new(bin())
         .args([
             "transcribe",

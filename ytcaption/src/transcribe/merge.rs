@@ -346,7 +346,7 @@ fn is_stretched(s: &Segment) -> bool {
 /// window, before the speech). The redo then says those words again: a `main` segment whose
 /// first words the redo repeats near its start is dropped with everything after it.
 pub fn splice_redo(main: Vec<Segment>, redo: Vec<Segment>, gap: f64) -> Vec<Segment> {
-    let redo_head: Vec<String> = redo.iter().flat_map(|s| words_of(s)).take(10).collect();
+    let redo_head: Vec<String> = redo.iter().flat_map(words_of).take(10).collect();
     let repeated = |s: &Segment| {
         let w = words_of(s);
         let k = w.len().min(4);
@@ -474,12 +474,15 @@ mod tests {
         // Uncovered speech adds up across pauses.
         let w = seg(10.0, "a b");
         let runs = [(10.0, 10.8), (12.0, 13.0), (14.0, 15.2)];
-        assert_eq!(first_uncovered_speech(&runs, &[w.clone()], 2.0), Some(12.0));
+        assert_eq!(
+            first_uncovered_speech(&runs, std::slice::from_ref(&w), 2.0),
+            Some(12.0)
+        );
         assert_eq!(first_uncovered_speech(&runs[..2], &[w], 2.0), None);
         // Fully covered speech has no gap; short holes are fine.
         let t = seg(10.0, "a b c d e f g h i j");
         assert_eq!(
-            first_uncovered_speech(&[(10.0, 14.0)], &[t.clone()], 2.0),
+            first_uncovered_speech(&[(10.0, 14.0)], std::slice::from_ref(&t), 2.0),
             None
         );
         assert_eq!(first_uncovered_speech(&[(10.0, 15.5)], &[t], 2.0), None);
