@@ -85,7 +85,7 @@ pub fn log_callback_error(
             .import("logging")?
             .call_method1("getLogger", ("ytcaption",))?;
         let kwargs = PyDict::new(py);
-        kwargs.set_item("exc_info", err.value(py))?;
+        kwargs.set_item("exc_info", err.clone_ref(py).into_value(py))?;
         logger.call_method(
             "error",
             (

@@ -144,3 +144,6 @@ class IoError(Error, OSError):
     ) -> None:
         super().__init__(message, code, job_id=job_id, job_error_code=job_error_code)
         self.errno = errno
+
+    def __reduce__(self) -> Any:
+        return (type(self), (self.message, self.code), {**self.__dict__, "errno": self.errno})
