@@ -46,9 +46,15 @@ impl Subscription {
                         }
                     });
                     let Some(event) = next else { break };
-                    Python::attach(|py| deliver(py, &callback, event));
+                    // Not while the interpreter shuts down (or after): stop instead.
+                    if Python::try_attach(|py| deliver(py, &callback, event)).is_none() {
+                        break;
+                    }
                 }
-                Python::attach(move |_py| drop(callback));
+                if let Err(callback) = drop_attached(callback) {
+                    // The interpreter is gone: nothing left to release it to.
+                    std::mem::forget(callback);
+                }
             })
             .map_err(|e| {
                 pyo3::exceptions::PyRuntimeError::new_err(format!(
@@ -59,6 +65,16 @@ impl Subscription {
             cancel,
             thread: Mutex::new(Some(thread)),
         })
+    }
+}
+
+/// Drops a Python reference from a thread of ours, attached to the interpreter; gives it back
+/// when the interpreter is shutting down or gone.
+pub fn drop_attached(obj: Py<PyAny>) -> Result<(), Py<PyAny>> {
+    let mut slot = Some(obj);
+    match Python::try_attach(|_py| drop(slot.take())) {
+        Some(()) => Ok(()),
+        None => Err(slot.take().expect("not dropped without the interpreter")),
     }
 }
 

@@ -253,7 +253,8 @@ impl PyPipeline {
         let pipeline = self.pipeline(py)?;
         let task = runtime::get().spawn(async move {
             let result = pipeline.wait(id, timeout).await;
-            Python::attach(|py| {
+            drop(pipeline);
+            let delivered = Python::try_attach(|py| {
                 let args = match result.map(|t| PyTranscript::new(py, t)) {
                     Ok(Ok(t)) => Py::new(py, t).map(|t| (t.into_any(), py.None())),
                     Ok(Err(e)) => Ok((py.None(), e.into_value(py).into_any())),
@@ -263,6 +264,10 @@ impl PyPipeline {
                     log_callback_error(py, &done, "wait", &id.to_string(), err);
                 }
             });
+            if delivered.is_none() {
+                // The interpreter is shutting down: nobody waits any more.
+                std::mem::forget(done);
+            }
         });
         Ok(WaitHandle {
             task: Mutex::new(Some(task)),

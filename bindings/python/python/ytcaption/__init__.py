@@ -37,9 +37,9 @@ from ._errors import (
     ModelError,
     NotifyError,
     StoreError,
-    TimeoutError,
     TranscriptionError,
 )
+from ._errors import TimeoutError as TimeoutError  # exported, though not in __all__ (below)
 from ._ytcaption import (
     DECODE_OPTIONS,
     ERROR_CODES,
@@ -57,6 +57,8 @@ from ._ytcaption import (
     word_error_rate,
 )
 
+# `TimeoutError` (ytcaption.TimeoutError, a subclass of the builtin) is left out of `__all__` so
+# that `from ytcaption import *` does not shadow the builtin.
 __all__ = [
     "DECODE_OPTIONS",
     "ERROR_CODES",
@@ -80,7 +82,6 @@ __all__ = [
     "Segment",
     "StoreError",
     "Subscription",
-    "TimeoutError",
     "Transcript",
     "TranscriptionError",
     "WaitHandle",
