@@ -39,8 +39,8 @@ def test_gil_is_released_while_transcribing(engine: ytcaption.Engine, long_clip:
     during = [x for x in ticks if start <= x <= end]
     assert end - start > 0.5
     # Had the GIL been held, the thread could not have run at all during the call.
-    assert len(during) >= 0.25 * (end - start) / 0.005, (len(during), end - start)
-    assert max(b - a for a, b in zip(during, during[1:])) < 0.5
+    assert len(during) >= 0.1 * (end - start) / 0.005, (len(during), end - start)
+    assert max(b - a for a, b in zip(during, during[1:])) < max(1.0, (end - start) / 3)
 
 
 def test_gil_is_released_while_waiting(make_pipeline: PipelineFactory) -> None:

@@ -12,7 +12,7 @@ The binding maps the core's error families to these classes in one function
 from __future__ import annotations
 
 import builtins
-from typing import Any, Optional
+from typing import Optional
 
 __all__ = [
     "Error",
@@ -68,7 +68,7 @@ class Error(Exception):
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.message!r}, code={self.code!r})"
 
-    def __reduce__(self) -> Any:
+    def __reduce__(self) -> tuple[object, ...]:
         return (type(self), (self.message, self.code), self.__dict__)
 
 
@@ -145,5 +145,5 @@ class IoError(Error, OSError):
         super().__init__(message, code, job_id=job_id, job_error_code=job_error_code)
         self.errno = errno
 
-    def __reduce__(self) -> Any:
+    def __reduce__(self) -> tuple[object, ...]:
         return (type(self), (self.message, self.code), {**self.__dict__, "errno": self.errno})
