@@ -34,7 +34,7 @@ step "pytest"
 step "maturin build (abi3 wheel) + install into a fresh venv"
 "$venv/bin/pip" install "${pip_quiet[@]}" "maturin>=1.9.4,<2"
 rm -rf "$wheels" "$wheel_venv"
-(cd bindings/python && "$venv/bin/maturin" build --release --locked --quiet -o "$wheels" -i "$venv/bin/python")
+(cd bindings/python && "$venv/bin/maturin" build --release --locked --quiet -o "$wheels" -i "$venv/bin/python3")  # python3: the interpreter path pip gives maturin, so the build is shared
 wheel=$(ls "$wheels"/ytcaption-0.1.0-cp39-abi3-*.whl)
 python3 -m venv "$wheel_venv"
 "$wheel_venv/bin/pip" install "${pip_quiet[@]}" "$wheel"

@@ -10,6 +10,7 @@ use ytcaption::{Engine, Home};
 use crate::convert;
 use crate::errors::OrRaise;
 use crate::events::Subscription;
+use crate::lifecycle;
 use crate::runtime;
 use crate::types::PyTranscript;
 
@@ -46,14 +47,20 @@ pub fn transcribe_on(
     let options = convert::transcribe_options(py, language, kwargs)?;
     let cancel = CancellationToken::new();
     let token = cancel.clone();
+    let running = lifecycle::one_shot(cancel.clone());
     let result = runtime::run_interruptible(
         py,
         async move {
+            let _running = running;
             engine
                 .transcribe_cancellable(&input, &options, &token)
                 .await
         },
-        || cancel.cancel(),
+        // Let the task run on until whisper.cpp has stopped (within a second).
+        || {
+            cancel.cancel();
+            false
+        },
     )?;
     PyTranscript::new(py, result.or_raise(py)?)
 }

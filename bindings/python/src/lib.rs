@@ -12,6 +12,7 @@ mod convert;
 mod engine;
 mod errors;
 mod events;
+mod lifecycle;
 mod pipeline;
 mod runtime;
 mod types;
@@ -51,6 +52,7 @@ fn _ytcaption(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(word_error_rate, m)?)?;
     m.add_function(wrap_pyfunction!(normalize, m)?)?;
     m.add_function(wrap_pyfunction!(error_classes, m)?)?;
+    m.add_function(wrap_pyfunction!(lifecycle::_shutdown, m)?)?;
     m.add_class::<engine::PyEngine>()?;
     m.add_class::<pipeline::PyPipeline>()?;
     m.add_class::<pipeline::WaitHandle>()?;

@@ -1,7 +1,7 @@
 //! `Pipeline`: durable jobs on a journal, run by workers inside this process.
 
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use pyo3::prelude::*;
@@ -12,6 +12,7 @@ use ytcaption::{Error, JobFilter, JobRequest, JobStatus, Pipeline, Priority};
 use crate::convert;
 use crate::errors::{to_py, OrRaise};
 use crate::events::{log_callback_error, Subscription};
+use crate::lifecycle;
 use crate::runtime;
 use crate::types::{PyEvent, PyJob, PyTranscript};
 
@@ -37,7 +38,7 @@ fn timeout_arg(py: Python<'_>, timeout: Option<f64>) -> PyResult<Option<Duration
 /// releases the journal.
 #[pyclass(frozen, subclass, module = "ytcaption", name = "Pipeline")]
 pub struct PyPipeline {
-    inner: Mutex<Option<Pipeline>>,
+    inner: lifecycle::Slot,
     /// The process that built it: after `os.fork()` the child's copy is unusable.
     pid: u32,
     home: PathBuf,
@@ -68,11 +69,7 @@ impl PyPipeline {
 impl Drop for PyPipeline {
     fn drop(&mut self) {
         self.cancel_subscriptions();
-        let inner = self
-            .inner
-            .get_mut()
-            .unwrap_or_else(|p| p.into_inner())
-            .take();
+        let inner = self.inner.lock().unwrap_or_else(|p| p.into_inner()).take();
         if self.pid != std::process::id() {
             // A forked child's copy: its threads and journal belong to the parent.
             std::mem::forget(inner);
@@ -113,9 +110,11 @@ impl PyPipeline {
             builder = builder.max_attempts(n);
         }
         let pipeline = runtime::block_on(py, builder.build()).or_raise(py)?;
+        let slot: lifecycle::Slot = Arc::new(Mutex::new(Some(pipeline.clone())));
+        lifecycle::register_pipeline(&slot);
         Ok(PyPipeline {
             home: pipeline.home().root().to_path_buf(),
-            inner: Mutex::new(Some(pipeline)),
+            inner: slot,
             pid: std::process::id(),
             subscriptions: Mutex::new(Vec::new()),
         })
@@ -232,8 +231,11 @@ impl PyPipeline {
         let id = convert::job_id(job)?;
         let timeout = timeout_arg(py, timeout)?;
         let pipeline = self.pipeline(py)?;
-        let result =
-            runtime::run_interruptible(py, async move { pipeline.wait(id, timeout).await }, || {})?;
+        let result = runtime::run_interruptible(
+            py,
+            async move { pipeline.wait(id, timeout).await },
+            || true,
+        )?;
         PyTranscript::new(py, result.or_raise(py)?)
     }
 

@@ -67,9 +67,13 @@ where
 
 /// Runs `fut` on the runtime and waits for it with the GIL released, in slices of [`SLICE`];
 /// between slices it runs Python's signal handlers, so Ctrl-C raises `KeyboardInterrupt`
-/// promptly. When a handler raises, `on_interrupt` runs, the task is dropped and the
-/// handler's exception is returned.
-pub fn run_interruptible<T, F>(py: Python<'_>, fut: F, on_interrupt: impl FnOnce()) -> PyResult<T>
+/// promptly. When a handler raises, `on_interrupt` runs (the task is aborted when it returns
+/// true, else left to finish on its own) and the handler's exception is returned.
+pub fn run_interruptible<T, F>(
+    py: Python<'_>,
+    fut: F,
+    on_interrupt: impl FnOnce() -> bool,
+) -> PyResult<T>
 where
     T: Send + 'static,
     F: Future<Output = T> + Send + 'static,
@@ -91,8 +95,9 @@ where
             }
             Err(_elapsed) => {
                 if let Err(e) = py.check_signals() {
-                    on_interrupt();
-                    task.abort();
+                    if on_interrupt() {
+                        task.abort();
+                    }
                     return Err(e);
                 }
             }

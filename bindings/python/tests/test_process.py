@@ -184,23 +184,29 @@ def test_ctrl_c_interrupts_wait_and_keeps_the_journal_consistent(
 
 EXIT_SCRIPT = textwrap.dedent(
     """
-    import sys, time, ytcaption
-    home, model, clip = sys.argv[1:4]
-    p = ytcaption.Pipeline(home=home, model=model, workers=1, threads=1)
-    p.on_event(lambda ev: print(ev.type, flush=True))
-    p.submit(clip, language="en")
-    while True:
-        line = sys.stdin.readline()  # the parent says when to leave
-        break
+    import sys, threading, ytcaption
+    home, model, clip, mode = sys.argv[1:5]
+    if mode == "pipeline":
+        p = ytcaption.Pipeline(home=home, model=model, workers=1, threads=1)
+        p.on_event(lambda ev: print(ev.type, flush=True))
+        p.submit(clip, language="en")
+    else:  # a one-shot transcription in a daemon thread
+        engine = ytcaption.Engine(model, threads=1)
+        engine.on_event(lambda ev: print(ev.type, flush=True))
+        work = lambda: engine.transcribe(clip, language="en")
+        threading.Thread(target=work, daemon=True).start()
+    sys.stdin.readline()  # the parent says when to leave
     print("exiting", flush=True)
     """
 )
 
 
-def test_exiting_with_an_open_pipeline_is_clean(tmp_path: Path, long_clip: str) -> None:
-    # No close(): the interpreter shuts down while a job runs and events are being delivered.
+@pytest.mark.parametrize("mode", ["pipeline", "engine"])
+def test_exiting_while_whisper_runs_is_clean(tmp_path: Path, long_clip: str, mode: str) -> None:
+    # No close(): the interpreter exits while whisper.cpp runs and events are being delivered.
+    home = tmp_path / "home"
     proc = subprocess.Popen(
-        [sys.executable, "-c", EXIT_SCRIPT, str(tmp_path / "home"), str(MODEL), long_clip],
+        [sys.executable, "-c", EXIT_SCRIPT, str(home), str(MODEL), long_clip, mode],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     assert proc.stdin is not None and proc.stdout is not None
@@ -211,9 +217,12 @@ def test_exiting_with_an_open_pipeline_is_clean(tmp_path: Path, long_clip: str) 
     proc.stdin.flush()
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
-    assert "exiting" in out and "panicked" not in err, err
-    # The next pipeline on the home finds the job and runs it to the end.
-    with ytcaption.Pipeline(home=tmp_path / "home", model=MODEL, workers=1, threads=1) as p:
-        (job,) = p.list()
-        assert "country" in p.wait(job, timeout=300).text.lower()
-        assert "job_requeued" in [e.type for e in p.events(job)]
+    assert "exiting" in out and "panicked" not in err and "Fatal" not in err, err
+    if mode == "pipeline":
+        # At exit the open pipeline was closed: the job went back to the queue, and the next
+        # pipeline on the home runs it to the end.
+        with ytcaption.Pipeline(home=home, model=MODEL, workers=1, threads=1) as p:
+            (job,) = p.list()
+            assert "country" in p.wait(job, timeout=300).text.lower()
+            requeued = [e for e in p.events(job) if e.type == "job_requeued"]
+            assert requeued and requeued[0].data["reason"] == "the pipeline was closed"

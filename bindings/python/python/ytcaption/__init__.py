@@ -20,6 +20,7 @@ stable ``.code``.
 from __future__ import annotations
 
 import asyncio
+import atexit
 from typing import Optional, TypeVar, Union
 
 from . import _ytcaption
@@ -138,3 +139,8 @@ class Pipeline(_ytcaption.Pipeline):
             return await future
         finally:
             handle.cancel()
+
+
+# At exit, stop running transcriptions and close open pipelines before the process ends
+# (running jobs go back to the queue, as with close()).
+atexit.register(_ytcaption._shutdown)

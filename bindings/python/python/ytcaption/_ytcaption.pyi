@@ -20,6 +20,7 @@ __all__ = [
     "word_error_rate",
     "normalize",
     "error_classes",
+    "_shutdown",
     "Engine",
     "Pipeline",
     "WaitHandle",
@@ -62,6 +63,9 @@ def normalize(text: str) -> str:
 
 def error_classes() -> dict[str, str]:
     """The exception class name of each error family of the core."""
+
+def _shutdown() -> None:
+    """Stops running transcriptions and closes open pipelines (run by ``atexit``)."""
 
 @final
 class Segment:
