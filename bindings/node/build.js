@@ -81,6 +81,11 @@ function buildAddon(env) {
   const dest = path.join(here, `${binaryName}.${platformTag()}.node`)
   // Copy to a temporary name first: a process may have the old file mapped.
   fs.copyFileSync(artifact, `${dest}.tmp`)
+  if (process.platform === 'linux') {
+    // The release profile keeps line tables (80 % of the file); the copy does without them,
+    // keeping the symbols. Optional: without binutils' strip the copy is just larger.
+    spawnSync('strip', ['--strip-debug', `${dest}.tmp`], { stdio: 'ignore' })
+  }
   fs.renameSync(`${dest}.tmp`, dest)
   console.error(`ytcaption: built ${path.relative(process.cwd(), dest) || dest}`)
 }
@@ -122,6 +127,7 @@ async function buildWithTypings() {
   const { exports, dts } = await cli.generateTypeDef({
     typeDefDir,
     cwd: here,
+    configDtsHeaderFile: pkg.napi.dtsHeaderFile,
     declareBindingTarget: true,
   })
   fs.writeFileSync(path.join(here, 'index.d.ts'), dts)

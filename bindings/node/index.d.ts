@@ -2,6 +2,22 @@
 /* eslint-disable */
 
 /**
+ * What a failed call rejects with (or throws): a plain `Error` whose `code` is the core's
+ * stable code, one of `errorCodes()` (`'input_not_found'`, `'decode_failed'`, `'job_failed'`,
+ * ...), and whose `category` is its family. `message` is for people.
+ */
+export interface YtcaptionError extends Error {
+  /** The stable, machine-readable code: one of `errorCodes()`. */
+  code: string
+  /**
+   * The family: `'invalid_input'`, `'decode'`, `'download'`, `'model'`, `'transcription'`,
+   * `'cancelled'`, `'job_not_found'`, `'job_failed'`, `'invalid_state'`, `'journal'`,
+   * `'store'`, `'notify'`, `'timeout'` or `'io'`.
+   */
+  category: string
+}
+
+/**
  * Which binding artifact the generated loader actually loaded: `'native'` for
  * a native addon, otherwise the `platformArchABI` of the WASI flavor. Every
  * flavor napi-rs can build is listed, because `NAPI_RS_NATIVE_LIBRARY_PATH`
@@ -23,11 +39,16 @@ export declare class Engine {
   /** Transcribes a file (or URL) now; resolves to its `Transcript`. */
   transcribe(input: string, options?: TranscribeOptions | undefined | null): Promise<Transcript>
   /**
-   * Calls `callback` with every event of this engine's transcriptions, in order. The
-   * listener keeps Node running until `unsubscribe()` or `close()`.
+   * Calls `callback` with every event of this engine's transcriptions, in order (one-shot
+   * runs report `audio_ready`, `transcription_started`, `transcription_progress` and, on
+   * failure, `transcription_failed`). The listener keeps Node running until
+   * `unsubscribe()` or `close()`; one that throws raises an uncaught exception.
    */
   onEvent(callback: (event: JobEvent) => void): Subscription
-  /** Ends every listener (after delivering the events already published). */
+  /**
+   * Ends every listener; resolves once each has been called with every event published
+   * before. The engine can still transcribe.
+   */
   close(): Promise<void>
 }
 
@@ -80,14 +101,16 @@ export declare class Pipeline {
   isIdle(): Promise<boolean>
   /**
    * Calls `callback` with every event of every job (and one-shot run) of this pipeline,
-   * in order, as it happens. The listener keeps Node running until `unsubscribe()` or
-   * `close()`. Throws `closed` after `close()`.
+   * in order, as it happens (from a threadsafe function: never blocking the pipeline). The
+   * listener keeps Node running until `unsubscribe()` or `close()`; one that throws raises
+   * an uncaught exception. Throws `closed` after `close()`.
    */
   onEvent(callback: (event: JobEvent) => void): Subscription
   /**
    * Stops the workers (running jobs go back to the queue, to resume in the next pipeline
-   * on this home), delivers the remaining events, ends the listeners and releases the
-   * home. Idempotent; every other method then rejects with `closed`.
+   * on this home), ends the listeners and releases the home. Resolves once every listener
+   * has been called with every event published before. Idempotent; every other method then
+   * rejects with `closed`.
    */
   close(): Promise<void>
 }
@@ -155,6 +178,9 @@ export interface EngineOptions {
   /** whisper.cpp threads (default: the machine's cores). */
   threads?: number
 }
+
+/** Every error family (`err.category` of a rejection is one of them). */
+export declare function errorCategories(): Array<string>
 
 /** Every stable error code (`err.code` of a rejection is one of them), in a fixed order. */
 export declare function errorCodes(): Array<string>

@@ -839,6 +839,7 @@ module.exports.Engine = nativeBinding.Engine
 module.exports.Pipeline = nativeBinding.Pipeline
 module.exports.Subscription = nativeBinding.Subscription
 module.exports.Transcript = nativeBinding.Transcript
+module.exports.errorCategories = nativeBinding.errorCategories
 module.exports.errorCodes = nativeBinding.errorCodes
 module.exports.transcribe = nativeBinding.transcribe
 module.exports.version = nativeBinding.version

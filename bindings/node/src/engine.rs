@@ -54,14 +54,17 @@ impl Engine {
         )
     }
 
-    /// Calls `callback` with every event of this engine's transcriptions, in order. The
-    /// listener keeps Node running until `unsubscribe()` or `close()`.
+    /// Calls `callback` with every event of this engine's transcriptions, in order (one-shot
+    /// runs report `audio_ready`, `transcription_started`, `transcription_progress` and, on
+    /// failure, `transcription_failed`). The listener keeps Node running until
+    /// `unsubscribe()` or `close()`; one that throws raises an uncaught exception.
     #[napi(ts_args_type = "callback: (event: JobEvent) => void")]
     pub fn on_event(&self, callback: EventCallback) -> Subscription {
         self.listeners.add(self.inner.subscribe(), callback)
     }
 
-    /// Ends every listener (after delivering the events already published).
+    /// Ends every listener; resolves once each has been called with every event published
+    /// before. The engine can still transcribe.
     #[napi]
     pub async fn close(&self) {
         self.listeners.close_all().await;

@@ -92,7 +92,12 @@ pub struct Both<A, B>(pub A, pub B);
 impl<A: FromNapiValue, B: FromNapiValue> FromNapiValue for Both<A, B> {
     unsafe fn from_napi_value(env: sys::napi_env, v: sys::napi_value) -> napi::Result<Self> {
         // SAFETY: the caller passes a live `env` and one of its values.
-        unsafe { Ok(Both(A::from_napi_value(env, v)?, B::from_napi_value(env, v)?)) }
+        unsafe {
+            Ok(Both(
+                A::from_napi_value(env, v)?,
+                B::from_napi_value(env, v)?,
+            ))
+        }
     }
 }
 

@@ -21,8 +21,8 @@ pub use events::Subscription;
 pub use pipeline::Pipeline;
 pub use transcript::Transcript;
 pub use types::{
-    EngineOptions, Job, JobError, JobEvent, ListOptions, PipelineOptions, Segment,
-    SubmitOptions, TranscribeOptions, WaitOptions,
+    EngineOptions, Job, JobError, JobEvent, ListOptions, PipelineOptions, Segment, SubmitOptions,
+    TranscribeOptions, WaitOptions,
 };
 
 use error::Both;
@@ -55,6 +55,15 @@ pub async fn transcribe(
 #[napi]
 pub fn error_codes() -> Vec<&'static str> {
     yc::ERROR_CODES.to_vec()
+}
+
+/// Every error family (`err.category` of a rejection is one of them).
+#[napi]
+pub fn error_categories() -> Vec<&'static str> {
+    yc::ErrorCategory::ALL
+        .iter()
+        .map(|c| error::category_name(*c))
+        .collect()
 }
 
 /// The word error rate of `hypothesis` against `reference` after the core's normalization

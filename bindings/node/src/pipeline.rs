@@ -219,8 +219,9 @@ impl Pipeline {
     }
 
     /// Calls `callback` with every event of every job (and one-shot run) of this pipeline,
-    /// in order, as it happens. The listener keeps Node running until `unsubscribe()` or
-    /// `close()`. Throws `closed` after `close()`.
+    /// in order, as it happens (from a threadsafe function: never blocking the pipeline). The
+    /// listener keeps Node running until `unsubscribe()` or `close()`; one that throws raises
+    /// an uncaught exception. Throws `closed` after `close()`.
     #[napi(
         ts_args_type = "callback: (event: JobEvent) => void",
         ts_return_type = "Subscription"
@@ -233,8 +234,9 @@ impl Pipeline {
     }
 
     /// Stops the workers (running jobs go back to the queue, to resume in the next pipeline
-    /// on this home), delivers the remaining events, ends the listeners and releases the
-    /// home. Idempotent; every other method then rejects with `closed`.
+    /// on this home), ends the listeners and releases the home. Resolves once every listener
+    /// has been called with every event published before. Idempotent; every other method then
+    /// rejects with `closed`.
     #[napi]
     pub async fn close(&self) {
         let p = self.inner.lock().unwrap_or_else(|p| p.into_inner()).take();

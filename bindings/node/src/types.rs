@@ -195,7 +195,9 @@ impl WaitOptions {
 pub struct ListOptions {
     /// Only jobs in this status: `'pending'`, `'downloading'`, `'transcribing'`,
     /// `'completed'`, `'failed'` or `'cancelled'`.
-    #[napi(ts_type = "'pending' | 'downloading' | 'transcribing' | 'completed' | 'failed' | 'cancelled'")]
+    #[napi(
+        ts_type = "'pending' | 'downloading' | 'transcribing' | 'completed' | 'failed' | 'cancelled'"
+    )]
     pub status: Option<String>,
     /// At most this many (the newest first).
     pub limit: Option<u32>,
@@ -258,7 +260,9 @@ pub struct Job {
     pub id: String,
     /// `'pending'`, `'downloading'`, `'transcribing'`, `'completed'`, `'failed'` or
     /// `'cancelled'`.
-    #[napi(ts_type = "'pending' | 'downloading' | 'transcribing' | 'completed' | 'failed' | 'cancelled'")]
+    #[napi(
+        ts_type = "'pending' | 'downloading' | 'transcribing' | 'completed' | 'failed' | 'cancelled'"
+    )]
     pub status: String,
     /// What is transcribed: the absolute path of the file, or the URL.
     pub input: String,

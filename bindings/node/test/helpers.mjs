@@ -44,6 +44,16 @@ export function reference(file) {
   throw new Error(`${file} is not in transcripts.tsv`)
 }
 
+/** The error families that index.d.ts documents on `YtcaptionError.category`. */
+const documentedCategories = (() => {
+  const dts = fs.readFileSync(path.join(bindingDir, 'index.d.ts'), 'utf8')
+  const doc = dts.match(/The family: ([^]*?)\n\s*\*\/\n\s*category: string/)
+  assert.ok(doc, 'index.d.ts documents YtcaptionError.category')
+  const names = [...doc[1].matchAll(/`'([a-z_]+)'`/g)].map((m) => m[1])
+  assert.deepEqual(names, yc.errorCategories(), 'index.d.ts documents every error family')
+  return names
+})()
+
 /** whisper.cpp threads for the tests: never more than the cores (its threads spin). */
 export const threads = Math.min(2, os.availableParallelism ? os.availableParallelism() : os.cpus().length)
 
@@ -69,6 +79,7 @@ export async function rejectsWith(promiseOrFn, code, category) {
   assert.ok(err instanceof Error, `not an Error: ${err}`)
   assert.equal(err.code, code, `code of: ${err.message}`)
   if (category) assert.equal(err.category, category, `category of: ${err.message}`)
+  assert.ok(documentedCategories.includes(err.category), `${err.category} is documented in index.d.ts`)
   assert.ok(err.message.length > 0)
   assert.ok(yc.errorCodes().includes(err.code), `${err.code} is not a stable code`)
   return err
