@@ -18,8 +18,9 @@ pub struct Engine {
 
 /// Opens an engine on the model that `options` names (resolved by the core).
 pub fn open_engine(options: &EngineOptions) -> yc::Result<yc::Engine> {
+    let threads = options.threads()?;
     let model = options.resolve_model()?;
-    yc::Engine::from_model(model, options.threads.unwrap_or(0) as usize)
+    yc::Engine::from_model(model, threads)
 }
 
 #[napi]

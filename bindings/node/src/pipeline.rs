@@ -9,7 +9,8 @@ use crate::error::{Both, Outcome};
 use crate::events::{EventCallback, Listeners, Subscription};
 use crate::transcript::Transcript;
 use crate::types::{
-    Job, JobEvent, ListOptions, PipelineOptions, SubmitOptions, TranscribeOptions, WaitOptions,
+    count, Job, JobEvent, ListOptions, PipelineOptions, SubmitOptions, TranscribeOptions,
+    WaitOptions,
 };
 
 /// A durable transcription service inside your program: `submit()` writes a job into the
@@ -46,28 +47,34 @@ impl Pipeline {
     /// with `model_not_found` when workers need a model and none is found.
     #[napi(ts_return_type = "Promise<Pipeline>")]
     pub async fn open(options: Option<PipelineOptions>) -> Outcome<Pipeline> {
-        let o = options.unwrap_or_default();
-        let mut b = yc::Pipeline::builder();
-        if let Some(h) = &o.home {
-            b = b.home(h);
-        }
-        if let Some(m) = &o.model {
-            b = b.model(m);
-        }
-        if let Some(n) = o.workers {
-            b = b.workers(n as usize);
-        }
-        if let Some(n) = o.threads {
-            b = b.threads(n as usize);
-        }
-        if let Some(n) = o.max_attempts {
-            b = b.max_attempts(n);
-        }
-        Outcome(b.build().await.map(|p| Pipeline {
-            home: p.home().root().display().to_string(),
-            inner: Arc::new(Mutex::new(Some(p))),
-            listeners: Listeners::default(),
-        }))
+        Outcome(
+            async {
+                let o = options.unwrap_or_default();
+                let mut b = yc::Pipeline::builder();
+                if let Some(h) = &o.home {
+                    b = b.home(h);
+                }
+                if let Some(m) = &o.model {
+                    b = b.model(m);
+                }
+                if let Some(n) = count("workers", o.workers)? {
+                    b = b.workers(n);
+                }
+                if let Some(n) = count("threads", o.threads)? {
+                    b = b.threads(n);
+                }
+                if let Some(n) = count("maxAttempts", o.max_attempts)? {
+                    b = b.max_attempts(n);
+                }
+                let p = b.build().await?;
+                Ok(Pipeline {
+                    home: p.home().root().display().to_string(),
+                    inner: Arc::new(Mutex::new(Some(p))),
+                    listeners: Listeners::default(),
+                })
+            }
+            .await,
+        )
     }
 
     /// The home directory (journal, results, models).

@@ -92,10 +92,15 @@ pub struct EngineOptions {
     /// else `~/.local/share/ytcaption`.
     pub home: Option<String>,
     /// whisper.cpp threads (default: the machine's cores).
-    pub threads: Option<u32>,
+    pub threads: Option<i64>,
 }
 
 impl EngineOptions {
+    /// whisper.cpp threads (0: the default).
+    pub fn threads(&self) -> yc::Result<usize> {
+        Ok(count("threads", self.threads)?.unwrap_or(0))
+    }
+
     /// The model file, resolved by the core (path, installed name, `$YTCAPTION_MODEL`, the
     /// home's default).
     pub fn resolve_model(&self) -> yc::Result<std::path::PathBuf> {
@@ -119,12 +124,21 @@ pub struct PipelineOptions {
     pub model: Option<String>,
     /// Concurrent jobs (default 1). 0 runs no workers: the pipeline only submits and reads
     /// jobs.
-    pub workers: Option<u32>,
+    pub workers: Option<i64>,
     /// whisper.cpp threads per job (default: the machine's cores shared among the workers).
-    pub threads: Option<u32>,
+    pub threads: Option<i64>,
     /// A job started this many times without finishing (its process died each time) fails
     /// with `attempts_exhausted` (default 3).
-    pub max_attempts: Option<u32>,
+    pub max_attempts: Option<i64>,
+}
+
+/// A JavaScript number as a count: a negative one (or one too large for `T`) is refused
+/// rather than wrapped around.
+pub fn count<T: TryFrom<i64>>(name: &str, n: Option<i64>) -> yc::Result<Option<T>> {
+    n.map(|n| {
+        T::try_from(n).map_err(|_| yc::Error::invalid(format!("{name} must be 0 or more, got {n}")))
+    })
+    .transpose()
 }
 
 /// Job options of `Pipeline.submit()`, besides the `TranscribeOptions`.

@@ -74,6 +74,10 @@ test('one-shot transcription: media, language, option and model errors', async (
     'model',
   )
   await rejectsWith(yc.transcribe(jfk, { model, threads, language: 'xx' }), 'invalid_input')
+  await rejectsWith(yc.Engine.open({ model: path.join(dir, 'nope.bin') }), 'model_not_found', 'model')
+  // Counts are not wrapped around: -1 thread is refused, not 4294967295 threads.
+  await rejectsWith(yc.Engine.open({ model, threads: -1 }), 'invalid_input')
+  await rejectsWith(yc.Pipeline.open({ home: path.join(dir, 'neg'), workers: -2 }), 'invalid_input')
 })
 
 test('pipeline: job and lifecycle errors', async () => {
@@ -89,6 +93,8 @@ test('pipeline: job and lifecycle errors', async () => {
   await rejectsWith(p.submit(jfk, { webhookUrl: 'ftp://x' }), 'invalid_input')
   await rejectsWith(p.list({ status: 'done' }), 'invalid_input')
   await rejectsWith(p.wait('01890000-0000-7000-8000-000000000000', { timeoutSeconds: -1 }), 'invalid_input')
+  await rejectsWith(p.transcribe(path.join(dir, 'missing.wav')), 'input_not_found')
+  await rejectsWith(p.transcribe(jfk, { language: 'es' }), 'invalid_input')
 
   // A job whose input is damaged fails; wait() says so, and the job keeps the cause.
   const failedEvent = nextEvent(p, (ev) => ev.type === 'transcription_failed')
