@@ -4,10 +4,8 @@
 //! core's human message, `code` is the core's stable code (`err.code === 'decode_failed'`) and
 //! `category` the core's error family (`'decode'`).
 
-use napi::bindgen_prelude::{
-    FromNapiValue, JsError, Object, ToNapiValue, TypeName, Unknown, ValidateNapiValue,
-};
-use napi::{sys, ValueType};
+use napi::bindgen_prelude::{JsError, Object, ToNapiValue, Unknown};
+use napi::sys;
 use ytcaption::{Error, ErrorCategory};
 
 /// The result of a binding call: a value, or a core error that becomes a JavaScript `Error`
@@ -17,12 +15,6 @@ use ytcaption::{Error, ErrorCategory};
 /// error object itself, on the JavaScript thread, so `code` is the core's.
 pub struct Outcome<T>(pub Result<T, Error>);
 
-impl<T> From<Result<T, Error>> for Outcome<T> {
-    fn from(r: Result<T, Error>) -> Self {
-        Outcome(r)
-    }
-}
-
 impl<T: ToNapiValue> ToNapiValue for Outcome<T> {
     unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> napi::Result<sys::napi_value> {
         match val.0 {
@@ -31,15 +23,6 @@ impl<T: ToNapiValue> ToNapiValue for Outcome<T> {
             // SAFETY: as above.
             Err(e) => Err(unsafe { to_js_error(env, &e) }),
         }
-    }
-}
-
-impl<T: TypeName> TypeName for Outcome<T> {
-    fn type_name() -> &'static str {
-        T::type_name()
-    }
-    fn value_type() -> ValueType {
-        T::value_type()
     }
 }
 
@@ -84,30 +67,3 @@ unsafe fn to_js_error(env: sys::napi_env, e: &Error) -> napi::Error {
     // SAFETY: `raw` is a value of `env`, created above.
     napi::Error::from(unsafe { Unknown::from_raw_unchecked(env, raw) })
 }
-
-/// Reads two option objects from the same JavaScript object (`A & B` in TypeScript), so each
-/// group of options is declared once.
-pub struct Both<A, B>(pub A, pub B);
-
-impl<A: FromNapiValue, B: FromNapiValue> FromNapiValue for Both<A, B> {
-    unsafe fn from_napi_value(env: sys::napi_env, v: sys::napi_value) -> napi::Result<Self> {
-        // SAFETY: the caller passes a live `env` and one of its values.
-        unsafe {
-            Ok(Both(
-                A::from_napi_value(env, v)?,
-                B::from_napi_value(env, v)?,
-            ))
-        }
-    }
-}
-
-impl<A, B> TypeName for Both<A, B> {
-    fn type_name() -> &'static str {
-        "Object"
-    }
-    fn value_type() -> ValueType {
-        ValueType::Object
-    }
-}
-
-impl<A, B> ValidateNapiValue for Both<A, B> {}

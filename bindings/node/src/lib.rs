@@ -25,7 +25,7 @@ pub use types::{
     TranscribeOptions, WaitOptions,
 };
 
-use error::Both;
+use types::Both;
 
 /// Transcribes a media file (WAV, FLAC, MP3, Ogg, M4A, ...) now, without a journal, and
 /// resolves to its `Transcript`. `options` takes the model (`model`, `home`, `threads`) and
@@ -41,8 +41,7 @@ pub async fn transcribe(
 ) -> Outcome<Transcript> {
     Outcome(
         async {
-            let Both(t, e) =
-                options.unwrap_or_else(|| Both(Default::default(), Default::default()));
+            let Both(t, e) = options.unwrap_or_default();
             let opts = t.to_core()?;
             let engine = engine::open_engine(&e)?;
             engine.transcribe(&input, &opts).await.map(Transcript::from)

@@ -5,11 +5,11 @@ use std::sync::{Arc, Mutex};
 use napi_derive::napi;
 use ytcaption as yc;
 
-use crate::error::{Both, Outcome};
+use crate::error::Outcome;
 use crate::events::{EventCallback, Listeners, Subscription};
 use crate::transcript::Transcript;
 use crate::types::{
-    count, Job, JobEvent, ListOptions, PipelineOptions, SubmitOptions, TranscribeOptions,
+    count, Both, Job, JobEvent, ListOptions, PipelineOptions, SubmitOptions, TranscribeOptions,
     WaitOptions,
 };
 
@@ -107,8 +107,7 @@ impl Pipeline {
         Outcome(
             async {
                 let p = self.get_open()?;
-                let Both(t, s) =
-                    options.unwrap_or_else(|| Both(Default::default(), Default::default()));
+                let Both(t, s) = options.unwrap_or_default();
                 p.submit(s.to_core(input, &t)?).await.map(Job::from)
             }
             .await,

@@ -2,6 +2,8 @@
 //! validation here: the core's `FromStr` impls and `DecodeOptions::validate` do that).
 
 use chrono::{DateTime, Utc};
+use napi::bindgen_prelude::FromNapiValue;
+use napi::sys;
 use napi_derive::napi;
 use ytcaption as yc;
 
@@ -362,6 +364,23 @@ impl From<yc::Event> for JobEvent {
             correlation_id: ev.correlation_id.to_string(),
             causation_id: ev.causation_id.map(|c| c.to_string()),
             data: ev.data(),
+        }
+    }
+}
+
+/// Reads two option objects from the same JavaScript object (`A & B` in TypeScript), so each
+/// group of options is declared once.
+#[derive(Default)]
+pub struct Both<A, B>(pub A, pub B);
+
+impl<A: FromNapiValue, B: FromNapiValue> FromNapiValue for Both<A, B> {
+    unsafe fn from_napi_value(env: sys::napi_env, v: sys::napi_value) -> napi::Result<Self> {
+        // SAFETY: the caller passes a live `env` and one of its values.
+        unsafe {
+            Ok(Both(
+                A::from_napi_value(env, v)?,
+                B::from_napi_value(env, v)?,
+            ))
         }
     }
 }

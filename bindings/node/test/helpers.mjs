@@ -54,8 +54,11 @@ const documentedCategories = (() => {
   return names
 })()
 
-/** whisper.cpp threads for the tests: never more than the cores (its threads spin). */
-export const threads = Math.min(2, os.availableParallelism ? os.availableParallelism() : os.cpus().length)
+/**
+ * whisper.cpp threads for the tests: 1. Its threads spin while they wait, so on a small or busy
+ * machine (2 cores here, shared with Node's own threads) 2 threads are several times slower.
+ */
+export const threads = 1
 
 /** A fresh temporary directory, removed when the process exits. */
 export function tempDir(prefix = 'ytcaption-node-') {
