@@ -26,15 +26,22 @@
 // The safety contract is the same for every function and is stated in the crate docs above.
 #![allow(clippy::missing_safety_doc)]
 
-// Declaration order is the order of the header's sections.
-mod engine;
-mod events;
-mod ffi;
-mod misc;
-mod options;
-mod pipeline;
+// The header lists the modules' items in this order (blank lines keep rustfmt from sorting).
 mod status;
+
+mod options;
+
+mod pipeline;
+
+mod events;
+
 mod transcript;
+
+mod engine;
+
+mod misc;
+
+mod ffi;
 
 pub use engine::*;
 pub use events::*;
@@ -70,10 +77,20 @@ mod header_test {
             std::fs::write(&path, &generated).unwrap();
         }
         let committed = std::fs::read_to_string(&path).unwrap_or_default();
-        assert!(
-            committed == generated,
-            "{} is stale: run `YTC_BLESS_HEADER=1 cargo test --release -p ytcaption-c header` and commit it",
-            path.display()
-        );
+        if committed != generated {
+            let first_diff = committed
+                .lines()
+                .zip(generated.lines())
+                .position(|(a, b)| a != b)
+                .unwrap_or(committed.lines().count().min(generated.lines().count()));
+            panic!(
+                "{} is stale (first difference at line {}: {:?} should be {:?}): run \
+                 `YTC_BLESS_HEADER=1 cargo test --release -p ytcaption-c header` and commit it",
+                path.display(),
+                first_diff + 1,
+                committed.lines().nth(first_diff).unwrap_or(""),
+                generated.lines().nth(first_diff).unwrap_or(""),
+            );
+        }
     }
 }
