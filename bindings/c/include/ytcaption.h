@@ -546,8 +546,8 @@ enum ytc_status ytc_job_events_json(const struct ytc_pipeline *pipeline,
 
 /**
  * Jobs as a JSON array in a new string (free it with `ytc_string_free`): those in `status`
- * (`"pending"`, ..., or NULL for every status), at most `limit` of them, newest first (0: no
- * limit).
+ * (`"pending"`, ..., or NULL for every status), oldest first; with `limit > 0`, the newest
+ * `limit` of them, newest first.
  */
 enum ytc_status ytc_jobs_json(const struct ytc_pipeline *pipeline,
                               const char *status,

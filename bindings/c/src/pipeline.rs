@@ -348,8 +348,8 @@ pub unsafe extern "C" fn ytc_job_events_json(
 }
 
 /// Jobs as a JSON array in a new string (free it with `ytc_string_free`): those in `status`
-/// (`"pending"`, ..., or NULL for every status), at most `limit` of them, newest first (0: no
-/// limit).
+/// (`"pending"`, ..., or NULL for every status), oldest first; with `limit > 0`, the newest
+/// `limit` of them, newest first.
 #[no_mangle]
 pub unsafe extern "C" fn ytc_jobs_json(
     pipeline: *const ytc_pipeline,
