@@ -59,9 +59,9 @@ mkdir "$work/run"
 step "build the library for valgrind (in $target/c-valgrind)"
 # valgrind cannot execute AVX-512, which the default -march=native whisper.cpp build emits on CPUs
 # that have it, and runs FMA instructions hundreds of times slower than plain ones; this copy is
-# built for AVX2 without FMA. whisper-rs-sys does not rebuild when these variables change, so a
-# marker file records the flags the copy was built with.
-vg_flags="GGML_NATIVE=OFF GGML_FMA=OFF"
+# built for AVX and F16C without FMA (ggml's AVX2 code requires FMA). whisper-rs-sys does not
+# rebuild when these variables change, so a marker file records the flags the copy was built with.
+vg_flags="GGML_NATIVE=OFF GGML_AVX2=OFF GGML_FMA=OFF"
 vg_target="$target/c-valgrind"
 if [ "$(cat "$vg_target/ggml-flags" 2>/dev/null)" != "$vg_flags" ]; then
   CARGO_TARGET_DIR="$vg_target" cargo clean --release -p whisper-rs-sys
