@@ -220,8 +220,9 @@ typedef struct ytc_transcript ytc_transcript;
 typedef struct ytc_event {
     /**
      * What happened: `"job_created"`, `"download_started"`, `"audio_ready"`,
-     * `"transcription_started"`, `"transcription_progress"`, `"transcription_completed"`,
-     * `"transcription_failed"`, `"job_cancelled"` or `"job_requeued"`.
+     * `"transcription_started"`, `"transcription_progress"`, `"chunk_transcribed"`,
+     * `"transcription_completed"`, `"transcription_failed"`, `"job_cancelled"` or
+     * `"job_requeued"`.
      */
     const char *event_type;
     /**
@@ -269,7 +270,35 @@ typedef struct ytc_segment {
      * The text (trimmed, UTF-8), owned by the transcript: valid until `ytc_transcript_free`.
      */
     const char *text;
+    /**
+     * Its words with their timings (0 unless transcribed with word timestamps, see
+     * `ytc_request_set_word_timestamps`); read them with `ytc_transcript_word`.
+     */
+    size_t word_count;
 } ytc_segment;
+
+/**
+ * One word with its timing (approximate, about ±0.2 s), filled in by `ytc_transcript_word`.
+ */
+typedef struct ytc_word {
+    /**
+     * Start, in seconds from the start of the media.
+     */
+    double start;
+    /**
+     * End, in seconds from the start of the media.
+     */
+    double end;
+    /**
+     * The word as whisper wrote it (UTF-8, with its leading space if any), owned by the
+     * transcript: valid until `ytc_transcript_free`.
+     */
+    const char *text;
+    /**
+     * whisper's probability for the word's first token.
+     */
+    float probability;
+} ytc_word;
 
 #ifdef __cplusplus
 extern "C" {
@@ -339,6 +368,32 @@ enum ytc_status ytc_options_set_threads(struct ytc_options *options, size_t thre
  * `YTC_ATTEMPTS_EXHAUSTED` instead of running again (default 3).
  */
 enum ytc_status ytc_options_set_max_attempts(struct ytc_options *options, uint32_t attempts);
+
+/**
+ * Chunks of one input transcribed at once, each by its own whisper.cpp state on the shared
+ * model, 1 to 64 (checked when the pipeline or engine opens). Default: one per core, at most
+ * 4, for a pipeline; 1 for an engine.
+ */
+enum ytc_status ytc_options_set_parallel_chunks(struct ytc_options *options,
+                                                size_t parallel_chunks);
+
+/**
+ * Target chunk length in seconds: the audio is cut in pauses near it (at least 5; default 60;
+ * `INFINITY` transcribes the whole input as one chunk). Checked when the pipeline or engine
+ * opens (`YTC_INVALID_INPUT`).
+ */
+enum ytc_status ytc_options_set_chunk_seconds(struct ytc_options *options, double seconds);
+
+/**
+ * A Silero VAD model (`ggml-silero-*.bin`) for finding pauses and skipping silence. Default:
+ * one in the home's models dir, else an energy detector.
+ */
+enum ytc_status ytc_options_set_vad_model(struct ytc_options *options, const char *vad_model);
+
+/**
+ * Extra attempts for a chunk whose transcription fails before its job fails (default 2).
+ */
+enum ytc_status ytc_options_set_chunk_retries(struct ytc_options *options, uint32_t retries);
 
 /**
  * A new request with every default: language `auto`, greedy decoding, normal priority.
@@ -423,6 +478,12 @@ enum ytc_status ytc_request_set_entropy_threshold(struct ytc_request *request, f
  * (default -1).
  */
 enum ytc_status ytc_request_set_logprob_threshold(struct ytc_request *request, float threshold);
+
+/**
+ * Keep word-level timings in the segments (`ytc_segment.word_count`, `ytc_transcript_word`;
+ * default false).
+ */
+enum ytc_status ytc_request_set_word_timestamps(struct ytc_request *request, bool word_timestamps);
 
 /**
  * Opens the journal in the home (creating the home if needed), requeues jobs a dead process
@@ -606,6 +667,16 @@ enum ytc_status ytc_transcript_segment(const struct ytc_transcript *transcript,
                                        struct ytc_segment *segment);
 
 /**
+ * Fills `*word` with word `index` (0-based) of segment `segment` (0-based);
+ * `YTC_INDEX_OUT_OF_RANGE` when either does not exist. `word->text` is borrowed from the
+ * transcript.
+ */
+enum ytc_status ytc_transcript_word(const struct ytc_transcript *transcript,
+                                    size_t segment,
+                                    size_t index,
+                                    struct ytc_word *word);
+
+/**
  * The transcript as SubRip (SRT) in a new string; free it with `ytc_string_free`.
  */
 enum ytc_status ytc_transcript_to_srt(const struct ytc_transcript *transcript, char **out);
@@ -638,8 +709,9 @@ enum ytc_status ytc_transcript_render(const struct ytc_transcript *transcript,
 
 /**
  * Opens an engine on the model of `options` (a path, or a model name installed in the home;
- * default `$YTCAPTION_MODEL`, else the home's default model) with its `threads` setting; the
- * other settings are not used. The model is loaded on first use. Fails with
+ * default `$YTCAPTION_MODEL`, else the home's default model) with its `threads` and chunking
+ * settings (`parallel_chunks`, `chunk_seconds`, `vad_model`, `chunk_retries`); the other
+ * settings are not used. The model is loaded on first use. Fails with
  * `YTC_MODEL_NOT_FOUND` when the model file does not exist.
  */
 enum ytc_status ytc_engine_open(const struct ytc_options *options, struct ytc_engine **out);

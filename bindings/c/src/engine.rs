@@ -2,6 +2,7 @@
 
 use std::ffi::{c_char, c_void};
 
+use ytcaption::transcribe::default_threads;
 use ytcaption::{Engine, Home, TranscribeOptions};
 
 use crate::events::{ytc_event_callback, Subscription};
@@ -21,8 +22,9 @@ pub struct ytc_engine {
 }
 
 /// Opens an engine on the model of `options` (a path, or a model name installed in the home;
-/// default `$YTCAPTION_MODEL`, else the home's default model) with its `threads` setting; the
-/// other settings are not used. The model is loaded on first use. Fails with
+/// default `$YTCAPTION_MODEL`, else the home's default model) with its `threads` and chunking
+/// settings (`parallel_chunks`, `chunk_seconds`, `vad_model`, `chunk_retries`); the other
+/// settings are not used. The model is loaded on first use. Fails with
 /// `YTC_MODEL_NOT_FOUND` when the model file does not exist.
 #[no_mangle]
 pub unsafe extern "C" fn ytc_engine_open(
@@ -36,9 +38,15 @@ pub unsafe extern "C" fn ytc_engine_open(
             Some(h) => h.clone(),
             None => Home::default_root()?,
         };
-        let model = Home::new(root).resolve_model(options.model.as_deref())?;
+        let home = Home::new(root);
+        let model = home.resolve_model(options.model.as_deref())?;
+        let config = options.engine_config(&home);
+        // By default the cores are shared among the parallel chunks, as the CLI does.
+        let threads = options
+            .threads
+            .unwrap_or_else(|| (default_threads() / config.parallel.max(1)).max(1));
         let _guard = runtime().enter();
-        let engine = Engine::from_model(model, options.threads.unwrap_or(0))?;
+        let engine = Engine::from_model(model, threads)?.with_config(config)?;
         let handle = Box::new(ytc_engine {
             engine,
             events: Subscription::default(),

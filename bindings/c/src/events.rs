@@ -16,8 +16,9 @@ use crate::ffi::{cstring, runtime, Failure};
 #[derive(Debug, Clone, Copy)]
 pub struct ytc_event {
     /// What happened: `"job_created"`, `"download_started"`, `"audio_ready"`,
-    /// `"transcription_started"`, `"transcription_progress"`, `"transcription_completed"`,
-    /// `"transcription_failed"`, `"job_cancelled"` or `"job_requeued"`.
+    /// `"transcription_started"`, `"transcription_progress"`, `"chunk_transcribed"`,
+    /// `"transcription_completed"`, `"transcription_failed"`, `"job_cancelled"` or
+    /// `"job_requeued"`.
     pub event_type: *const c_char,
     /// The job's id (36 characters; one-shot transcriptions get a fresh id per call).
     pub job_id: *const c_char,

@@ -4,7 +4,9 @@
 use std::ffi::c_char;
 use std::path::PathBuf;
 
-use ytcaption::{JobRequest, Language, PipelineBuilder, Priority, TranscribeOptions};
+use ytcaption::{
+    EngineConfig, Home, JobRequest, Language, PipelineBuilder, Priority, TranscribeOptions,
+};
 
 use crate::ffi::{call, call_or, mut_arg, str_arg};
 use crate::status::ytc_status;
@@ -18,6 +20,10 @@ pub struct ytc_options {
     pub(crate) workers: Option<usize>,
     pub(crate) threads: Option<usize>,
     pub(crate) max_attempts: Option<u32>,
+    pub(crate) parallel_chunks: Option<usize>,
+    pub(crate) chunk_seconds: Option<f64>,
+    pub(crate) vad_model: Option<PathBuf>,
+    pub(crate) chunk_retries: Option<u32>,
 }
 
 impl ytc_options {
@@ -39,7 +45,36 @@ impl ytc_options {
         if let Some(n) = self.max_attempts {
             b = b.max_attempts(n);
         }
+        if let Some(n) = self.parallel_chunks {
+            b = b.parallel_chunks(n);
+        }
+        if let Some(s) = self.chunk_seconds {
+            b = b.chunk_seconds(s);
+        }
+        if let Some(v) = &self.vad_model {
+            b = b.vad_model(v.clone());
+        }
+        if let Some(n) = self.chunk_retries {
+            b = b.chunk_retries(n);
+        }
         b
+    }
+
+    /// An engine's configuration with the settings that were set (the VAD model defaults to
+    /// the home's).
+    pub(crate) fn engine_config(&self, home: &Home) -> EngineConfig {
+        let mut c = EngineConfig::default();
+        if let Some(n) = self.parallel_chunks {
+            c.parallel = n;
+        }
+        if let Some(s) = self.chunk_seconds {
+            c.chunking.set_target(s);
+        }
+        if let Some(n) = self.chunk_retries {
+            c.chunk_retries = n;
+        }
+        c.vad_model = self.vad_model.clone().or_else(|| home.vad_model());
+        c
     }
 }
 
@@ -53,6 +88,10 @@ pub extern "C" fn ytc_options_new() -> *mut ytc_options {
             workers: None,
             threads: None,
             max_attempts: None,
+            parallel_chunks: None,
+            chunk_seconds: None,
+            vad_model: None,
+            chunk_retries: None,
         })))
     })
 }
@@ -134,6 +173,60 @@ pub unsafe extern "C" fn ytc_options_set_max_attempts(
 ) -> ytc_status {
     call(|| {
         unsafe { mut_arg(options, "options") }?.max_attempts = Some(attempts);
+        Ok(())
+    })
+}
+
+/// Chunks of one input transcribed at once, each by its own whisper.cpp state on the shared
+/// model, 1 to 64 (checked when the pipeline or engine opens). Default: one per core, at most
+/// 4, for a pipeline; 1 for an engine.
+#[no_mangle]
+pub unsafe extern "C" fn ytc_options_set_parallel_chunks(
+    options: *mut ytc_options,
+    parallel_chunks: usize,
+) -> ytc_status {
+    call(|| {
+        unsafe { mut_arg(options, "options") }?.parallel_chunks = Some(parallel_chunks);
+        Ok(())
+    })
+}
+
+/// Target chunk length in seconds: the audio is cut in pauses near it (at least 5; default 60;
+/// `INFINITY` transcribes the whole input as one chunk). Checked when the pipeline or engine
+/// opens (`YTC_INVALID_INPUT`).
+#[no_mangle]
+pub unsafe extern "C" fn ytc_options_set_chunk_seconds(
+    options: *mut ytc_options,
+    seconds: f64,
+) -> ytc_status {
+    call(|| {
+        unsafe { mut_arg(options, "options") }?.chunk_seconds = Some(seconds);
+        Ok(())
+    })
+}
+
+/// A Silero VAD model (`ggml-silero-*.bin`) for finding pauses and skipping silence. Default:
+/// one in the home's models dir, else an energy detector.
+#[no_mangle]
+pub unsafe extern "C" fn ytc_options_set_vad_model(
+    options: *mut ytc_options,
+    vad_model: *const c_char,
+) -> ytc_status {
+    call(|| {
+        let o = unsafe { mut_arg(options, "options") }?;
+        o.vad_model = Some(PathBuf::from(unsafe { str_arg(vad_model, "vad_model") }?));
+        Ok(())
+    })
+}
+
+/// Extra attempts for a chunk whose transcription fails before its job fails (default 2).
+#[no_mangle]
+pub unsafe extern "C" fn ytc_options_set_chunk_retries(
+    options: *mut ytc_options,
+    retries: u32,
+) -> ytc_status {
+    call(|| {
+        unsafe { mut_arg(options, "options") }?.chunk_retries = Some(retries);
         Ok(())
     })
 }
@@ -387,6 +480,21 @@ pub unsafe extern "C" fn ytc_request_set_logprob_threshold(
     unsafe {
         with_request(request, |r| {
             r.options.logprob_threshold = threshold;
+            Ok(())
+        })
+    }
+}
+
+/// Keep word-level timings in the segments (`ytc_segment.word_count`, `ytc_transcript_word`;
+/// default false).
+#[no_mangle]
+pub unsafe extern "C" fn ytc_request_set_word_timestamps(
+    request: *mut ytc_request,
+    word_timestamps: bool,
+) -> ytc_status {
+    unsafe {
+        with_request(request, |r| {
+            r.options.word_timestamps = word_timestamps;
             Ok(())
         })
     }

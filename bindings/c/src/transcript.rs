@@ -17,6 +17,7 @@ pub struct ytc_transcript {
     model: CString,
     job_id: CString,
     segments: Vec<CString>,
+    words: Vec<Vec<CString>>,
 }
 
 impl ytc_transcript {
@@ -28,6 +29,11 @@ impl ytc_transcript {
             model: cstring(&t.model),
             job_id: cstring(&t.job_id.to_string()),
             segments: t.segments.iter().map(|s| cstring(&s.text)).collect(),
+            words: t
+                .segments
+                .iter()
+                .map(|s| s.words.iter().map(|w| cstring(&w.text)).collect())
+                .collect(),
             transcript: t,
         };
         Box::into_raw(Box::new(handle))
@@ -46,6 +52,24 @@ pub struct ytc_segment {
     pub end: f64,
     /// The text (trimmed, UTF-8), owned by the transcript: valid until `ytc_transcript_free`.
     pub text: *const c_char,
+    /// Its words with their timings (0 unless transcribed with word timestamps, see
+    /// `ytc_request_set_word_timestamps`); read them with `ytc_transcript_word`.
+    pub word_count: usize,
+}
+
+/// One word with its timing (approximate, about ±0.2 s), filled in by `ytc_transcript_word`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct ytc_word {
+    /// Start, in seconds from the start of the media.
+    pub start: f64,
+    /// End, in seconds from the start of the media.
+    pub end: f64,
+    /// The word as whisper wrote it (UTF-8, with its leading space if any), owned by the
+    /// transcript: valid until `ytc_transcript_free`.
+    pub text: *const c_char,
+    /// whisper's probability for the word's first token.
+    pub probability: f32,
 }
 
 /// Frees a transcript (and every string borrowed from it). `NULL` does nothing.
@@ -161,6 +185,43 @@ pub unsafe extern "C" fn ytc_transcript_segment(
             start: s.start,
             end: s.end,
             text: text.as_ptr(),
+            word_count: s.words.len(),
+        };
+        unsafe { out.write(value) };
+        Ok(())
+    })
+}
+
+/// Fills `*word` with word `index` (0-based) of segment `segment` (0-based);
+/// `YTC_INDEX_OUT_OF_RANGE` when either does not exist. `word->text` is borrowed from the
+/// transcript.
+#[no_mangle]
+pub unsafe extern "C" fn ytc_transcript_word(
+    transcript: *const ytc_transcript,
+    segment: usize,
+    index: usize,
+    word: *mut ytc_word,
+) -> ytc_status {
+    call(|| {
+        let out = out_arg(word, "word")?;
+        let t = unsafe { ref_arg(transcript, "transcript") }?;
+        let (w, text) = t
+            .transcript
+            .segments
+            .get(segment)
+            .and_then(|s| s.words.get(index))
+            .zip(t.words.get(segment).and_then(|w| w.get(index)))
+            .ok_or_else(|| {
+                Failure::new(
+                    ytc_status::YTC_INDEX_OUT_OF_RANGE,
+                    format!("word {index} of segment {segment} does not exist"),
+                )
+            })?;
+        let value = ytc_word {
+            start: w.start,
+            end: w.end,
+            text: text.as_ptr(),
+            probability: w.probability,
         };
         unsafe { out.write(value) };
         Ok(())

@@ -297,6 +297,15 @@ static void check_null_arguments(void) {
     EXPECT(ytc_options_set_workers(NULL, 1), YTC_NULL_ARGUMENT);
     EXPECT(ytc_options_set_threads(NULL, 1), YTC_NULL_ARGUMENT);
     EXPECT(ytc_options_set_max_attempts(NULL, 1), YTC_NULL_ARGUMENT);
+    EXPECT(ytc_options_set_parallel_chunks(NULL, 1), YTC_NULL_ARGUMENT);
+    EXPECT(ytc_options_set_chunk_seconds(NULL, 30.0), YTC_NULL_ARGUMENT);
+    EXPECT(ytc_options_set_vad_model(NULL, "x"), YTC_NULL_ARGUMENT);
+    EXPECT(ytc_options_set_vad_model(o, NULL), YTC_NULL_ARGUMENT);
+    EXPECT(ytc_options_set_chunk_retries(NULL, 1), YTC_NULL_ARGUMENT);
+    EXPECT(ytc_request_set_word_timestamps(NULL, true), YTC_NULL_ARGUMENT);
+    ytc_word word = {.start = 7.0};
+    EXPECT(ytc_transcript_word(NULL, 0, 0, &word), YTC_NULL_ARGUMENT);
+    CHECK(word.start == 7.0, "out written on failure");
 
     EXPECT(ytc_request_set_language(NULL, "en"), YTC_NULL_ARGUMENT);
     EXPECT(ytc_request_set_language(r, NULL), YTC_NULL_ARGUMENT);
@@ -432,6 +441,7 @@ static void check_transcript(const ytc_transcript *t, const ctx *c, const char *
         ytc_segment seg;
         EXPECT(ytc_transcript_segment(t, i, &seg), YTC_OK);
         CHECK(seg.id == i, "segment id %u at %zu", seg.id, i);
+        CHECK(seg.word_count == 0, "words without word timestamps at %zu", i);
         CHECK(seg.start >= prev_end - 1e-6 && seg.end >= seg.start && seg.end <= dur + 1e-6,
               "segment %zu: %f..%f", i, seg.start, seg.end);
         CHECK(seg.text && strlen(seg.text) > 0 && strstr(text, seg.text) != NULL,
@@ -655,6 +665,59 @@ static void check_engine(const ctx *c) {
         check_transcript(t, c, "ytc_engine_transcribe_with");
         CHECK(eventually_saw(&rec_a, "transcription_started", ytc_transcript_job_id(t)),
               "engine events");
+        ytc_transcript_free(t);
+    }
+    ytc_engine_free(e);
+
+    /* Chunks of about 5 s, two at a time, with word timings. */
+    o = ytc_options_new();
+    EXPECT(ytc_options_set_model(o, c->model), YTC_OK);
+    EXPECT(ytc_options_set_threads(o, 1), YTC_OK);
+    EXPECT(ytc_options_set_parallel_chunks(o, 0), YTC_OK);
+    e = SENTINEL;
+    EXPECT(ytc_engine_open(o, &e), YTC_INVALID_INPUT);
+    CHECK(e == SENTINEL, "out written by a failed open");
+    EXPECT(ytc_options_set_parallel_chunks(o, 2), YTC_OK);
+    EXPECT(ytc_options_set_chunk_seconds(o, 1.0), YTC_OK);
+    EXPECT(ytc_engine_open(o, &e), YTC_INVALID_INPUT);
+    EXPECT(ytc_options_set_chunk_seconds(o, 5.0), YTC_OK);
+    EXPECT(ytc_options_set_chunk_retries(o, 1), YTC_OK);
+    e = NULL;
+    EXPECT(ytc_engine_open(o, &e), YTC_OK);
+    ytc_options_free(o);
+    EXPECT(ytc_engine_set_event_callback(e, on_event_a, &rec_a), YTC_OK);
+    r = ytc_request_new();
+    EXPECT(ytc_request_set_language(r, "en"), YTC_OK);
+    EXPECT(ytc_request_set_word_timestamps(r, true), YTC_OK);
+    t = NULL;
+    EXPECT(ytc_engine_transcribe_with(e, c->jfk, r, &t), YTC_OK);
+    ytc_request_free(r);
+    if (t) {
+        CHECK(wer(c->reference, ytc_transcript_text(t)) <= 0.1, "chunked text: %s",
+              ytc_transcript_text(t));
+        CHECK(eventually_saw(&rec_a, "chunk_transcribed", ytc_transcript_job_id(t)),
+              "chunk events");
+        size_t words = 0;
+        int found = 0;
+        size_t n = ytc_transcript_segment_count(t);
+        ytc_segment seg;
+        ytc_word w;
+        for (size_t i = 0; i < n; i++) {
+            EXPECT(ytc_transcript_segment(t, i, &seg), YTC_OK);
+            for (size_t j = 0; j < seg.word_count; j++) {
+                EXPECT(ytc_transcript_word(t, i, j, &w), YTC_OK);
+                CHECK(w.start >= seg.start - 0.5 && w.start <= w.end && w.end <= seg.end + 0.5,
+                      "word %zu of segment %zu: %.2f-%.2f in %.2f-%.2f", j, i, w.start, w.end,
+                      seg.start, seg.end);
+                CHECK(w.probability >= 0.0f && w.probability <= 1.0f && w.text && *w.text,
+                      "word %zu of segment %zu", j, i);
+                if (strstr(w.text, "country")) found = 1;
+                words++;
+            }
+            EXPECT(ytc_transcript_word(t, i, seg.word_count, &w), YTC_INDEX_OUT_OF_RANGE);
+        }
+        EXPECT(ytc_transcript_word(t, n, 0, &w), YTC_INDEX_OUT_OF_RANGE);
+        CHECK(words >= 15 && found, "%zu words, \"country\" among them: %d", words, found);
         ytc_transcript_free(t);
     }
     ytc_engine_free(e);

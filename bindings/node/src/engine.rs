@@ -18,9 +18,7 @@ pub struct Engine {
 
 /// Opens an engine on the model that `options` names (resolved by the core).
 pub fn open_engine(options: &EngineOptions) -> yc::Result<yc::Engine> {
-    let threads = options.threads()?;
-    let model = options.resolve_model()?;
-    yc::Engine::from_model(model, threads)
+    options.open()
 }
 
 #[napi]
@@ -56,8 +54,8 @@ impl Engine {
     }
 
     /// Calls `callback` with every event of this engine's transcriptions, in order (one-shot
-    /// runs report `audio_ready`, `transcription_started`, `transcription_progress` and, on
-    /// failure, `transcription_failed`). The listener keeps Node running until
+    /// runs report `audio_ready`, `transcription_started`, `transcription_progress`,
+    /// `chunk_transcribed` and, on failure, `transcription_failed`). The listener keeps Node running until
     /// `unsubscribe()` or `close()`; one that throws raises an uncaught exception.
     #[napi(ts_args_type = "callback: (event: JobEvent) => void")]
     pub fn on_event(&self, callback: EventCallback) -> Subscription {

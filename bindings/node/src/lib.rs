@@ -22,7 +22,7 @@ pub use pipeline::Pipeline;
 pub use transcript::Transcript;
 pub use types::{
     EngineOptions, Job, JobError, JobEvent, ListOptions, PipelineOptions, Segment, SubmitOptions,
-    TranscribeOptions, WaitOptions,
+    TranscribeOptions, WaitOptions, Word,
 };
 
 use types::Both;

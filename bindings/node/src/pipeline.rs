@@ -66,6 +66,18 @@ impl Pipeline {
                 if let Some(n) = count("maxAttempts", o.max_attempts)? {
                     b = b.max_attempts(n);
                 }
+                if let Some(n) = count("parallelChunks", o.parallel_chunks)? {
+                    b = b.parallel_chunks(n);
+                }
+                if let Some(s) = o.chunk_seconds {
+                    b = b.chunk_seconds(s);
+                }
+                if let Some(v) = &o.vad_model {
+                    b = b.vad_model(v);
+                }
+                if let Some(n) = count("chunkRetries", o.chunk_retries)? {
+                    b = b.chunk_retries(n);
+                }
                 let p = b.build().await?;
                 Ok(Pipeline {
                     home: p.home().root().display().to_string(),

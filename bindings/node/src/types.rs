@@ -35,6 +35,8 @@ pub struct TranscribeOptions {
     pub entropy_threshold: Option<f64>,
     /// Average log-probability below which a segment is decoded again hotter (default -1).
     pub logprob_threshold: Option<f64>,
+    /// Keep word-level timings in the segments (`segment.words`; default false).
+    pub word_timestamps: Option<bool>,
 }
 
 impl TranscribeOptions {
@@ -79,6 +81,9 @@ impl TranscribeOptions {
         if let Some(v) = self.logprob_threshold {
             d.logprob_threshold = v as f32;
         }
+        if let Some(v) = self.word_timestamps {
+            d.word_timestamps = v;
+        }
         d
     }
 }
@@ -93,24 +98,45 @@ pub struct EngineOptions {
     /// The home directory whose models are looked up by name. Default: `$YTCAPTION_HOME`,
     /// else `~/.local/share/ytcaption`.
     pub home: Option<String>,
-    /// whisper.cpp threads (default: the machine's cores).
+    /// whisper.cpp threads (default: the machine's cores, shared among the parallel chunks).
     pub threads: Option<i64>,
+    /// Chunks of one input transcribed at once, each by its own whisper state (1 to 64;
+    /// default: 1).
+    pub parallel_chunks: Option<i64>,
+    /// Target chunk length in seconds: the audio is cut in pauses near it (at least 5;
+    /// default 60; `Infinity`: no chunking).
+    pub chunk_seconds: Option<f64>,
+    /// A Silero VAD model (`ggml-silero-*.bin`) for finding pauses and skipping silence.
+    /// Default: one in the home's models dir, else an energy detector.
+    pub vad_model: Option<String>,
 }
 
 impl EngineOptions {
-    /// whisper.cpp threads (0: the default).
-    pub fn threads(&self) -> yc::Result<usize> {
-        Ok(count("threads", self.threads)?.unwrap_or(0))
-    }
-
-    /// The model file, resolved by the core (path, installed name, `$YTCAPTION_MODEL`, the
-    /// home's default).
-    pub fn resolve_model(&self) -> yc::Result<std::path::PathBuf> {
+    /// Opens an engine on the model these options name (resolved by the core: path, installed
+    /// name, `$YTCAPTION_MODEL`, the home's default), configured by them.
+    pub fn open(&self) -> yc::Result<yc::Engine> {
         let root = match &self.home {
             Some(h) => h.into(),
             None => yc::Home::default_root()?,
         };
-        yc::Home::new(root).resolve_model(self.model.as_deref())
+        let home = yc::Home::new(root);
+        let model = home.resolve_model(self.model.as_deref())?;
+        let mut config = yc::EngineConfig::default();
+        if let Some(n) = count("parallelChunks", self.parallel_chunks)? {
+            config.parallel = n;
+        }
+        if let Some(s) = self.chunk_seconds {
+            config.chunking.set_target(s);
+        }
+        config.vad_model = self
+            .vad_model
+            .as_ref()
+            .map(Into::into)
+            .or_else(|| home.vad_model());
+        // By default the cores are shared among the parallel chunks, as the CLI does.
+        let threads = count("threads", self.threads)?
+            .unwrap_or_else(|| (yc::transcribe::default_threads() / config.parallel.max(1)).max(1));
+        yc::Engine::from_model(model, threads)?.with_config(config)
     }
 }
 
@@ -132,6 +158,17 @@ pub struct PipelineOptions {
     /// A job started this many times without finishing (its process died each time) fails
     /// with `attempts_exhausted` (default 3).
     pub max_attempts: Option<i64>,
+    /// Chunks of one input transcribed at once, each by its own whisper state (1 to 64;
+    /// default: one per core, at most 4).
+    pub parallel_chunks: Option<i64>,
+    /// Target chunk length in seconds: the audio is cut in pauses near it (at least 5;
+    /// default 60; `Infinity`: no chunking).
+    pub chunk_seconds: Option<f64>,
+    /// A Silero VAD model (`ggml-silero-*.bin`) for finding pauses and skipping silence.
+    /// Default: one in the home's models dir, else an energy detector.
+    pub vad_model: Option<String>,
+    /// Extra attempts for a failed chunk before its job fails (default 2).
+    pub chunk_retries: Option<i64>,
 }
 
 /// A JavaScript number as a count: a negative one (or one too large for `T`) is refused
@@ -246,6 +283,8 @@ pub struct Segment {
     pub text: String,
     /// whisper's probability that this segment holds no speech.
     pub no_speech_prob: Option<f64>,
+    /// Word timings (empty unless transcribed with `wordTimestamps: true`).
+    pub words: Vec<Word>,
 }
 
 impl From<&yc::Segment> for Segment {
@@ -256,6 +295,31 @@ impl From<&yc::Segment> for Segment {
             end: s.end,
             text: s.text.clone(),
             no_speech_prob: s.no_speech_prob.map(f64::from),
+            words: s.words.iter().map(Word::from).collect(),
+        }
+    }
+}
+
+/// One word with its timing (approximate, about ±0.2 s).
+#[napi(object)]
+pub struct Word {
+    /// Start, in seconds from the start of the media.
+    pub start: f64,
+    /// End, in seconds from the start of the media.
+    pub end: f64,
+    /// The word as whisper wrote it (with its leading space, if any).
+    pub text: String,
+    /// whisper's probability for the word's first token.
+    pub probability: f64,
+}
+
+impl From<&yc::Word> for Word {
+    fn from(w: &yc::Word) -> Self {
+        Word {
+            start: w.start,
+            end: w.end,
+            text: w.text.clone(),
+            probability: f64::from(w.probability),
         }
     }
 }
@@ -332,8 +396,8 @@ impl From<yc::Job> for Job {
 #[napi(object)]
 pub struct JobEvent {
     /// `'job_created'`, `'download_started'`, `'audio_ready'`, `'transcription_started'`,
-    /// `'transcription_progress'`, `'transcription_completed'`, `'transcription_failed'`,
-    /// `'job_cancelled'` or `'job_requeued'`.
+    /// `'transcription_progress'`, `'chunk_transcribed'`, `'transcription_completed'`,
+    /// `'transcription_failed'`, `'job_cancelled'` or `'job_requeued'`.
     #[napi(js_name = "type")]
     pub event_type: String,
     /// The job it is about.

@@ -54,7 +54,9 @@ test('submit, wait, get, list, result and events in order', async () => {
   const types = mine.map((e) => e.type)
   assert.deepEqual(types.slice(0, 4), ['job_created', 'download_started', 'audio_ready', 'transcription_started'])
   assert.equal(types.at(-1), 'transcription_completed')
-  assert.ok(types.slice(4, -1).every((x) => x === 'transcription_progress'), types.join())
+  assert.ok(types.slice(4, -1).every((x) => x === 'transcription_progress' || x === 'chunk_transcribed'), types.join())
+  assert.ok(types.includes('chunk_transcribed'), types.join())
+  assert.equal(mine[3].data.resumed_chunks, 0)
   for (let i = 1; i < mine.length; i++) {
     assert.equal(mine[i].causationId, mine[i - 1].eventId, 'each event is caused by the previous one')
     assert.ok(mine[i].timestamp >= mine[i - 1].timestamp)

@@ -95,8 +95,9 @@ test('an Engine reuses its model and reports events in order', async () => {
     const mine = events.filter((e) => e.jobId === t.jobId)
     const types = mine.map((e) => e.type)
     assert.deepEqual(types.slice(0, 2), ['audio_ready', 'transcription_started'])
-    assert.ok(types.length > 2 && types.slice(2).every((x) => x === 'transcription_progress'), types.join())
-    const percents = mine.slice(2).map((e) => e.data.percent)
+    assert.ok(types.length > 2 && types.slice(2).every((x) => x === 'transcription_progress' || x === 'chunk_transcribed'), types.join())
+    assert.ok(types.includes('chunk_transcribed'), types.join())
+    const percents = mine.filter((e) => e.type === 'transcription_progress').map((e) => e.data.percent)
     assert.ok(percents.every((x, i) => x >= 0 && x <= 100 && (i === 0 || x >= percents[i - 1])), percents.join())
     for (let i = 1; i < mine.length; i++) {
       assert.equal(mine[i].causationId, mine[i - 1].eventId)
@@ -127,4 +128,31 @@ test('the package loads from CommonJS and ESM alike', () => {
   assert.equal(yc.version(), require('ytcaption/package.json').version)
   assert.equal(yc.errorCodes().length, new Set(yc.errorCodes()).size)
   assert.ok(yc.errorCodes().includes('decode_failed'))
+})
+
+test('word timestamps, and chunks transcribed in parallel', async () => {
+  // jfk.wav (11 s) in chunks of about 5 s, two at a time, with word timings.
+  const engine = await yc.Engine.open({ model, threads: 1, chunkSeconds: 5, parallelChunks: 2 })
+  const events = []
+  engine.onEvent((ev) => events.push(ev))
+  const t = await engine.transcribe(jfk, { language: 'en', wordTimestamps: true })
+  await engine.close()
+  assert.ok(yc.wordErrorRate(ref, t.text) <= 0.1, t.text)
+  const chunks = events.filter((e) => e.type === 'chunk_transcribed').map((e) => e.data)
+  assert.ok(chunks.length >= 2, JSON.stringify(chunks))
+  assert.deepEqual(chunks.map((c) => c.index).sort((a, b) => a - b), [...chunks.keys()])
+  for (const c of chunks) assert.ok(c.start_seconds >= 0 && c.start_seconds < c.end_seconds && c.end_seconds <= t.duration + 0.05)
+  const words = t.segments.flatMap((s) => s.words)
+  assert.ok(words.length >= 15, JSON.stringify(words))
+  for (const s of t.segments) {
+    for (const w of s.words) {
+      assert.ok(w.start >= s.start - 0.5 && w.start <= w.end && w.end <= s.end + 0.5, JSON.stringify([s, w]))
+      assert.ok(w.probability >= 0 && w.probability <= 1 && w.text.length > 0)
+    }
+  }
+  assert.match(words.map((w) => w.text).join('').toLowerCase(), /country/)
+  const plain = await (await yc.Engine.open({ model, threads: 1 })).transcribe(jfk, { language: 'en' })
+  assert.ok(plain.segments.every((s) => s.words.length === 0))
+  await rejectsWith(yc.Engine.open({ model, parallelChunks: 0 }), 'invalid_input', 'invalid_input')
+  await rejectsWith(yc.Engine.open({ model, chunkSeconds: 1 }), 'invalid_input', 'invalid_input')
 })

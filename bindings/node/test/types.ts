@@ -11,6 +11,9 @@ async function oneShot(): Promise<string> {
   const first: Segment = t.segments[0]
   const span: [number, number, string] = [first.start, first.end, first.text]
   const noSpeech: number | undefined = first.noSpeechProb
+  const words: yc.Word[] = first.words
+  const word: [number, number, string, number] = [words[0].start, words[0].end, words[0].text, words[0].probability]
+  void word
   const outputs: string[] = [t.toSrt(), t.toVtt(), t.toJson(), t.toTxt()]
   const created: Date = t.createdAt
   const probability: number | null = t.languageProbability
@@ -19,9 +22,9 @@ async function oneShot(): Promise<string> {
 }
 
 async function engine(): Promise<void> {
-  const e = await yc.Engine.open({ model: 'tiny.en', home: './yc' })
+  const e = await yc.Engine.open({ model: 'tiny.en', home: './yc', parallelChunks: 2, chunkSeconds: 30, vadModel: 'silero.bin' })
   const sub = e.onEvent((ev: JobEvent) => console.log(ev.type, ev.data.percent))
-  await e.transcribe('a.mp3', { language: 'auto', beamSize: 5, initialPrompt: 'Dashwood', translate: false })
+  await e.transcribe('a.mp3', { language: 'auto', beamSize: 5, initialPrompt: 'Dashwood', translate: false, wordTimestamps: true })
   sub.unsubscribe()
   const closed: boolean = sub.closed
   void closed
@@ -29,7 +32,7 @@ async function engine(): Promise<void> {
 }
 
 async function jobs(): Promise<void> {
-  const p: Pipeline = await yc.Pipeline.open({ home: './yc', model: 'ggml-tiny.en.bin', workers: 2 })
+  const p: Pipeline = await yc.Pipeline.open({ home: './yc', model: 'ggml-tiny.en.bin', workers: 2, parallelChunks: 1, chunkRetries: 1 })
   const job: Job = await p.submit('clip.wav', { language: 'en', priority: 'high', idempotencyKey: 'k', beamSize: 2 })
   const t2: Transcript = await p.wait(job.id)
   const t3: Transcript = await p.wait(job.id, { timeoutSeconds: 600 })

@@ -6,13 +6,15 @@ use std::path::PathBuf;
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
-use ytcaption::{DecodeOptions, Error, JobId, Language, TranscribeOptions};
+use ytcaption::{
+    DecodeOptions, EngineConfig, Error, Home, JobId, Language, PipelineBuilder, TranscribeOptions,
+};
 
 use crate::errors::OrRaise;
 use crate::types::PyJob;
 
 /// The decoding options accepted as keyword arguments, in the order the stubs list them.
-pub const DECODE_OPTIONS: [&str; 9] = [
+pub const DECODE_OPTIONS: [&str; 10] = [
     "beam_size",
     "best_of",
     "temperature",
@@ -22,6 +24,7 @@ pub const DECODE_OPTIONS: [&str; 9] = [
     "no_speech_threshold",
     "entropy_threshold",
     "logprob_threshold",
+    "word_timestamps",
 ];
 
 /// A path or URL argument (`str` or `os.PathLike`) as the core's input string.
@@ -71,6 +74,7 @@ pub fn decode_options(kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<DecodeOpti
             "no_speech_threshold" => o.no_speech_threshold = value.extract()?,
             "entropy_threshold" => o.entropy_threshold = value.extract()?,
             "logprob_threshold" => o.logprob_threshold = value.extract()?,
+            "word_timestamps" => o.word_timestamps = value.extract()?,
             other => {
                 return Err(PyTypeError::new_err(format!(
                     "unexpected keyword argument {other:?} (decoding options: {})",
@@ -91,4 +95,44 @@ pub fn transcribe_options(
     let mut options = TranscribeOptions::with_language(language(py, lang)?);
     options.decode = decode_options(kwargs)?;
     Ok(options)
+}
+
+/// The chunking options of `transcribe()`, `Engine()` and `Pipeline()`; `None` keeps the
+/// core's default.
+#[derive(Default, Clone)]
+pub struct Chunking {
+    /// Chunks of one input transcribed at once.
+    pub parallel_chunks: Option<usize>,
+    /// Target chunk length in seconds (`inf`: no chunking).
+    pub chunk_seconds: Option<f64>,
+    /// Silero VAD model (`ggml-silero-*.bin`).
+    pub vad_model: Option<PathBuf>,
+}
+
+impl Chunking {
+    /// `config` with these options set; the VAD model defaults to the home's.
+    pub fn apply(&self, mut config: EngineConfig, home: &Home) -> EngineConfig {
+        if let Some(n) = self.parallel_chunks {
+            config.parallel = n;
+        }
+        if let Some(s) = self.chunk_seconds {
+            config.chunking.set_target(s);
+        }
+        config.vad_model = self.vad_model.clone().or_else(|| home.vad_model());
+        config
+    }
+
+    /// A pipeline builder with these options set.
+    pub fn build(&self, mut b: PipelineBuilder) -> PipelineBuilder {
+        if let Some(n) = self.parallel_chunks {
+            b = b.parallel_chunks(n);
+        }
+        if let Some(s) = self.chunk_seconds {
+            b = b.chunk_seconds(s);
+        }
+        if let Some(v) = &self.vad_model {
+            b = b.vad_model(v.clone());
+        }
+        b
+    }
 }

@@ -5,9 +5,10 @@ use std::path::PathBuf;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use tokio_util::sync::CancellationToken;
-use ytcaption::{Engine, Home};
+use ytcaption::transcribe::default_threads;
+use ytcaption::{Engine, EngineConfig, Home};
 
-use crate::convert;
+use crate::convert::{self, Chunking};
 use crate::errors::OrRaise;
 use crate::events::Subscription;
 use crate::lifecycle;
@@ -21,6 +22,7 @@ fn open_engine(
     model: Option<PathBuf>,
     threads: Option<usize>,
     home: Option<PathBuf>,
+    chunking: &Chunking,
 ) -> PyResult<Engine> {
     let model = model.map(|m| convert::input_str(py, m)).transpose()?;
     py.detach(|| {
@@ -28,8 +30,13 @@ fn open_engine(
             Some(h) => h,
             None => Home::default_root()?,
         };
-        let path = Home::new(root).resolve_model(model.as_deref())?;
-        Engine::from_model(path, threads.unwrap_or(0))
+        let home = Home::new(root);
+        let path = home.resolve_model(model.as_deref())?;
+        let config = chunking.apply(EngineConfig::default(), &home);
+        // By default the cores are shared among the parallel chunks, as the CLI does.
+        let threads =
+            threads.unwrap_or_else(|| (default_threads() / config.parallel.max(1)).max(1));
+        Engine::from_model(path, threads)?.with_config(config)
     })
     .or_raise(py)
 }
@@ -70,9 +77,14 @@ pub fn transcribe_on(
 /// `model` is a path to a ggml model or the name of one installed in the home (`tiny.en`);
 /// by default `$YTCAPTION_MODEL`, else the home's default model. `language` is `auto`, a
 /// code (`en`) or a name (`english`). Decoding options (`beam_size`, `initial_prompt`, ...)
-/// are keyword arguments. The GIL is released while it runs; Ctrl-C stops it.
+/// are keyword arguments. `parallel_chunks`, `chunk_seconds` and `vad_model` set how the
+/// audio is cut into chunks (see `Engine`). The GIL is released while it runs; Ctrl-C stops it.
 #[pyfunction]
-#[pyo3(signature = (input, model=None, language="auto", threads=None, home=None, **options))]
+#[pyo3(signature = (
+    input, model=None, language="auto", threads=None, home=None, *, parallel_chunks=None,
+    chunk_seconds=None, vad_model=None, **options
+))]
+#[allow(clippy::too_many_arguments)]
 pub fn transcribe(
     py: Python<'_>,
     input: PathBuf,
@@ -80,11 +92,19 @@ pub fn transcribe(
     language: &str,
     threads: Option<usize>,
     home: Option<PathBuf>,
+    parallel_chunks: Option<usize>,
+    chunk_seconds: Option<f64>,
+    vad_model: Option<PathBuf>,
     options: Option<&Bound<'_, PyDict>>,
 ) -> PyResult<PyTranscript> {
     // Check the arguments before loading a model.
     convert::transcribe_options(py, language, options)?;
-    let engine = open_engine(py, model, threads, home)?;
+    let chunking = Chunking {
+        parallel_chunks,
+        chunk_seconds,
+        vad_model,
+    };
+    let engine = open_engine(py, model, threads, home, &chunking)?;
     transcribe_on(py, engine, input, language, options)
 }
 
@@ -98,17 +118,32 @@ pub struct PyEngine {
 #[pymethods]
 impl PyEngine {
     /// Opens an engine on `model` (see `transcribe()` for how it is found) with `threads`
-    /// whisper.cpp threads per transcription (default: the machine's cores, at most 8).
+    /// whisper.cpp threads per transcription (default: the machine's cores, at most 8, shared
+    /// among the parallel chunks). The audio is cut in pauses into chunks of about
+    /// `chunk_seconds` (default 60; `math.inf`: no chunking), `parallel_chunks` of them
+    /// transcribed at once (default 1); `vad_model` is a Silero VAD model (default: a
+    /// `ggml-silero-*.bin` in the home's models dir, else an energy detector).
     #[new]
-    #[pyo3(signature = (model=None, *, threads=None, home=None))]
+    #[pyo3(signature = (
+        model=None, *, threads=None, home=None, parallel_chunks=None, chunk_seconds=None,
+        vad_model=None
+    ))]
     fn new(
         py: Python<'_>,
         model: Option<PathBuf>,
         threads: Option<usize>,
         home: Option<PathBuf>,
+        parallel_chunks: Option<usize>,
+        chunk_seconds: Option<f64>,
+        vad_model: Option<PathBuf>,
     ) -> PyResult<Self> {
+        let chunking = Chunking {
+            parallel_chunks,
+            chunk_seconds,
+            vad_model,
+        };
         Ok(PyEngine {
-            engine: open_engine(py, model, threads, home)?,
+            engine: open_engine(py, model, threads, home, &chunking)?,
         })
     }
 

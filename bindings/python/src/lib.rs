@@ -59,6 +59,7 @@ fn _ytcaption(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<events::Subscription>()?;
     m.add_class::<types::PyTranscript>()?;
     m.add_class::<types::PySegment>()?;
+    m.add_class::<types::PyWord>()?;
     m.add_class::<types::PyJob>()?;
     m.add_class::<types::PyEvent>()?;
     Ok(())

@@ -85,9 +85,16 @@ impl PyPipeline {
     /// `home` defaults to `$YTCAPTION_HOME`, else `~/.local/share/ytcaption`; `model` (a path,
     /// or a name installed in the home) to `$YTCAPTION_MODEL`, else the home's default.
     /// `threads` is whisper.cpp's threads per job (default: the cores shared among the
-    /// workers). With `workers=0` the pipeline only submits and reads jobs.
+    /// workers and their parallel chunks). With `workers=0` the pipeline only submits and
+    /// reads jobs. `parallel_chunks` (default: one per core, at most 4), `chunk_seconds`
+    /// (default 60; `math.inf`: no chunking), `vad_model` and `chunk_retries` (default 2) set
+    /// how a job's audio is cut into chunks and retried.
     #[new]
-    #[pyo3(signature = (home=None, model=None, workers=1, threads=None, max_attempts=None))]
+    #[pyo3(signature = (
+        home=None, model=None, workers=1, threads=None, max_attempts=None, *,
+        parallel_chunks=None, chunk_seconds=None, vad_model=None, chunk_retries=None
+    ))]
+    #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
         home: Option<PathBuf>,
@@ -95,8 +102,20 @@ impl PyPipeline {
         workers: usize,
         threads: Option<usize>,
         max_attempts: Option<u32>,
+        parallel_chunks: Option<usize>,
+        chunk_seconds: Option<f64>,
+        vad_model: Option<PathBuf>,
+        chunk_retries: Option<u32>,
     ) -> PyResult<Self> {
-        let mut builder = Pipeline::builder().workers(workers);
+        let chunking = convert::Chunking {
+            parallel_chunks,
+            chunk_seconds,
+            vad_model,
+        };
+        let mut builder = chunking.build(Pipeline::builder().workers(workers));
+        if let Some(n) = chunk_retries {
+            builder = builder.chunk_retries(n);
+        }
         if let Some(h) = &home {
             builder = builder.home(h.clone());
         }

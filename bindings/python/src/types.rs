@@ -59,6 +59,12 @@ impl PySegment {
         self.0.no_speech_prob
     }
 
+    /// Word timings (empty unless transcribed with `word_timestamps=True`).
+    #[getter]
+    fn words(&self) -> Vec<PyWord> {
+        self.0.words.iter().cloned().map(PyWord).collect()
+    }
+
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
         Ok(format!(
             "Segment(id={}, start={:.3}, end={:.3}, text={})",
@@ -66,6 +72,48 @@ impl PySegment {
             self.0.start,
             self.0.end,
             py_repr(py, &self.0.text)?
+        ))
+    }
+}
+
+/// One word with its timing (approximate, about ±0.2 s).
+#[pyclass(frozen, eq, module = "ytcaption", name = "Word")]
+#[derive(Clone, PartialEq)]
+pub struct PyWord(pub ytcaption::Word);
+
+#[pymethods]
+impl PyWord {
+    /// Start, in seconds from the start of the media.
+    #[getter]
+    fn start(&self) -> f64 {
+        self.0.start
+    }
+
+    /// End, in seconds from the start of the media.
+    #[getter]
+    fn end(&self) -> f64 {
+        self.0.end
+    }
+
+    /// The word as whisper wrote it (with its leading space, if any).
+    #[getter]
+    fn text(&self) -> &str {
+        &self.0.text
+    }
+
+    /// whisper's probability for the word's first token.
+    #[getter]
+    fn probability(&self) -> f32 {
+        self.0.probability
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        Ok(format!(
+            "Word(start={:.3}, end={:.3}, text={}, probability={:.3})",
+            self.0.start,
+            self.0.end,
+            py_repr(py, &self.0.text)?,
+            self.0.probability
         ))
     }
 }

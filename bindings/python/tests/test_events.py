@@ -36,7 +36,9 @@ def test_events_arrive_in_order_with_their_envelope(make_pipeline: PipelineFacto
     types = [e.type for e in mine]
     assert types[:4] == ["job_created", "download_started", "audio_ready", "transcription_started"]
     assert types[-1] == "transcription_completed"
-    assert set(types[4:-1]) <= {"transcription_progress"}
+    assert set(types[4:-1]) <= {"transcription_progress", "chunk_transcribed"}
+    assert "chunk_transcribed" in types
+    assert mine[3].data["resumed_chunks"] == 0
     # Each event is caused by the one before it, and time moves forward.
     assert mine[0].causation_id is None
     for prev, ev in zip(mine, mine[1:]):

@@ -51,7 +51,7 @@ def test_every_decode_option_is_accepted(tmp_path: Path) -> None:
     values = {
         "beam_size": 2, "best_of": 2, "temperature": 0.0, "temperature_increment": 0.0,
         "initial_prompt": "x", "translate": False, "no_speech_threshold": 0.5,
-        "entropy_threshold": 2.0, "logprob_threshold": -1.0,
+        "entropy_threshold": 2.0, "logprob_threshold": -1.0, "word_timestamps": True,
     }
     assert set(values) == set(ytcaption.DECODE_OPTIONS)
     for name, value in values.items():
@@ -77,6 +77,9 @@ def test_user_code_type_checks(tmp_path: Path) -> None:
         def main() -> None:
             t = ytcaption.transcribe("clip.wav", model="ggml-tiny.en.bin", language="en")
             start: float = t.segments[0].start
+            words: list[ytcaption.Word] = ytcaption.transcribe(
+                "clip.wav", word_timestamps=True, parallel_chunks=2, chunk_seconds=30.0
+            ).segments[0].words
             srt: str = t.to_srt()
             with ytcaption.Pipeline(home="./yc", model="ggml-tiny.en.bin", workers=2) as p:
                 job = p.submit("clip.wav", language="en", priority="high", beam_size=5)

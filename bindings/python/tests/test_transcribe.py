@@ -122,3 +122,37 @@ def test_module_constants() -> None:
     assert ("en", "english") in ytcaption.LANGUAGES
     assert ytcaption.normalize("Ask not — YOUR country!") == "ask not your country"
     assert ytcaption.word_error_rate("a b c d", "a x c") == 0.5
+
+
+def test_word_timestamps_and_chunks() -> None:
+    # jfk.wav (11 s) in chunks of about 5 s, two at a time, with word timings.
+    engine = ytcaption.Engine(MODEL, threads=1, chunk_seconds=5.0, parallel_chunks=2)
+    seen: list[ytcaption.Event] = []
+    sub = engine.on_event(seen.append)
+    t = engine.transcribe(JFK, language="en", word_timestamps=True)
+    wait_until(lambda: any(e.type == "transcription_completed" for e in seen))
+    sub.cancel()
+    assert ytcaption.word_error_rate(JFK_TEXT, t.text) <= 0.1, t.text
+    chunks = [e.data for e in seen if e.type == "chunk_transcribed"]
+    assert len(chunks) >= 2
+    assert sorted(c["index"] for c in chunks) == list(range(len(chunks)))
+    for c in chunks:
+        assert 0 <= c["start_seconds"] < c["end_seconds"] <= t.duration + 0.05
+    words = [w for s in t.segments for w in s.words]
+    assert len(words) >= 15
+    for s in t.segments:
+        for w in s.words:
+            assert isinstance(w, ytcaption.Word)
+            assert s.start - 0.5 <= w.start <= w.end <= s.end + 0.5
+            assert 0.0 <= w.probability <= 1.0 and w.text
+    assert "country" in "".join(w.text for w in words).lower()
+    # Without the option, no words.
+    assert all(not s.words for s in engine.transcribe(JFK, language="en").segments)
+
+
+def test_bad_chunking_options_are_invalid_input() -> None:
+    with pytest.raises(ytcaption.InvalidInputError) as e:
+        ytcaption.Engine(MODEL, parallel_chunks=0)
+    assert e.value.code == "invalid_input"
+    with pytest.raises(ytcaption.InvalidInputError):
+        ytcaption.Engine(MODEL, chunk_seconds=1.0)

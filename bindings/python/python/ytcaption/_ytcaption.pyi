@@ -27,6 +27,7 @@ __all__ = [
     "Subscription",
     "Transcript",
     "Segment",
+    "Word",
     "Job",
     "Event",
 ]
@@ -43,6 +44,9 @@ def transcribe(
     threads: Optional[int] = None,
     home: Optional[_Path] = None,
     *,
+    parallel_chunks: Optional[int] = None,
+    chunk_seconds: Optional[float] = None,
+    vad_model: Optional[_Path] = None,
     beam_size: Optional[int] = None,
     best_of: Optional[int] = None,
     temperature: Optional[float] = None,
@@ -52,6 +56,7 @@ def transcribe(
     no_speech_threshold: Optional[float] = None,
     entropy_threshold: Optional[float] = None,
     logprob_threshold: Optional[float] = None,
+    word_timestamps: Optional[bool] = None,
 ) -> Transcript:
     """Transcribes a media file now (no journal); the GIL is released while it runs."""
 
@@ -68,6 +73,22 @@ def _shutdown() -> None:
     """Stops running transcriptions and closes open pipelines (run by ``atexit``)."""
 
 @final
+class Word:
+    """One word with its timing (approximate, about ±0.2 s)."""
+
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+    @property
+    def start(self) -> float: ...
+    @property
+    def end(self) -> float: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def probability(self) -> float: ...
+    def __eq__(self, value: object, /) -> bool: ...
+    def __ne__(self, value: object, /) -> bool: ...
+
+@final
 class Segment:
     """One timed piece of text."""
 
@@ -82,6 +103,8 @@ class Segment:
     def text(self) -> str: ...
     @property
     def no_speech_prob(self) -> Optional[float]: ...
+    @property
+    def words(self) -> builtins.list[Word]: ...
     def __eq__(self, value: object, /) -> bool: ...
     def __ne__(self, value: object, /) -> bool: ...
 
@@ -216,6 +239,9 @@ class Engine:
         *,
         threads: Optional[int] = None,
         home: Optional[_Path] = None,
+        parallel_chunks: Optional[int] = None,
+        chunk_seconds: Optional[float] = None,
+        vad_model: Optional[_Path] = None,
     ) -> Self: ...
     @property
     def model(self) -> str: ...
@@ -233,6 +259,8 @@ class Engine:
         no_speech_threshold: Optional[float] = None,
         entropy_threshold: Optional[float] = None,
         logprob_threshold: Optional[float] = None,
+        word_timestamps: Optional[bool] = None,
+    word_timestamps: Optional[bool] = None,
     ) -> Transcript: ...
     def on_event(self, callback: Callable[[Event], object]) -> Subscription: ...
 
@@ -247,6 +275,11 @@ class Pipeline:
         workers: int = 1,
         threads: Optional[int] = None,
         max_attempts: Optional[int] = None,
+        *,
+        parallel_chunks: Optional[int] = None,
+        chunk_seconds: Optional[float] = None,
+        vad_model: Optional[_Path] = None,
+        chunk_retries: Optional[int] = None,
     ) -> Self: ...
     @property
     def home(self) -> pathlib.Path: ...
@@ -272,6 +305,8 @@ class Pipeline:
         no_speech_threshold: Optional[float] = None,
         entropy_threshold: Optional[float] = None,
         logprob_threshold: Optional[float] = None,
+        word_timestamps: Optional[bool] = None,
+    word_timestamps: Optional[bool] = None,
     ) -> Job: ...
     def get(self, job: _JobRef) -> Job: ...
     def list(self, status: Optional[str] = None, limit: Optional[int] = None) -> builtins.list[Job]: ...
@@ -299,6 +334,8 @@ class Pipeline:
         no_speech_threshold: Optional[float] = None,
         entropy_threshold: Optional[float] = None,
         logprob_threshold: Optional[float] = None,
+        word_timestamps: Optional[bool] = None,
+    word_timestamps: Optional[bool] = None,
     ) -> Transcript: ...
     def is_idle(self) -> bool: ...
     def on_event(self, callback: Callable[[Event], object]) -> Subscription: ...
