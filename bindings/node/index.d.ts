@@ -40,8 +40,8 @@ export declare class Engine {
   transcribe(input: string, options?: TranscribeOptions | undefined | null): Promise<Transcript>
   /**
    * Calls `callback` with every event of this engine's transcriptions, in order (one-shot
-   * runs report `audio_ready`, `transcription_started`, `transcription_progress` and, on
-   * failure, `transcription_failed`). The listener keeps Node running until
+   * runs report `audio_ready`, `transcription_started`, `transcription_progress`,
+   * `chunk_transcribed` and, on failure, `transcription_failed`). The listener keeps Node running until
    * `unsubscribe()` or `close()`; one that throws raises an uncaught exception.
    */
   onEvent(callback: (event: JobEvent) => void): Subscription
@@ -175,8 +175,23 @@ export interface EngineOptions {
    * else `~/.local/share/ytcaption`.
    */
   home?: string
-  /** whisper.cpp threads (default: the machine's cores). */
+  /** whisper.cpp threads (default: the machine's cores, shared among the parallel chunks). */
   threads?: number
+  /**
+   * Chunks of one input transcribed at once, each by its own whisper state (1 to 64;
+   * default: 1).
+   */
+  parallelChunks?: number
+  /**
+   * Target chunk length in seconds: the audio is cut in pauses near it (at least 5;
+   * default 60; `Infinity`: no chunking).
+   */
+  chunkSeconds?: number
+  /**
+   * A Silero VAD model (`ggml-silero-*.bin`) for finding pauses and skipping silence.
+   * Default: one in the home's models dir, else an energy detector.
+   */
+  vadModel?: string
 }
 
 /** Every error family (`err.category` of a rejection is one of them). */
@@ -230,8 +245,8 @@ export interface JobError {
 export interface JobEvent {
   /**
    * `'job_created'`, `'download_started'`, `'audio_ready'`, `'transcription_started'`,
-   * `'transcription_progress'`, `'transcription_completed'`, `'transcription_failed'`,
-   * `'job_cancelled'` or `'job_requeued'`.
+   * `'transcription_progress'`, `'chunk_transcribed'`, `'transcription_completed'`,
+   * `'transcription_failed'`, `'job_cancelled'` or `'job_requeued'`.
    */
   type: string
   /** The job it is about. */
@@ -285,6 +300,23 @@ export interface PipelineOptions {
    * with `attempts_exhausted` (default 3).
    */
   maxAttempts?: number
+  /**
+   * Chunks of one input transcribed at once, each by its own whisper state (1 to 64;
+   * default: one per core, at most 4).
+   */
+  parallelChunks?: number
+  /**
+   * Target chunk length in seconds: the audio is cut in pauses near it (at least 5;
+   * default 60; `Infinity`: no chunking).
+   */
+  chunkSeconds?: number
+  /**
+   * A Silero VAD model (`ggml-silero-*.bin`) for finding pauses and skipping silence.
+   * Default: one in the home's models dir, else an energy detector.
+   */
+  vadModel?: string
+  /** Extra attempts for a failed chunk before its job fails (default 2). */
+  chunkRetries?: number
 }
 
 /** One timed piece of a transcript. */
@@ -299,6 +331,8 @@ export interface Segment {
   text: string
   /** whisper's probability that this segment holds no speech. */
   noSpeechProb?: number
+  /** Word timings (empty unless transcribed with `wordTimestamps: true`). */
+  words: Array<Word>
 }
 
 /** Job options of `Pipeline.submit()`, besides the `TranscribeOptions`. */
@@ -355,6 +389,8 @@ export interface TranscribeOptions {
   entropyThreshold?: number
   /** Average log-probability below which a segment is decoded again hotter (default -1). */
   logprobThreshold?: number
+  /** Keep word-level timings in the segments (`segment.words`; default false). */
+  wordTimestamps?: boolean
 }
 
 /** The version of ytcaption this addon was built from. */
@@ -367,6 +403,18 @@ export interface WaitOptions {
    * until the job ends.
    */
   timeoutSeconds?: number
+}
+
+/** One word with its timing (approximate, about ±0.2 s). */
+export interface Word {
+  /** Start, in seconds from the start of the media. */
+  start: number
+  /** End, in seconds from the start of the media. */
+  end: number
+  /** The word as whisper wrote it (with its leading space, if any). */
+  text: string
+  /** whisper's probability for the word's first token. */
+  probability: number
 }
 
 /**
