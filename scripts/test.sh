@@ -22,6 +22,13 @@ if [ ! -s target/test-data/models/ggml-tiny.en.bin ]; then
   "$YTCAPTION_BIN" model import "$YTCAPTION_TEST_CT2_TINY_EN" --output target/test-data/models/ggml-tiny.en.bin
 fi
 export YTCAPTION_TEST_MODEL=$PWD/target/test-data/models/ggml-tiny.en.bin
+# The multilingual base model (language detection) and the Silero VAD model (chunking).
+export YTCAPTION_TEST_CT2_BASE=$(scripts/fetch-ct2.sh base)
+if [ ! -s target/test-data/models/ggml-base.bin ]; then
+  "$YTCAPTION_BIN" model import "$YTCAPTION_TEST_CT2_BASE" --output target/test-data/models/ggml-base.bin
+fi
+export YTCAPTION_TEST_MODEL_BASE=$PWD/target/test-data/models/ggml-base.bin
+export YTCAPTION_TEST_VAD=$(scripts/fetch-vad.sh)
 
 step "fmt + clippy"
 cargo fmt --all -- --check

@@ -105,6 +105,18 @@ struct DecodeArgs {
     /// Initial sampling temperature
     #[arg(long, value_name = "T")]
     temperature: Option<f32>,
+    /// Temperature step of the fallback when a segment fails the quality checks (0 = off)
+    #[arg(long, value_name = "T")]
+    temperature_increment: Option<f32>,
+    /// Segments above this no-speech probability are treated as silence
+    #[arg(long, value_name = "P")]
+    no_speech_threshold: Option<f32>,
+    /// Repetition guard: decoding again above this entropy threshold (whisper.cpp's entropy_thold)
+    #[arg(long, value_name = "H")]
+    entropy_threshold: Option<f32>,
+    /// Decoding again at a higher temperature below this average log-probability
+    #[arg(long, value_name = "LP", allow_hyphen_values = true)]
+    logprob_threshold: Option<f32>,
     /// Text to prime the decoder with (names, jargon)
     #[arg(long, value_name = "TEXT")]
     prompt: Option<String>,
@@ -127,6 +139,18 @@ impl DecodeArgs {
         }
         if let Some(t) = self.temperature {
             o.temperature = t;
+        }
+        if let Some(t) = self.temperature_increment {
+            o.temperature_increment = t;
+        }
+        if let Some(p) = self.no_speech_threshold {
+            o.no_speech_threshold = p;
+        }
+        if let Some(h) = self.entropy_threshold {
+            o.entropy_threshold = h;
+        }
+        if let Some(lp) = self.logprob_threshold {
+            o.logprob_threshold = lp;
         }
         o.initial_prompt = self.prompt.clone();
         o.translate = self.translate;

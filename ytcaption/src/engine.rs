@@ -548,12 +548,16 @@ impl Engine {
         tracker: Arc<ProgressTracker>,
     ) -> Result<(PlannedChunk, (String, Option<f32>), Vec<Segment>)> {
         let language: Language = lang.0.parse()?;
-        let samples = Arc::new(chunk.samples.clone());
+        // Long silence before the first and after the last speech is not given to whisper: it
+        // only costs time, and whisper misplaces words that follow a long silence.
+        let (lo, hi) = speech_span(&chunk);
+        let samples = Arc::new(chunk.samples[lo..hi].to_vec());
         let tr = tracker.clone();
         let (index, len) = (chunk.index, chunk.samples.len());
-        let progress: ProgressFn = Arc::new(move |f| tr.update(index, len, f));
+        let span = (hi - lo) as f32 / len.max(1) as f32;
+        let progress: ProgressFn = Arc::new(move |f| tr.update(index, len, f * span));
         let mut segs = self
-            .transcribe_span(&chunk, samples, 0, &language, spec, progress)
+            .transcribe_span(&chunk, samples, lo, &language, spec, progress)
             .await?;
         let sr = SAMPLE_RATE as f64;
         let speech: Vec<(f64, f64)> = chunk
@@ -566,8 +570,8 @@ impl Engine {
             else {
                 break;
             };
-            let from = ((gap - 0.5) * sr).max(chunk.start as f64) as usize;
-            if chunk.end.saturating_sub(from) < SAMPLE_RATE as usize {
+            let from = ((gap - 0.5) * sr).max((chunk.start + lo) as f64) as usize;
+            if (chunk.start + hi).saturating_sub(from) < SAMPLE_RATE as usize {
                 break;
             }
             tracing::debug!(
@@ -575,7 +579,7 @@ impl Engine {
                 gap,
                 "whisper skipped speech; transcribing it again"
             );
-            let part = Arc::new(chunk.samples[from - chunk.start..].to_vec());
+            let part = Arc::new(chunk.samples[from - chunk.start..hi].to_vec());
             let redo = self
                 .transcribe_span(
                     &chunk,
@@ -673,6 +677,30 @@ fn to_merge(chunk: &PlannedChunk, segments: Vec<Segment>) -> ChunkSegments {
             .map(|c| c as f64 / SAMPLE_RATE as f64),
         segments,
     }
+}
+
+/// The part of a chunk given to whisper, in samples from its start: from a second before its
+/// first speech to a second after its last, when the silence around is longer than two seconds
+/// (never at a forced cut, where speech runs through the chunk's edge).
+fn speech_span(chunk: &PlannedChunk) -> (usize, usize) {
+    const MARGIN: usize = SAMPLE_RATE as usize;
+    let len = chunk.samples.len();
+    let (Some(first), Some(last)) = (chunk.speech.first(), chunk.speech.last()) else {
+        return (0, len);
+    };
+    let lead = first.0.saturating_sub(chunk.start);
+    let from = if chunk.forced_cut_before.is_none() && lead > 2 * MARGIN {
+        lead - MARGIN
+    } else {
+        0
+    };
+    let trail = chunk.end.saturating_sub(last.1);
+    let to = if chunk.forced_cut_after.is_none() && trail > 2 * MARGIN {
+        len - (trail - MARGIN)
+    } else {
+        len
+    };
+    (from, to.max(from))
 }
 
 /// Runs `f` on the blocking pool, turning a panic into a decode error.

@@ -341,7 +341,21 @@ fn is_stretched(s: &Segment) -> bool {
 /// most a second before `gap`), keeping each word once: `main` keeps the segments that start
 /// before `gap` (whole: a stretched segment's word times cannot be trusted), ending at `gap`;
 /// `redo` loses the words at its start that repeat `main`'s last words.
+///
+/// Whisper also misplaces a segment in a long silence (it puts the words at the start of the
+/// window, before the speech). The redo then says those words again: a `main` segment whose
+/// first words the redo repeats near its start is dropped with everything after it.
 pub fn splice_redo(main: Vec<Segment>, redo: Vec<Segment>, gap: f64) -> Vec<Segment> {
+    let redo_head: Vec<String> = redo.iter().flat_map(|s| words_of(s)).take(10).collect();
+    let repeated = |s: &Segment| {
+        let w = words_of(s);
+        let k = w.len().min(4);
+        k >= 3 && redo_head.windows(k).any(|win| win == &w[..k])
+    };
+    let main: Vec<Segment> = match main.iter().position(|s| s.start < gap && repeated(s)) {
+        Some(i) => main.into_iter().take(i).collect(),
+        None => main,
+    };
     let mut out = Vec::new();
     for mut s in main {
         if s.start < gap {
@@ -403,6 +417,22 @@ pub fn splice_redo(main: Vec<Segment>, redo: Vec<Segment>, gap: f64) -> Vec<Segm
     out.extend(redo);
     make_monotonic(&mut out);
     out
+}
+
+/// A segment's normalized words (from its word timings, else its text).
+fn words_of(s: &Segment) -> Vec<String> {
+    if s.words.is_empty() {
+        return normalize(&s.text)
+            .split(' ')
+            .filter(|w| !w.is_empty())
+            .map(str::to_string)
+            .collect();
+    }
+    s.words
+        .iter()
+        .map(|w| normalize(&w.text))
+        .filter(|w| !w.is_empty())
+        .collect()
 }
 
 #[cfg(test)]
@@ -486,6 +516,23 @@ mod tests {
             "{late:?}"
         );
         assert_eq!((segs[2].start, segs[2].end), (20.0, 21.0));
+    }
+
+    #[test]
+    fn redo_drops_a_segment_misplaced_into_silence() {
+        // Whisper put the sentence at the start of the window, 11 s before the speech; the redo
+        // from the speech says it again: one copy stays, at the redo's times.
+        let main = vec![
+            seg(0.5, "the end of the talk"),
+            seg(48.8, "and so my fellow americans ask not"),
+        ];
+        let redo = vec![seg(59.6, "and so my fellow americans ask not what")];
+        let m = splice_redo(main, redo, 60.06);
+        assert_eq!(
+            text(&m),
+            "the end of the talk and so my fellow americans ask not what"
+        );
+        assert!((m[1].start - 59.6).abs() < 1e-9, "{m:?}");
     }
 
     #[test]

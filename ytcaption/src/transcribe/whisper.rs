@@ -353,6 +353,9 @@ fn run_full(
             .to_str_lossy()
             .map(|t| t.trim().to_string())
             .unwrap_or_default();
+        if is_silence_marker(&text) {
+            continue;
+        }
         let mut s = Segment::new(
             i as u32,
             seg.start_timestamp() as f64 / 100.0,
@@ -405,8 +408,37 @@ fn words_of(seg: &whisper_rs::WhisperSegment<'_>, eot: i32) -> Vec<Word> {
     words
 }
 
+/// Whether whisper's segment text only marks silence (`[BLANK_AUDIO]`, `[ Silence ]`, ...): such
+/// segments are not speech and are left out of transcripts.
+fn is_silence_marker(text: &str) -> bool {
+    let t = text.trim();
+    if t.is_empty() {
+        return true;
+    }
+    let inner = match (t.chars().next(), t.chars().last()) {
+        (Some('['), Some(']')) | (Some('('), Some(')')) => &t[1..t.len() - 1],
+        _ => return false,
+    };
+    let norm: String = inner
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect();
+    matches!(norm.as_str(), "blankaudio" | "silence" | "nospeech")
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn silence_markers_are_recognised() {
+        for t in ["[BLANK_AUDIO]", " [ Silence ] ", "(silence)", ""] {
+            assert!(super::is_silence_marker(t), "{t}");
+        }
+        for t in ["[Music]", "Hello.", "[BLANK_AUDIO] hello"] {
+            assert!(!super::is_silence_marker(t), "{t}");
+        }
+    }
+
     use super::*;
 
     #[test]
