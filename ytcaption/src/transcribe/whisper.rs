@@ -262,6 +262,18 @@ unsafe extern "C" fn abort_trampoline(user_data: *mut std::ffi::c_void) -> bool 
     stop
 }
 
+unsafe extern "C" fn progress_trampoline(
+    _ctx: *mut whisper_rs::WhisperSysContext,
+    _state: *mut whisper_rs::WhisperSysState,
+    percent: std::ffi::c_int,
+    user_data: *mut std::ffi::c_void,
+) {
+    // SAFETY: whisper.cpp passes back the pointer installed in `run_full`, which points to a
+    // live `ProgressFn` for as long as `full` runs.
+    let progress = unsafe { &*(user_data as *const ProgressFn) };
+    progress(percent.clamp(0, 100) as f32 / 100.0);
+}
+
 fn run_full(
     state: &mut WhisperState,
     input: &TranscriptionInput,
@@ -303,11 +315,18 @@ fn run_full(
     if let Some(prompt) = &o.initial_prompt {
         params.set_initial_prompt(prompt);
     }
-    let p = progress.clone();
-    params.set_progress_callback_safe(move |pct: i32| p(pct.clamp(0, 100) as f32 / 100.0));
     // whisper-rs 0.16's `set_abort_callback_safe` hands whisper.cpp a pointer of the wrong
     // type (its trampoline casts a boxed trait object to the closure type), so the callback is
-    // installed by hand; `abort` lives on this stack frame until `full` returns.
+    // installed by hand; `abort` lives on this stack frame until `full` returns. The progress
+    // callback too: `set_progress_callback_safe` leaks its boxed closure on every call.
+    // SAFETY: `progress_trampoline` matches whisper.cpp's progress callback signature and reads
+    // the user data only as a `ProgressFn`; `progress` outlives the `full` call below.
+    unsafe {
+        params.set_progress_callback(Some(progress_trampoline));
+        params.set_progress_callback_user_data(
+            &progress as *const ProgressFn as *mut std::ffi::c_void,
+        );
+    }
     let abort = AbortFlag {
         token: cancel.clone(),
         aborted: AtomicBool::new(false),

@@ -1,0 +1,79 @@
+//! Node.js binding of [ytcaption](https://github.com/ytcaption/ytcaption): timestamped
+//! transcripts with whisper.cpp, as Promises, durable jobs and live events.
+//!
+//! Thin by design: options are converted to the core's types (which parse and validate them),
+//! the core is called on napi-rs's tokio runtime (never on the JavaScript thread), and its
+//! errors become JavaScript `Error`s with the core's stable `code` ([`error`]).
+
+mod engine;
+mod error;
+mod events;
+mod pipeline;
+mod transcript;
+mod types;
+
+use napi_derive::napi;
+use ytcaption as yc;
+
+pub use engine::Engine;
+pub use error::Outcome;
+pub use events::Subscription;
+pub use pipeline::Pipeline;
+pub use transcript::Transcript;
+pub use types::{
+    EngineOptions, Job, JobError, JobEvent, ListOptions, PipelineOptions, Segment, SubmitOptions,
+    TranscribeOptions, WaitOptions, Word,
+};
+
+use types::Both;
+
+/// Transcribes a media file (WAV, FLAC, MP3, Ogg, M4A, ...) now, without a journal, and
+/// resolves to its `Transcript`. `options` takes the model (`model`, `home`, `threads`) and
+/// the transcription options (`language`, `beamSize`, ...). Loads the model for this call:
+/// use `Engine` to transcribe many files with one model.
+#[napi(
+    ts_args_type = "input: string, options?: TranscribeOptions & EngineOptions",
+    ts_return_type = "Promise<Transcript>"
+)]
+pub async fn transcribe(
+    input: String,
+    options: Option<Both<TranscribeOptions, EngineOptions>>,
+) -> Outcome<Transcript> {
+    Outcome(
+        async {
+            let Both(t, e) = options.unwrap_or_default();
+            let opts = t.to_core()?;
+            let engine = engine::open_engine(&e)?;
+            engine.transcribe(&input, &opts).await.map(Transcript::from)
+        }
+        .await,
+    )
+}
+
+/// Every stable error code (`err.code` of a rejection is one of them), in a fixed order.
+#[napi]
+pub fn error_codes() -> Vec<&'static str> {
+    yc::ERROR_CODES.to_vec()
+}
+
+/// Every error family (`err.category` of a rejection is one of them).
+#[napi]
+pub fn error_categories() -> Vec<&'static str> {
+    yc::ErrorCategory::ALL
+        .iter()
+        .map(|c| error::category_name(*c))
+        .collect()
+}
+
+/// The word error rate of `hypothesis` against `reference` after the core's normalization
+/// (case, punctuation, numbers): 0 is a perfect transcript.
+#[napi]
+pub fn word_error_rate(reference: String, hypothesis: String) -> f64 {
+    yc::eval::word_error_rate(&reference, &hypothesis)
+}
+
+/// The version of ytcaption this addon was built from.
+#[napi]
+pub fn version() -> &'static str {
+    yc::VERSION
+}

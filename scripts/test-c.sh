@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Tests the C ABI (bindings/c): the Rust-side tests (the committed header equals cbindgen's output,
+# the status mapping), an install into a temporary prefix with pkg-config, the C test program,
+# the C example (shared and static) and a C++ translation unit compiled with strict flags and run
+# on real speech with the real model, then the C test again under valgrind.
+#
+# Run scripts/test.sh first: it installs the system packages, builds the release tree and imports
+# the tiny.en test model (YTCAPTION_TEST_MODEL). Needs valgrind (Debian package `valgrind`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target}
+target=$CARGO_TARGET_DIR
+model=${YTCAPTION_TEST_MODEL:-$target/test-data/models/ggml-tiny.en.bin}
+if [ ! -s "$model" ]; then
+  echo "no test model at $model: run scripts/test.sh first, or set YTCAPTION_TEST_MODEL" >&2
+  exit 1
+fi
+# whisper.cpp threads spin while waiting: never more than the cores.
+threads=$(( $(nproc) < 2 ? 1 : 2 ))
+start=$(date +%s)
+step() { echo "== c: $* ($(( $(date +%s) - start )) s)" >&2; }
+work=$(mktemp -d "${TMPDIR:-/tmp}/ytcaption-c.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+
+step "build, Rust-side tests (header = cbindgen output, status mapping)"
+# One package per invocation, as scripts/test.sh and install.sh build them: building them together
+# would unify their dependencies' features differently and rebuild both each time.
+cargo build --release --locked -p ytcaption-cli
+cargo build --release --locked -p ytcaption-c
+cargo test --release --locked -p ytcaption-c
+
+step "install into a temporary prefix (headers, libraries, pkg-config)"
+bindings/c/install.sh "$work/prefix"
+export PKG_CONFIG_PATH="$work/prefix/lib/pkgconfig"
+cflags=(-Wall -Wextra -Werror -std=c11)
+shared=($(pkg-config --cflags --libs ytcaption) "-Wl,-rpath,$work/prefix/lib")
+static=($(pkg-config --cflags --libs ytcaption-static))
+
+step "compile: cc ${cflags[*]}, c++ -std=c++17 -Wall -Werror"
+cc "${cflags[@]}" bindings/c/tests/test_ytcaption.c -o "$work/test_ytcaption" "${shared[@]}" -lpthread -lm
+cc "${cflags[@]}" examples/c/transcribe.c -o "$work/transcribe" "${shared[@]}"
+cc "${cflags[@]}" examples/c/transcribe.c -o "$work/transcribe-static" "${static[@]}"
+c++ -std=c++17 -Wall -Werror bindings/c/tests/cxx_header.cpp -o "$work/cxx_header" "${shared[@]}"
+
+step "run the C++ program and the example (shared: one-shot SRT; static: a durable job)"
+"$work/cxx_header" "$work/home-cxx"
+"$work/transcribe" -H "$work/home-example" -m "$model" -t "$threads" -l en fixtures/audio/en_jfk.wav \
+  > "$work/example.srt" 2> "$work/example.log"
+grep -q -- "-->" "$work/example.srt"
+grep -q "fellow Americans" "$work/example.srt"
+# (events still in flight when the example frees its pipeline are dropped: look for an early one)
+grep -q "transcription_started" "$work/example.log"
+"$work/transcribe-static" -H "$work/home-example" -m "$model" -t "$threads" -j -f txt \
+  fixtures/audio/en_jfk.wav 2> "$work/example-job.log" | grep -q "fellow Americans"
+grep -q "job_created" "$work/example-job.log"
+grep -q "transcription_started" "$work/example-job.log"
+
+step "run the C test (WER against the CLI's on the same clip)"
+"$target/release/ytcaption" transcribe fixtures/audio/en_jfk.wav -m "$model" -t "$threads" -l en -F txt \
+  > "$work/cli.txt"
+mkdir "$work/run"
+"$work/test_ytcaption" "$model" fixtures/audio "$work/run" "$work/cli.txt" "$threads"
+
+step "build the library for valgrind (in $target/c-valgrind)"
+# valgrind cannot execute AVX-512, which the default -march=native whisper.cpp build emits on CPUs
+# that have it, and runs FMA instructions hundreds of times slower than plain ones; this copy is
+# built for AVX and F16C without FMA (ggml's AVX2 code requires FMA). whisper-rs-sys does not
+# rebuild when these variables change, so a marker file records the flags the copy was built with.
+vg_flags="GGML_NATIVE=OFF GGML_AVX2=OFF GGML_FMA=OFF"
+vg_target="$target/c-valgrind"
+if [ "$(cat "$vg_target/ggml-flags" 2>/dev/null)" != "$vg_flags" ]; then
+  CARGO_TARGET_DIR="$vg_target" cargo clean --release -p whisper-rs-sys
+fi
+env $vg_flags CARGO_TARGET_DIR="$vg_target" cargo build --release --locked -p ytcaption-c
+echo "$vg_flags" > "$vg_target/ggml-flags"
+vg_lib="$vg_target/release"
+cc "${cflags[@]}" -g bindings/c/tests/test_ytcaption.c -o "$work/test_ytcaption-vg" \
+  -Ibindings/c/include -L"$vg_lib" -lytcaption -lpthread -lm "-Wl,-rpath,$vg_lib"
+
+step "run the C test under valgrind (1 whisper thread)"
+mkdir "$work/run-vg"
+valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
+  --show-leak-kinds=definite --suppressions=bindings/c/tests/valgrind.supp --num-callers=30 \
+  "$work/test_ytcaption-vg" "$model" fixtures/audio "$work/run-vg" "$work/cli.txt" 1
+
+step "done"
