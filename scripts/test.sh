@@ -20,6 +20,9 @@ if [ ! -s target/test-data/models/ggml-tiny.en.bin ]; then
 fi
 export YTCAPTION_TEST_MODEL=$PWD/target/test-data/models/ggml-tiny.en.bin
 
+step "yt-dlp"
+export YTCAPTION_YT_DLP=$(scripts/fetch-ytdlp.sh)
+
 step "fmt + clippy"
 cargo fmt --all -- --check
 cargo clippy --release --locked --workspace --all-targets -- -D warnings
