@@ -414,10 +414,8 @@ async fn transcribe(home: &Home, args: TranscribeArgs) -> ytcaption::Result<()> 
     let listener = tokio::spawn(async move {
         while let Some(ev) = events.recv().await {
             match &ev.kind {
-                EventKind::SourceResolved { title, .. } => {
-                    if let Some(t) = title {
-                        bar.println(format!("source: {t}"));
-                    }
+                EventKind::SourceResolved { title: Some(t), .. } => {
+                    bar.println(format!("source: {t}"))
                 }
                 EventKind::DownloadProgress {
                     downloaded_bytes,
