@@ -76,3 +76,44 @@ async fn webm_and_ogg_opus_transcribe_like_wav() {
     assert!(webm - w <= 0.03, "WebM/Opus WER {webm:.3} vs WAV {w:.3}");
     assert!(ogg - w <= 0.03, "Ogg/Opus WER {ogg:.3} vs WAV {w:.3}");
 }
+
+/// Opus in every container symphonia demuxes (Ogg, WebM, Matroska, MP4), mono and stereo:
+/// decoded whole, as long as the WAV it came from.
+#[test]
+fn opus_in_every_container_decodes_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let jfk = support::jfk();
+    let src = jfk.path.to_str().unwrap();
+    let wav_len = read_all(&jfk.path);
+    for (name, extra) in [
+        ("mono.opus", &["-f", "ogg"][..]),
+        ("stereo.webm", &["-ac", "2"][..]),
+        ("mono.mka", &[][..]),
+        ("stereo.mp4", &["-ac", "2"][..]),
+    ] {
+        let path = dir.path().join(name);
+        let mut args = vec!["-i", src, "-c:a", "libopus"];
+        args.extend_from_slice(extra);
+        args.push(path.to_str().unwrap());
+        support::ffmpeg(&args);
+        let r = AudioReader::open(&path).unwrap();
+        assert_eq!(r.info().codec, "opus", "{name}");
+        let n = read_all(&path);
+        let diff = (n as f64 - wav_len as f64).abs() / 16_000.0;
+        assert!(diff < 0.05, "{name}: {n} samples vs {wav_len} in the WAV");
+    }
+}
+
+fn read_all(path: &std::path::Path) -> usize {
+    let mut r = AudioReader::open(path).unwrap();
+    let mut buf = Vec::new();
+    let mut n = 0;
+    loop {
+        buf.clear();
+        let got = r.read(&mut buf, 80_000).unwrap();
+        if got == 0 {
+            return n;
+        }
+        n += got;
+    }
+}
