@@ -52,7 +52,9 @@ pub enum BreakerState {
 enum State {
     Closed(u32),
     Open(Instant),
-    HalfOpen,
+    /// A probe went out at this instant; if it never reports (its call was dropped), another
+    /// is allowed after a further cool-down.
+    HalfOpen(Instant),
 }
 
 /// The breakers of every host, keyed by a host name (`youtube`, `example.com:443`...).
@@ -83,16 +85,15 @@ impl Breakers {
         let state = hosts.entry(host.to_string()).or_insert(State::Closed(0));
         match *state {
             State::Closed(_) => Ok(()),
-            State::Open(since) => {
+            State::Open(since) | State::HalfOpen(since) => {
                 let elapsed = since.elapsed();
                 if elapsed >= self.config.cool_down {
-                    *state = State::HalfOpen;
+                    *state = State::HalfOpen(Instant::now());
                     Ok(())
                 } else {
                     Err(self.open_error(host, self.config.cool_down - elapsed))
                 }
             }
-            State::HalfOpen => Err(self.open_error(host, Duration::ZERO)),
         }
     }
 
@@ -118,7 +119,7 @@ impl Breakers {
             Err(_) => {
                 // The user's problem, or ours: says nothing about the host. A probe that ends
                 // this way proved the host answers.
-                if matches!(state, State::HalfOpen) {
+                if matches!(state, State::HalfOpen(_)) {
                     *state = State::Closed(0);
                 }
                 return;
@@ -141,7 +142,7 @@ impl Breakers {
             None => BreakerState::Closed { failures: 0 },
             Some(State::Closed(n)) => BreakerState::Closed { failures: *n },
             Some(State::Open(_)) => BreakerState::Open,
-            Some(State::HalfOpen) => BreakerState::HalfOpen,
+            Some(State::HalfOpen(_)) => BreakerState::HalfOpen,
         }
     }
 }
