@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One command for a fresh Debian machine: system packages, the release build, the default model
-# (tiny.en), then a transcription of the committed sample to SRT on stdout.
+# (tiny.en), yt-dlp for YouTube URLs (a venv under target/, path printed on stderr), then a
+# transcription of the committed sample to SRT on stdout.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -9,4 +10,5 @@ cargo build --release --locked -p ytcaption-cli >&2
 home=${YTCAPTION_HOME:-$HOME/.local/share/ytcaption}
 export YTCAPTION_BIN=target/release/ytcaption
 scripts/fetch-model.sh tiny.en "$home/models/ggml-tiny.en.bin"
+echo "yt-dlp for YouTube URLs: export YTCAPTION_YT_DLP=$(scripts/fetch-ytdlp.sh)" >&2
 target/release/ytcaption --home "$home" transcribe fixtures/audio/en_jfk.wav

@@ -30,6 +30,9 @@ fi
 export YTCAPTION_TEST_MODEL_BASE=$PWD/target/test-data/models/ggml-base.bin
 export YTCAPTION_TEST_VAD=$(scripts/fetch-vad.sh)
 
+step "yt-dlp"
+export YTCAPTION_YT_DLP=$(scripts/fetch-ytdlp.sh)
+
 step "fmt + clippy"
 cargo fmt --all -- --check
 cargo clippy --release --locked --workspace --all-targets -- -D warnings

@@ -247,3 +247,17 @@ pub fn vad_model() -> PathBuf {
     );
     p
 }
+
+/// The yt-dlp program for tests: `$YTCAPTION_YT_DLP`, else the one scripts/fetch-ytdlp.sh
+/// installs into target/yt-dlp-venv.
+pub fn yt_dlp() -> PathBuf {
+    if let Some(p) = std::env::var_os("YTCAPTION_YT_DLP") {
+        return PathBuf::from(p);
+    }
+    let venv = workspace().join("target/yt-dlp-venv/bin/yt-dlp");
+    assert!(
+        venv.is_file(),
+        "no yt-dlp for the tests: run scripts/fetch-ytdlp.sh (scripts/test.sh does), or set YTCAPTION_YT_DLP"
+    );
+    venv
+}

@@ -6,11 +6,14 @@
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use ytcaption::audio::chunk::ChunkConfig;
+use ytcaption::download::{DefaultDownloader, DownloadConfig, RetryPolicy};
+use ytcaption::transcribe::WhisperTranscriber;
 use ytcaption::{
     DecodeOptions, Engine, EngineConfig, Error, Event, EventKind, Format, Home, Job, JobFilter,
     JobId, JobRequest, JobStatus, Language, Pipeline, Priority, TranscribeOptions,
@@ -22,8 +25,8 @@ mod model_cmd;
 #[command(
     name = "ytcaption",
     version,
-    about = "Timestamped transcripts (SRT, WebVTT, JSON, TXT) from media files with whisper.cpp, as one-shot runs or durable jobs",
-    after_help = "Examples:\n  ytcaption transcribe clip.wav > clip.srt\n  ytcaption transcribe talk.mp3 -l en --format vtt -o talk.vtt\n  ytcaption jobs submit talk.mp3 --priority high && ytcaption worker --exit-when-idle"
+    about = "Timestamped transcripts (SRT, WebVTT, JSON, TXT) from media files, media URLs and YouTube videos with whisper.cpp, as one-shot runs or durable jobs",
+    after_help = "Examples:\n  ytcaption transcribe clip.wav > clip.srt\n  ytcaption transcribe https://youtu.be/VIDEO_ID -l en -o talk.srt\n  ytcaption transcribe talk.mp3 -l en --format vtt -o talk.vtt\n  ytcaption jobs submit talk.mp3 --priority high && ytcaption worker --exit-when-idle"
 )]
 struct Cli {
     /// Home directory: journal, results and models [env: YTCAPTION_HOME; default: the per-user data dir]
@@ -95,6 +98,42 @@ impl ChunkArgs {
 }
 
 #[derive(Args, Debug, Clone)]
+struct DownloadArgs {
+    /// The yt-dlp program, for YouTube URLs [default: yt-dlp on PATH]
+    #[arg(long, env = "YTCAPTION_YT_DLP", value_name = "PATH")]
+    yt_dlp: Option<PathBuf>,
+    /// Refuse media larger than this many megabytes [default: 4096]
+    #[arg(long, value_name = "MB")]
+    max_size_mb: Option<u64>,
+    /// Refuse media longer than this (read from YouTube's metadata before downloading)
+    #[arg(long, value_name = "SECONDS")]
+    max_duration: Option<u64>,
+    /// Attempts for a download that fails with a transient error (network, 5xx, 429)
+    #[arg(long, default_value_t = 5, value_name = "N")]
+    download_attempts: u32,
+    /// Refuse local paths and file:// URLs (accept only http(s) and YouTube URLs)
+    #[arg(long)]
+    no_local_files: bool,
+    /// Reuse downloaded media and finished transcripts from the home's cache/ dir
+    #[arg(long, env = "YTCAPTION_CACHE")]
+    cache: bool,
+}
+
+impl DownloadArgs {
+    fn downloader(&self) -> DefaultDownloader {
+        let mut c = DownloadConfig::default();
+        c.yt_dlp = self.yt_dlp.clone();
+        if let Some(mb) = self.max_size_mb {
+            c.max_bytes = Some(mb.saturating_mul(1 << 20));
+        }
+        c.max_duration = self.max_duration.map(Duration::from_secs);
+        c.retry = RetryPolicy::with_attempts(self.download_attempts);
+        c.local_files = !self.no_local_files;
+        DefaultDownloader::with_config(c)
+    }
+}
+
+#[derive(Args, Debug, Clone)]
 struct DecodeArgs {
     /// Beam search width (1 = greedy, the default)
     #[arg(long, value_name = "N")]
@@ -161,8 +200,10 @@ impl DecodeArgs {
 
 #[derive(Args, Debug)]
 struct TranscribeArgs {
-    /// Media file (WAV, FLAC, MP3, Ogg/Vorbis, M4A/AAC, ...)
+    /// Media file (WAV, FLAC, MP3, Ogg, Opus, WebM, M4A/AAC, ...), media URL or YouTube URL
     input: String,
+    #[command(flatten)]
+    download: DownloadArgs,
     #[command(flatten)]
     model: ModelArgs,
     /// Spoken language: auto or a code (en, es, pt, ...)
@@ -184,7 +225,7 @@ struct TranscribeArgs {
 enum JobsCommand {
     /// Queue a job and print its id
     Submit {
-        /// Media file (or URL, with a downloader that handles it)
+        /// Media file, media URL or YouTube URL
         input: String,
         /// Spoken language: auto or a code
         #[arg(short, long, default_value = "auto")]
@@ -259,6 +300,8 @@ struct WorkerArgs {
     model: ModelArgs,
     #[command(flatten)]
     chunks: ChunkArgs,
+    #[command(flatten)]
+    download: DownloadArgs,
     /// Exit once no job is pending or running
     #[arg(long)]
     exit_when_idle: bool,
@@ -371,12 +414,20 @@ async fn transcribe(home: &Home, args: TranscribeArgs) -> ytcaption::Result<()> 
     let decode = args.decode.options();
     decode.validate()?;
     let model = home.resolve_model(args.model.model.as_deref())?;
-    let cfg = args.chunks.apply(home, EngineConfig::default());
+    let mut cfg = args.chunks.apply(home, EngineConfig::default());
+    if args.download.cache {
+        cfg.cache_dir = Some(home.cache_dir());
+    }
     let threads = args
         .model
         .threads
         .unwrap_or_else(|| (ytcaption::transcribe::default_threads() / cfg.parallel.max(1)).max(1));
-    let engine = Engine::from_model(model, threads)?.with_config(cfg)?;
+    let engine = Engine::new(
+        Arc::new(WhisperTranscriber::new(model, threads)?),
+        Arc::new(args.download.downloader()),
+        std::env::temp_dir().join("ytcaption-work"),
+    )
+    .with_config(cfg)?;
     let mut options = TranscribeOptions::with_language(language);
     options.decode = decode;
 
@@ -387,9 +438,27 @@ async fn transcribe(home: &Home, args: TranscribeArgs) -> ytcaption::Result<()> 
     let listener = tokio::spawn(async move {
         while let Some(ev) = events.recv().await {
             match &ev.kind {
+                EventKind::SourceResolved { title: Some(t), .. } => {
+                    bar.println(format!("source: {t}"))
+                }
+                EventKind::DownloadProgress {
+                    downloaded_bytes,
+                    total_bytes,
+                } => {
+                    bar.set_message("downloading");
+                    if let Some(total) = total_bytes.filter(|t| *t > 0) {
+                        bar.set_position(downloaded_bytes * 100 / total);
+                    }
+                }
+                EventKind::DownloadRetry { .. } | EventKind::CacheHit { .. } => {
+                    bar.println(describe_event(&ev))
+                }
                 EventKind::AudioReady {
                     duration_seconds, ..
-                } => bar.set_message(format!("audio {duration_seconds:.1} s")),
+                } => {
+                    bar.set_position(0);
+                    bar.set_message(format!("audio {duration_seconds:.1} s"))
+                }
                 EventKind::TranscriptionStarted { .. } => bar.set_message("transcribing"),
                 EventKind::TranscriptionProgress { percent, .. } => {
                     bar.set_position(*percent as u64)
@@ -591,6 +660,35 @@ fn describe_event(ev: &Event) -> String {
             }
         ),
         EventKind::TranscriptionProgress { percent, .. } => format!("{percent:.0}%"),
+        EventKind::SourceResolved {
+            id,
+            title,
+            duration_seconds,
+            ..
+        } => format!(
+            "{id}: {}{}",
+            title.as_deref().unwrap_or("(untitled)"),
+            duration_seconds
+                .map(|d| format!(" ({d:.0} s)"))
+                .unwrap_or_default()
+        ),
+        EventKind::DownloadProgress {
+            downloaded_bytes,
+            total_bytes,
+        } => match total_bytes {
+            Some(t) => format!("{downloaded_bytes} of {t} bytes"),
+            None => format!("{downloaded_bytes} bytes"),
+        },
+        EventKind::DownloadRetry {
+            attempt,
+            max_attempts,
+            delay_seconds,
+            code,
+            message,
+        } => format!(
+            "attempt {attempt}/{max_attempts} failed [{code}] {message}; retrying in {delay_seconds:.1} s"
+        ),
+        EventKind::CacheHit { what, .. } => format!("{what} from the cache"),
         EventKind::TranscriptionCompleted {
             language,
             duration_seconds,
@@ -636,6 +734,9 @@ async fn worker(home: &Home, args: WorkerArgs) -> ytcaption::Result<()> {
     if let Some(v) = &args.chunks.vad_model {
         b = b.vad_model(v.clone());
     }
+    b = b
+        .downloader(Arc::new(args.download.downloader()))
+        .cache(args.download.cache);
     let p = b.build().await?;
     let mut events = p.subscribe();
     let json = args.events_json;

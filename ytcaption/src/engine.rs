@@ -89,6 +89,8 @@ pub struct EngineConfig {
     pub chunk_retries: u32,
     /// Minimum time between two progress events.
     pub progress_interval: Duration,
+    /// Where media and transcripts are cached ([`Cache`]); `None` turns caching off.
+    pub cache_dir: Option<PathBuf>,
 }
 
 impl Default for EngineConfig {
@@ -99,6 +101,7 @@ impl Default for EngineConfig {
             vad_model: None,
             chunk_retries: 2,
             progress_interval: Duration::from_millis(250),
+            cache_dir: None,
         }
     }
 }
@@ -348,10 +351,13 @@ impl Engine {
         let cancelled = || Error::Cancelled {
             job_id: Some(spec.job_id.to_string()),
         };
-        let fetched = tokio::select! {
-            r = self.inner.downloader.fetch(spec.source, work_dir, spec.cancel) => r?,
-            _ = spec.cancel.cancelled() => return Err(cancelled()),
-        };
+        let cache = self.cache_entry(spec).await;
+        if let Some(hit) = self.cached_transcript(spec, sink, cache.as_ref()).await? {
+            return Ok(hit);
+        }
+        let fetched = self
+            .fetch_media(spec, sink, work_dir, cache.as_ref())
+            .await?;
 
         // Open the media (this probes it and decodes the first packet).
         let path = fetched.path.clone();
@@ -534,6 +540,9 @@ impl Engine {
             created_at: chrono::Utc::now(),
             segments,
         };
+        if let Some(c) = &cache {
+            c.store(&transcript).await;
+        }
         Ok((transcript, fetched))
     }
 

@@ -222,6 +222,28 @@ pub enum DownloadErrorKind {
     UnsupportedSource,
     /// The downloaded file's checksum differs from the published one (the file was discarded).
     ChecksumMismatch,
+    /// The server failed (HTTP 5xx) (transient).
+    ServerError,
+    /// The YouTube video is private.
+    VideoPrivate,
+    /// The YouTube video needs a signed-in, age-verified account.
+    AgeRestricted,
+    /// The video is not available from this machine's country.
+    GeoBlocked,
+    /// The video is for the channel's paying members only.
+    MembersOnly,
+    /// The URL is a live stream or a premiere that has not ended; only finished videos are
+    /// transcribed.
+    LiveNotSupported,
+    /// The video was removed, deleted or never existed.
+    VideoUnavailable,
+    /// The `yt-dlp` program was not found (YouTube needs it).
+    YtDlpMissing,
+    /// `yt-dlp` failed in a way ytcaption does not recognise (its message is kept).
+    YtDlpFailed,
+    /// Too many recent transient failures for this host: the circuit breaker is open and the
+    /// call failed fast without touching the network (transient: retry after the cool-down).
+    CircuitOpen,
 }
 
 impl DownloadErrorKind {
@@ -235,12 +257,54 @@ impl DownloadErrorKind {
             Self::NotMedia => "not_media",
             Self::UnsupportedSource => "unsupported_source",
             Self::ChecksumMismatch => "checksum_mismatch",
+            Self::ServerError => "server_error",
+            Self::VideoPrivate => "video_private",
+            Self::AgeRestricted => "age_restricted",
+            Self::GeoBlocked => "geo_blocked",
+            Self::MembersOnly => "members_only",
+            Self::LiveNotSupported => "live_not_supported",
+            Self::VideoUnavailable => "video_unavailable",
+            Self::YtDlpMissing => "yt_dlp_missing",
+            Self::YtDlpFailed => "yt_dlp_failed",
+            Self::CircuitOpen => "circuit_open",
         }
     }
 
-    /// Whether a retry may succeed.
+    /// Every kind, in the order of their codes in [`ERROR_CODES`].
+    pub const ALL: [DownloadErrorKind; 17] = [
+        Self::Network,
+        Self::HttpStatus,
+        Self::RateLimited,
+        Self::TooLarge,
+        Self::NotMedia,
+        Self::UnsupportedSource,
+        Self::ChecksumMismatch,
+        Self::ServerError,
+        Self::VideoPrivate,
+        Self::AgeRestricted,
+        Self::GeoBlocked,
+        Self::MembersOnly,
+        Self::LiveNotSupported,
+        Self::VideoUnavailable,
+        Self::YtDlpMissing,
+        Self::YtDlpFailed,
+        Self::CircuitOpen,
+    ];
+
+    /// Whether a retry may succeed: network trouble, rate limits, server errors, an open
+    /// circuit breaker (after its cool-down).
     pub fn is_transient(self) -> bool {
-        matches!(self, Self::Network | Self::RateLimited)
+        matches!(
+            self,
+            Self::Network | Self::RateLimited | Self::ServerError | Self::CircuitOpen
+        )
+    }
+
+    /// Whether the failure says something about the host's health (and so counts against its
+    /// circuit breaker): network trouble, rate limits and server errors. A user's own problem
+    /// (a private video, a 404, a file too large) never does.
+    pub fn counts_against_host(self) -> bool {
+        matches!(self, Self::Network | Self::RateLimited | Self::ServerError)
     }
 }
 
@@ -419,6 +483,16 @@ pub const ERROR_CODES: &[&str] = &[
     "timeout",
     "closed",
     "io_error",
+    "server_error",
+    "video_private",
+    "age_restricted",
+    "geo_blocked",
+    "members_only",
+    "live_not_supported",
+    "video_unavailable",
+    "yt_dlp_missing",
+    "yt_dlp_failed",
+    "circuit_open",
 ];
 
 impl ErrorCategory {
@@ -563,6 +637,13 @@ mod tests {
             Error::Closed,
             Error::io("ctx", std::io::Error::other("x")),
         ]);
+        // Kinds added later are appended, so the C binding's numbers stay put.
+        for kind in &K::ALL[7..] {
+            v.push(Error::Download {
+                kind: *kind,
+                message: "m".into(),
+            });
+        }
         v
     }
 

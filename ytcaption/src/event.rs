@@ -94,6 +94,47 @@ pub enum EventKind {
         /// Run number of the job (1 on the first run).
         attempt: u32,
     },
+    /// The source's metadata was read before downloading (YouTube: title, length, live status).
+    SourceResolved {
+        /// The site's id of the media.
+        id: String,
+        /// Its title.
+        title: Option<String>,
+        /// Its length in seconds, when known.
+        duration_seconds: Option<f64>,
+        /// Who uploaded it.
+        uploader: Option<String>,
+        /// `not_live`, `is_live`, `was_live`..., when known.
+        live_status: Option<String>,
+    },
+    /// Bytes of the media arrived (throttled).
+    DownloadProgress {
+        /// Bytes downloaded so far.
+        downloaded_bytes: u64,
+        /// The full size, when known.
+        total_bytes: Option<u64>,
+    },
+    /// A download attempt failed with a transient error; another follows after a wait.
+    DownloadRetry {
+        /// The attempt that failed (from 1).
+        attempt: u32,
+        /// Attempts allowed in all.
+        max_attempts: u32,
+        /// The wait before the next attempt, in seconds.
+        delay_seconds: f64,
+        /// The failure's stable code.
+        code: String,
+        /// The failure's message.
+        message: String,
+    },
+    /// A cached result was used instead of downloading (`what` = `media`) or instead of
+    /// downloading and transcribing (`what` = `transcript`).
+    CacheHit {
+        /// `transcript` or `media`.
+        what: String,
+        /// The cache key.
+        key: String,
+    },
     /// The media was fetched and decoded.
     AudioReady {
         /// Length of the audio, in seconds.
@@ -173,6 +214,10 @@ impl EventKind {
         match self {
             EventKind::JobCreated { .. } => "job_created",
             EventKind::DownloadStarted { .. } => "download_started",
+            EventKind::SourceResolved { .. } => "source_resolved",
+            EventKind::DownloadProgress { .. } => "download_progress",
+            EventKind::DownloadRetry { .. } => "download_retry",
+            EventKind::CacheHit { .. } => "cache_hit",
             EventKind::AudioReady { .. } => "audio_ready",
             EventKind::TranscriptionStarted { .. } => "transcription_started",
             EventKind::TranscriptionProgress { .. } => "transcription_progress",
@@ -234,6 +279,28 @@ mod tests {
                 language: "en".into(),
             },
             EventKind::DownloadStarted { attempt: 1 },
+            EventKind::SourceResolved {
+                id: "dQw4w9WgXcQ".into(),
+                title: Some("t".into()),
+                duration_seconds: Some(212.0),
+                uploader: None,
+                live_status: Some("not_live".into()),
+            },
+            EventKind::DownloadProgress {
+                downloaded_bytes: 10,
+                total_bytes: Some(20),
+            },
+            EventKind::DownloadRetry {
+                attempt: 1,
+                max_attempts: 5,
+                delay_seconds: 0.5,
+                code: "server_error".into(),
+                message: "HTTP 503".into(),
+            },
+            EventKind::CacheHit {
+                what: "transcript".into(),
+                key: "ab".into(),
+            },
             EventKind::AudioReady {
                 duration_seconds: 1.0,
                 size_bytes: 10,

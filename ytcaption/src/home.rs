@@ -69,6 +69,11 @@ impl Home {
         self.root.join("work")
     }
 
+    /// The result cache (downloaded media and transcripts, see [`Cache`](crate::cache::Cache)).
+    pub fn cache_dir(&self) -> PathBuf {
+        self.root.join("cache")
+    }
+
     /// The file a model name maps to: `base.en` → `<home>/models/ggml-base.en.bin`.
     pub fn model_file(&self, name: &str) -> PathBuf {
         self.models_dir().join(format!("ggml-{name}.bin"))

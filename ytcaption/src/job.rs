@@ -92,7 +92,27 @@ impl Source {
             ));
         }
         let lower = trimmed.to_ascii_lowercase();
+        // A YouTube link pasted without its scheme.
+        let with_scheme;
+        let (trimmed, lower) = if [
+            "youtube.com/",
+            "www.youtube.com/",
+            "m.youtube.com/",
+            "music.youtube.com/",
+            "youtu.be/",
+        ]
+        .iter()
+        .any(|h| lower.starts_with(h))
+        {
+            with_scheme = format!("https://{trimmed}");
+            (with_scheme.as_str(), with_scheme.to_ascii_lowercase())
+        } else {
+            (trimmed, lower)
+        };
         if lower.starts_with("http://") || lower.starts_with("https://") {
+            // Refuse what no downloader can take (a playlist, a channel, a malformed URL) now,
+            // not when a worker gets to it.
+            crate::download::route::route(trimmed)?;
             return Ok(Source::Url {
                 url: trimmed.to_string(),
             });
@@ -577,6 +597,14 @@ mod tests {
             }
         );
         assert!(Source::parse("ftp://x/y").is_err());
+        assert_eq!(
+            Source::parse("youtu.be/dQw4w9WgXcQ").unwrap(),
+            Source::Url {
+                url: "https://youtu.be/dQw4w9WgXcQ".into()
+            }
+        );
+        let e = Source::parse("https://www.youtube.com/playlist?list=PL1").unwrap_err();
+        assert!(e.to_string().contains("playlist"), "{e}");
         assert!(Source::parse("   ").is_err());
         match Source::parse("rel.wav").unwrap() {
             Source::File { path } => assert!(path.is_absolute()),

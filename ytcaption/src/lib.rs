@@ -28,11 +28,13 @@
 //! ```
 
 pub mod audio;
+pub mod cache;
 pub mod download;
 mod engine;
 mod error;
 pub mod eval;
 pub mod event;
+mod fetch_stage;
 pub mod format;
 pub mod home;
 mod job;

@@ -42,6 +42,7 @@ pub struct PipelineBuilder {
     notifier: Option<Arc<dyn Notifier>>,
     engine: EngineConfig,
     parallel_set: bool,
+    cache: bool,
 }
 
 impl Default for PipelineBuilder {
@@ -59,6 +60,7 @@ impl Default for PipelineBuilder {
             notifier: None,
             engine: EngineConfig::default(),
             parallel_set: false,
+            cache: false,
         }
     }
 }
@@ -138,6 +140,15 @@ impl PipelineBuilder {
         self
     }
 
+    /// Caches downloaded media and finished transcripts in the home's `cache/` dir: a job for
+    /// the same media (YouTube video id, URL with the same `ETag`/`Last-Modified`, file with
+    /// the same content) with the same model, language and options completes from the cache,
+    /// without downloading or transcribing (its events say `cache_hit`). Off by default.
+    pub fn cache(mut self, on: bool) -> Self {
+        self.cache = on;
+        self
+    }
+
     /// Uses this downloader.
     pub fn downloader(mut self, d: Arc<dyn Downloader>) -> Self {
         self.downloader = Some(d);
@@ -186,6 +197,9 @@ impl PipelineBuilder {
         let mut engine_cfg = self.engine;
         if !self.parallel_set {
             engine_cfg.parallel = default_parallel_chunks();
+        }
+        if self.cache && engine_cfg.cache_dir.is_none() {
+            engine_cfg.cache_dir = Some(home.cache_dir());
         }
         if engine_cfg.vad_model.is_none() {
             engine_cfg.vad_model = home.vad_model();

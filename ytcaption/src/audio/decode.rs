@@ -637,7 +637,7 @@ fn select_track(
     let mut ordered = audio.clone();
     ordered.sort_by_key(|t| Some(t.id) != default_id);
 
-    let registry = symphonia::default::get_codecs();
+    let registry = super::opus::codecs();
     let options = AudioDecoderOptions::default();
     let mut first_error = None;
     for track in ordered {
@@ -674,7 +674,7 @@ fn select_track(
 
 /// The codec's short name: the registered decoder's, or a well-known name.
 fn codec_name(id: AudioCodecId) -> String {
-    if let Some(reg) = symphonia::default::get_codecs().get_audio_decoder(id) {
+    if let Some(reg) = super::opus::codecs().get_audio_decoder(id) {
         return reg.codec.info.short_name.to_string();
     }
     use codec_ids::*;

@@ -43,6 +43,7 @@ use crate::error::Result;
 pub mod chunk;
 mod decode;
 mod mp4;
+mod opus;
 mod resample;
 pub mod vad;
 

@@ -33,6 +33,32 @@ pub async fn fetch(path: &Path) -> Result<Fetched> {
     Ok(Fetched::new(path.to_path_buf(), meta.len(), false))
 }
 
+/// The file's identity for caching: `file:` + SHA-256 of its content.
+pub async fn identity(path: &Path) -> Result<String> {
+    let path = path.to_path_buf();
+    tokio::task::spawn_blocking(move || {
+        use sha2::Digest;
+        use std::io::Read;
+        let ctx = || format!("reading {}", path.display());
+        let mut f = std::fs::File::open(&path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => Error::InputNotFound { path: path.clone() },
+            _ => Error::io(ctx(), e),
+        })?;
+        let mut hasher = sha2::Sha256::new();
+        let mut buf = vec![0u8; 1 << 20];
+        loop {
+            let n = f.read(&mut buf).map_err(|e| Error::io(ctx(), e))?;
+            if n == 0 {
+                break;
+            }
+            hasher.update(&buf[..n]);
+        }
+        Ok(format!("file:sha256:{}", hex::encode(hasher.finalize())))
+    })
+    .await
+    .map_err(|e| Error::io("hashing a media file", std::io::Error::other(e)))?
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,170 @@
+//! The result cache: the same media with the same model, language and decoding options gives
+//! the stored transcript back without downloading or transcribing again.
+//!
+//! Keys start from a source's identity ([`Downloader::identity`](crate::download::Downloader::identity)):
+//! a YouTube video id, a URL with its `ETag`/`Last-Modified`, or a file's SHA-256. Two stores
+//! live under the cache dir:
+//!
+//! * `transcripts/<key>.json`: key = identity + model + language + decoding options + chunking;
+//! * `media/<key>.<ext>`: key = identity alone, so a second run with another model transcribes
+//!   again but does not download again.
+//!
+//! Files are written to a temporary name and renamed, so a crash never leaves half an entry.
+
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+use crate::transcript::Transcript;
+
+/// A directory of cached media and transcripts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cache {
+    dir: PathBuf,
+}
+
+/// Everything besides the media that changes a transcript.
+#[derive(Debug, serde::Serialize)]
+pub struct TranscriptKey<'a> {
+    /// The source's identity.
+    pub identity: &'a str,
+    /// The model's name.
+    pub model: &'a str,
+    /// The language asked for (`auto` included).
+    pub language: &'a str,
+    /// Decoding options.
+    pub options: &'a crate::DecodeOptions,
+    /// How the audio is cut (target length, VAD or energy detector).
+    pub chunking: &'a str,
+}
+
+impl Cache {
+    /// A cache in `dir` (created on first write).
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        Cache { dir: dir.into() }
+    }
+
+    /// Its directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The key of a transcript (hex SHA-256 of its parts).
+    pub fn transcript_key(parts: &TranscriptKey<'_>) -> String {
+        let json = serde_json::to_vec(parts).expect("cache keys serialize");
+        hex::encode(Sha256::digest(&json))
+    }
+
+    /// The key of a source's media.
+    pub fn media_key(identity: &str) -> String {
+        hex::encode(Sha256::digest(identity.as_bytes()))
+    }
+
+    fn transcript_path(&self, key: &str) -> PathBuf {
+        self.dir.join("transcripts").join(format!("{key}.json"))
+    }
+
+    /// The stored transcript under `key`, if any (an unreadable entry counts as none).
+    pub async fn transcript(&self, key: &str) -> Option<Transcript> {
+        let bytes = tokio::fs::read(self.transcript_path(key)).await.ok()?;
+        match serde_json::from_slice(&bytes) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                tracing::warn!(key, error = %e, "ignoring a corrupt cache entry");
+                None
+            }
+        }
+    }
+
+    /// Stores `transcript` under `key`.
+    pub async fn put_transcript(&self, key: &str, transcript: &Transcript) -> Result<()> {
+        let json = serde_json::to_vec(transcript).expect("transcripts serialize");
+        write_atomic(&self.transcript_path(key), &json).await
+    }
+
+    /// The stored media under `key`, if any.
+    pub async fn media(&self, key: &str) -> Option<PathBuf> {
+        let dir = self.dir.join("media");
+        let mut rd = tokio::fs::read_dir(&dir).await.ok()?;
+        while let Ok(Some(e)) = rd.next_entry().await {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.split('.').next() == Some(key) && !name.ends_with(".tmp") {
+                return Some(e.path());
+            }
+        }
+        None
+    }
+
+    /// Stores a copy of the media file at `path` under `key` (a hard link when possible);
+    /// returns where it is kept.
+    pub async fn put_media(&self, key: &str, path: &Path) -> Result<PathBuf> {
+        let dir = self.dir.join("media");
+        tokio::fs::create_dir_all(&dir)
+            .await
+            .map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(|e| format!(".{e}"))
+            .unwrap_or_default();
+        let dest = dir.join(format!("{key}{ext}"));
+        let tmp = dir.join(format!("{key}{ext}.{}.tmp", uuid::Uuid::now_v7()));
+        if tokio::fs::hard_link(path, &tmp).await.is_err() {
+            tokio::fs::copy(path, &tmp)
+                .await
+                .map_err(|e| Error::io(format!("copying {} into the cache", path.display()), e))?;
+        }
+        tokio::fs::rename(&tmp, &dest)
+            .await
+            .map_err(|e| Error::io(format!("renaming {}", tmp.display()), e))?;
+        Ok(dest)
+    }
+}
+
+async fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().expect("cache paths have a parent");
+    tokio::fs::create_dir_all(dir)
+        .await
+        .map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
+    let tmp = path.with_extension(format!("{}.tmp", uuid::Uuid::now_v7()));
+    tokio::fs::write(&tmp, bytes)
+        .await
+        .map_err(|e| Error::io(format!("writing {}", tmp.display()), e))?;
+    tokio::fs::rename(&tmp, path)
+        .await
+        .map_err(|e| Error::io(format!("renaming {}", tmp.display()), e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn keys_and_roundtrips() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = Cache::new(dir.path());
+        let opts = crate::DecodeOptions::default();
+        let k = |lang: &str, model: &str| {
+            Cache::transcript_key(&TranscriptKey {
+                identity: "youtube:dQw4w9WgXcQ",
+                model,
+                language: lang,
+                options: &opts,
+                chunking: "c",
+            })
+        };
+        assert_eq!(k("en", "tiny.en"), k("en", "tiny.en"));
+        assert_ne!(k("en", "tiny.en"), k("auto", "tiny.en"));
+        assert_ne!(k("en", "tiny.en"), k("en", "base.en"));
+        assert!(c.transcript(&k("en", "tiny.en")).await.is_none());
+
+        let src = dir.path().join("a.opus");
+        std::fs::write(&src, b"media").unwrap();
+        let mk = Cache::media_key("youtube:x");
+        assert!(c.media(&mk).await.is_none());
+        let kept = c.put_media(&mk, &src).await.unwrap();
+        assert_eq!(c.media(&mk).await, Some(kept.clone()));
+        assert_eq!(std::fs::read(kept).unwrap(), b"media");
+    }
+}
