@@ -173,6 +173,46 @@ typedef enum ytc_status {
      * An operating-system I/O error (`io_error`).
      */
     YTC_IO_ERROR = 129,
+    /**
+     * The server failed (5xx) after the retries (`server_error`).
+     */
+    YTC_SERVER_ERROR = 130,
+    /**
+     * The video is private (`video_private`).
+     */
+    YTC_VIDEO_PRIVATE = 131,
+    /**
+     * The video is age-restricted (needs a signed-in account) (`age_restricted`).
+     */
+    YTC_AGE_RESTRICTED = 132,
+    /**
+     * The video is not available in this country (`geo_blocked`).
+     */
+    YTC_GEO_BLOCKED = 133,
+    /**
+     * The video is for channel members only (`members_only`).
+     */
+    YTC_MEMBERS_ONLY = 134,
+    /**
+     * Live streams and premieres are not supported (`live_not_supported`).
+     */
+    YTC_LIVE_NOT_SUPPORTED = 135,
+    /**
+     * The video is unavailable (removed, terminated account, ...) (`video_unavailable`).
+     */
+    YTC_VIDEO_UNAVAILABLE = 136,
+    /**
+     * The yt-dlp program was not found (`yt_dlp_missing`).
+     */
+    YTC_YT_DLP_MISSING = 137,
+    /**
+     * yt-dlp failed with an unrecognised message (`yt_dlp_failed`).
+     */
+    YTC_YT_DLP_FAILED = 138,
+    /**
+     * Calls to this host fail fast after repeated failures (circuit breaker open) (`circuit_open`).
+     */
+    YTC_CIRCUIT_OPEN = 139,
 } ytc_status;
 
 /**

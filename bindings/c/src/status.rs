@@ -89,6 +89,26 @@ pub enum ytc_status {
     YTC_CLOSED = 128,
     /// An operating-system I/O error (`io_error`).
     YTC_IO_ERROR = 129,
+    /// The server failed (5xx) after the retries (`server_error`).
+    YTC_SERVER_ERROR = 130,
+    /// The video is private (`video_private`).
+    YTC_VIDEO_PRIVATE = 131,
+    /// The video is age-restricted (needs a signed-in account) (`age_restricted`).
+    YTC_AGE_RESTRICTED = 132,
+    /// The video is not available in this country (`geo_blocked`).
+    YTC_GEO_BLOCKED = 133,
+    /// The video is for channel members only (`members_only`).
+    YTC_MEMBERS_ONLY = 134,
+    /// Live streams and premieres are not supported (`live_not_supported`).
+    YTC_LIVE_NOT_SUPPORTED = 135,
+    /// The video is unavailable (removed, terminated account, ...) (`video_unavailable`).
+    YTC_VIDEO_UNAVAILABLE = 136,
+    /// The yt-dlp program was not found (`yt_dlp_missing`).
+    YTC_YT_DLP_MISSING = 137,
+    /// yt-dlp failed with an unrecognised message (`yt_dlp_failed`).
+    YTC_YT_DLP_FAILED = 138,
+    /// Calls to this host fail fast after repeated failures (circuit breaker open) (`circuit_open`).
+    YTC_CIRCUIT_OPEN = 139,
 }
 
 /// The status of the first core code; status `CORE_BASE + i` is `ERROR_CODES[i]`.
@@ -105,7 +125,7 @@ const OWN: [(ytc_status, &std::ffi::CStr); 6] = [
 ];
 
 /// The status of each entry of [`ERROR_CODES`], in the same order.
-const CORE: [ytc_status; 30] = {
+const CORE: [ytc_status; 40] = {
     use ytc_status::*;
     [
         YTC_INVALID_INPUT,
@@ -138,6 +158,16 @@ const CORE: [ytc_status; 30] = {
         YTC_TIMEOUT,
         YTC_CLOSED,
         YTC_IO_ERROR,
+        YTC_SERVER_ERROR,
+        YTC_VIDEO_PRIVATE,
+        YTC_AGE_RESTRICTED,
+        YTC_GEO_BLOCKED,
+        YTC_MEMBERS_ONLY,
+        YTC_LIVE_NOT_SUPPORTED,
+        YTC_VIDEO_UNAVAILABLE,
+        YTC_YT_DLP_MISSING,
+        YTC_YT_DLP_FAILED,
+        YTC_CIRCUIT_OPEN,
     ]
 };
 

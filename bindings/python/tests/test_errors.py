@@ -48,8 +48,30 @@ def test_bad_arguments(engine: ytcaption.Engine) -> None:
     assert "English-only" in e.value.message
     with raises(ytcaption.InvalidInputError, "invalid_input"):
         engine.transcribe(JFK, temperature=3.0)
-    with raises(ytcaption.DownloadError, "unsupported_source"):
-        engine.transcribe("https://example.com/talk.mp3")
+    with raises(ytcaption.DownloadError, "not_media"):
+        engine.transcribe(html_page_url())
+
+
+def html_page_url() -> str:
+    """A URL on a loopback server that answers with a web page, not media."""
+    import http.server
+    import threading
+
+    class Page(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (the stdlib's name)
+            body = b"<!doctype html><html><body>not a video</body></html>"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{server.server_address[1]}/talk"
 
 
 def test_bad_models(bad_files: dict[str, str]) -> None:
