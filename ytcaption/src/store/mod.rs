@@ -161,12 +161,32 @@ pub fn open_store(url: &str, s3: &S3Options) -> Result<Arc<dyn Store>> {
 /// Maps an `object_store` failure to a typed error: refused credentials become
 /// [`Error::StoreAccessDenied`], everything else [`Error::Store`].
 fn store_err(what: &str, e: object_store::Error) -> Error {
-    match e {
+    let denied = match &e {
         object_store::Error::PermissionDenied { .. }
-        | object_store::Error::Unauthenticated { .. } => Error::StoreAccessDenied {
+        | object_store::Error::Unauthenticated { .. } => true,
+        // Some calls (listing) wrap the HTTP failure in a generic error; object_store does not
+        // export the wrapped type, so its status is read from the message.
+        object_store::Error::Generic { source, .. } => {
+            let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(source.as_ref());
+            let mut found = false;
+            while let Some(x) = cur {
+                let m = x.to_string();
+                if m.contains("401 Unauthorized") || m.contains("403 Forbidden") {
+                    found = true;
+                    break;
+                }
+                cur = x.source();
+            }
+            found
+        }
+        _ => false,
+    };
+    if denied {
+        Error::StoreAccessDenied {
             message: format!("{what}: {e}"),
-        },
-        e => Error::store(format!("{what}: {e}")),
+        }
+    } else {
+        Error::store(format!("{what}: {e}"))
     }
 }
 
@@ -204,18 +224,22 @@ impl ObjectStoreBackend {
                 "S3 bucket name {bucket:?} is not valid"
             )));
         }
+        // rustls is built with two crypto providers here (ring for webhooks, aws-lc-rs for
+        // object_store), so it cannot pick one by itself: choose, unless the program has.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let mut b = AmazonS3Builder::from_env().with_bucket_name(bucket);
-        if let Some(e) = &opts.endpoint {
-            b = b
-                .with_endpoint(e)
-                .with_allow_http(e.starts_with("http://"))
-                .with_virtual_hosted_style_request(false);
-        } else if let Ok(e) =
-            std::env::var("AWS_ENDPOINT_URL").or_else(|_| std::env::var("AWS_ENDPOINT"))
-        {
-            b = b
-                .with_allow_http(e.starts_with("http://"))
-                .with_virtual_hosted_style_request(false);
+        let endpoint = opts.endpoint.clone().or_else(|| {
+            std::env::var("AWS_ENDPOINT_URL")
+                .or_else(|_| std::env::var("AWS_ENDPOINT"))
+                .ok()
+        });
+        // Client options carry `allow_http`, so they are built first and whole.
+        let mut client = ClientOptions::new()
+            .with_timeout(std::time::Duration::from_secs(60))
+            .with_connect_timeout(std::time::Duration::from_secs(10));
+        if let Some(e) = &endpoint {
+            client = client.with_allow_http(e.starts_with("http://"));
+            b = b.with_endpoint(e).with_virtual_hosted_style_request(false);
         }
         let region = opts.region.clone().or_else(|| {
             std::env::var("AWS_REGION")
@@ -240,11 +264,7 @@ impl ObjectStoreBackend {
         };
         let s3 = b
             .with_retry(retry)
-            .with_client_options(
-                ClientOptions::new()
-                    .with_timeout(std::time::Duration::from_secs(60))
-                    .with_connect_timeout(std::time::Duration::from_secs(10)),
-            )
+            .with_client_options(client)
             .build()
             .map_err(|e| Error::invalid(format!("S3 store s3://{bucket}: {e}")))?;
         Self::new(Arc::new(s3), prefix, format!("s3://{bucket}"))
