@@ -91,7 +91,7 @@ impl ResultArgs {
         }
         let mut retry = RetryPolicy::default();
         let secs = |what: &str, v: f64| {
-            if v.is_finite() && v >= 0.0 && v < 1e9 {
+            if (0.0..1e9).contains(&v) {
                 Ok(Duration::from_secs_f64(v))
             } else {
                 Err(Error::invalid(format!(

@@ -1,6 +1,8 @@
 //! Webhooks end to end: the `ytcaption` binary runs real jobs and POSTs to a loopback receiver
 //! (testsupport/webhook_receiver.py) that checks each signature with Python's own hmac.
 
+#[path = "../../testsupport/services.rs"]
+mod services;
 #[path = "../../testsupport/mod.rs"]
 mod support;
 
@@ -28,7 +30,7 @@ fn cli(home: &Path) -> Command {
     let mut c = Command::new(bin());
     c.arg("--home")
         .arg(home)
-        .env("YTCAPTION_WEBHOOK_SECRET", support::WEBHOOK_SECRET)
+        .env("YTCAPTION_WEBHOOK_SECRET", services::WEBHOOK_SECRET)
         .env("YTCAPTION_WEBHOOK_ALLOWLIST", "127.0.0.1")
         .env_remove("YTCAPTION_STORE");
     c
@@ -107,8 +109,8 @@ fn of_type<'a>(evs: &'a [serde_json::Value], t: &str) -> Vec<&'a serde_json::Val
 fn fails_three_times_then_delivered_once_with_one_id_and_valid_signatures() {
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path().join("home");
-    let rx = support::Receiver::start(
-        support::free_port(),
+    let rx = services::Receiver::start(
+        services::free_port(),
         "503,500,503,200",
         &dir.path().join("rx.jsonl"),
     );
@@ -174,7 +176,7 @@ fn fails_three_times_then_delivered_once_with_one_id_and_valid_signatures() {
 fn gone_410_stops_all_attempts() {
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path().join("home");
-    let rx = support::Receiver::start(support::free_port(), "410", &dir.path().join("rx.jsonl"));
+    let rx = services::Receiver::start(services::free_port(), "410", &dir.path().join("rx.jsonl"));
     let id = submit(&home, &rx.url());
     run_until_idle(&home);
     // A later worker has nothing left to send.
@@ -194,7 +196,7 @@ fn gone_410_stops_all_attempts() {
 fn receiver_down_worker_sigkilled_and_restarted_then_delivered() {
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path().join("home");
-    let port = support::free_port(); // nothing listens yet
+    let port = services::free_port(); // nothing listens yet
     let url = format!("http://127.0.0.1:{port}/hook");
     let id = submit(&home, &url);
 
@@ -228,7 +230,7 @@ fn receiver_down_worker_sigkilled_and_restarted_then_delivered() {
     assert_eq!(failed_ids.len(), 2);
 
     // The receiver comes up; a new worker delivers what the journal kept.
-    let rx = support::Receiver::start(port, "200", &dir.path().join("rx.jsonl"));
+    let rx = services::Receiver::start(port, "200", &dir.path().join("rx.jsonl"));
     run_until_idle(&home);
     let reqs = rx.requests();
     assert_eq!(reqs.len(), 1, "{reqs:#?}");

@@ -1,6 +1,8 @@
 //! Result stores against real backends: a local directory and a real S3-protocol server
 //! (moto, authentication on) on 127.0.0.1. The same checks run on both.
 
+#[path = "../../testsupport/services.rs"]
+mod services;
 #[path = "../../testsupport/mod.rs"]
 mod support;
 
@@ -12,7 +14,7 @@ use ytcaption::{EventKind, Format, JobRequest, Pipeline, S3Options};
 
 const BUCKET: &str = "ytc-results";
 
-fn s3_options(moto: &support::Moto) -> S3Options {
+fn s3_options(moto: &services::Moto) -> S3Options {
     S3Options::default()
         .endpoint(&moto.endpoint)
         .region("us-east-1")
@@ -95,7 +97,7 @@ async fn local_and_s3_stores_put_get_list_delete_and_refuse_traversal() {
     exercise(local.as_ref(), "file:///").await;
     assert!(!dir.path().join("x").exists());
 
-    let moto = support::Moto::start(&[BUCKET]);
+    let moto = services::Moto::start(&[BUCKET]);
     let s3 = open_store(&format!("s3://{BUCKET}/run-1"), &s3_options(&moto)).unwrap();
     exercise(s3.as_ref(), &format!("s3://{BUCKET}/run-1/")).await;
     // The prefix is where the objects really are: a store on the bare bucket sees it.
@@ -108,7 +110,7 @@ async fn local_and_s3_stores_put_get_list_delete_and_refuse_traversal() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn s3_wrong_credentials_are_a_typed_error() {
-    let moto = support::Moto::start(&[BUCKET]);
+    let moto = services::Moto::start(&[BUCKET]);
     let wrong = S3Options::default()
         .endpoint(&moto.endpoint)
         .credentials(&moto.access_key_id, "not-the-secret");
@@ -149,7 +151,7 @@ fn bad_store_urls_are_refused() {
 /// A real whisper.cpp job whose results land in the store: S3 and the local directory.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn full_job_results_land_in_the_store() {
-    let moto = support::Moto::start(&[BUCKET]);
+    let moto = services::Moto::start(&[BUCKET]);
     let dir = tempfile::tempdir().unwrap();
     let clip = support::committed_clips()
         .into_iter()

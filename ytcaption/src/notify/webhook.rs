@@ -231,7 +231,7 @@ impl Allowlist {
 
     fn admits_host(&self, host: &str) -> bool {
         let h = host.to_ascii_lowercase();
-        self.hosts.iter().any(|a| *a == h)
+        self.hosts.contains(&h)
     }
 
     /// Checks a webhook URL: http or https, a host that resolves, and every address it
@@ -713,7 +713,7 @@ mod tests {
         let d3 = p.delay(3).as_secs_f64();
         assert!((16.0..=24.0).contains(&d3), "{d3}");
         let d30 = p.delay(30).as_secs_f64();
-        assert!(d30 <= 3600.0 * 1.2 && d30 >= 3600.0 * 0.8, "{d30}");
+        assert!((3600.0 * 0.8..=3600.0 * 1.2).contains(&d30), "{d30}");
     }
 
     #[test]

@@ -444,12 +444,15 @@ mod tests {
         // Uncovered speech adds up across pauses.
         let w = seg(10.0, "a b");
         let runs = [(10.0, 10.8), (12.0, 13.0), (14.0, 15.2)];
-        assert_eq!(first_uncovered_speech(&runs, &[w.clone()], 2.0), Some(12.0));
+        assert_eq!(
+            first_uncovered_speech(&runs, std::slice::from_ref(&w), 2.0),
+            Some(12.0)
+        );
         assert_eq!(first_uncovered_speech(&runs[..2], &[w], 2.0), None);
         // Fully covered speech has no gap; short holes are fine.
         let t = seg(10.0, "a b c d e f g h i j");
         assert_eq!(
-            first_uncovered_speech(&[(10.0, 14.0)], &[t.clone()], 2.0),
+            first_uncovered_speech(&[(10.0, 14.0)], std::slice::from_ref(&t), 2.0),
             None
         );
         assert_eq!(first_uncovered_speech(&[(10.0, 15.5)], &[t], 2.0), None);
