@@ -133,7 +133,7 @@ impl S3Options {
 /// let store = ytcaption::store::open_store(dir.path().to_str().unwrap(), &Default::default()).unwrap();
 /// assert!(store.url("job/transcript.srt").starts_with("file://"));
 /// assert_eq!(
-///     ytcaption::store::open_store("ftp://x/y", &Default::default()).unwrap_err().code(),
+///     ytcaption::store::open_store("ftp://x/y", &Default::default()).err().unwrap().code(),
 ///     "invalid_input"
 /// );
 /// ```
