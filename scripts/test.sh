@@ -20,6 +20,10 @@ if [ ! -s target/test-data/models/ggml-tiny.en.bin ]; then
 fi
 export YTCAPTION_TEST_MODEL=$PWD/target/test-data/models/ggml-tiny.en.bin
 
+step "S3 test server (moto)"
+scripts/setup-moto.sh >/dev/null
+export YTCAPTION_TEST_MOTO_VENV=$PWD/target/test-data/moto-venv
+
 step "fmt + clippy"
 cargo fmt --all -- --check
 cargo clippy --release --locked --workspace --all-targets -- -D warnings
