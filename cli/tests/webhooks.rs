@@ -173,12 +173,39 @@ fn fails_three_times_then_delivered_once_with_one_id_and_valid_signatures() {
 }
 
 #[test]
-fn gone_410_stops_all_attempts() {
+fn gone_410_stops_all_attempts_and_a_url_refused_at_delivery_is_given_up() {
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path().join("home");
     let rx = services::Receiver::start(services::free_port(), "410", &dir.path().join("rx.jsonl"));
     let id = submit(&home, &rx.url());
+    // Accepted at submit by a wider allowlist than the worker's: refused at delivery (the
+    // check is made again there), given up at once, and the worker carries on.
+    let out = cli(&home)
+        .args(["--webhook-allowlist", "10.0.0.0/8"])
+        .args([
+            "jobs",
+            "submit",
+            &clip(),
+            "-l",
+            "en",
+            "--webhook",
+            "http://10.0.0.1/hook",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let refused_id = String::from_utf8(out.stdout).unwrap().trim().to_string();
     run_until_idle(&home);
+    let evs = events(&home, &refused_id);
+    assert_eq!(of_type(&evs, "transcription_completed").len(), 1);
+    let failed = of_type(&evs, "notification_failed");
+    assert_eq!(failed.len(), 1, "{evs:#?}");
+    assert!(failed[0]["data"]["next_attempt_at"].is_null());
+    let error = failed[0]["data"]["error"].as_str().unwrap();
+    assert!(
+        error.contains("refused") && error.contains("allowlist"),
+        "{error}"
+    );
     // A later worker has nothing left to send.
     run_until_idle(&home);
     let reqs = rx.requests();
