@@ -541,7 +541,8 @@ impl WebhookNotifier {
         };
         let checked = match self.config.allowlist.check(&d.url).await {
             Ok(c) => c,
-            Err(e @ Error::WebhookRefused { .. }) if e.to_string().contains("cannot resolve") => {
+            // DNS trouble may pass: retried. A refused address is policy: given up.
+            Err(e @ Error::WebhookRefused { .. }) if is_dns_failure(&e) => {
                 return Attempt::Failed {
                     status: None,
                     error: e.to_string(),
@@ -618,6 +619,17 @@ impl WebhookNotifier {
                 retryable: true,
             },
         }
+    }
+}
+
+fn is_dns_failure(e: &Error) -> bool {
+    match e {
+        Error::WebhookRefused { reason, .. } => {
+            reason.starts_with("cannot resolve")
+                || reason.starts_with("resolving")
+                || reason.ends_with("resolves to no address")
+        }
+        _ => false,
     }
 }
 
