@@ -813,4 +813,110 @@ mod tests {
         assert_eq!(failed.status, JobStatus::Failed);
         assert_eq!(failed.error.unwrap().code, "attempts_exhausted");
     }
+
+    #[tokio::test]
+    async fn terminal_change_records_its_webhook_atomically_and_attempts_update_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let now = Utc::now() + chrono::Duration::seconds(1);
+        let (hooked, event_id) = {
+            let j = SledJournal::open(dir.path()).unwrap();
+            let mut req = JobRequest::new("/tmp/a.wav").webhook_url("https://hooks.example/x");
+            req.idempotency_key = None;
+            let with_hook = Job::from_request(
+                &req,
+                Source::File {
+                    path: "/tmp/a.wav".into(),
+                },
+            );
+            let hooked = created(j.create(with_hook).await.unwrap());
+            let plain = created(j.create(job(Priority::Normal, None)).await.unwrap());
+            // Non-terminal changes and jobs without a URL record nothing.
+            j.claim_next().await.unwrap().unwrap();
+            assert_eq!(j.outbox_len().await.unwrap(), 0);
+            j.transition(
+                plain.id,
+                JobStatus::Cancelled,
+                JobPatch::default(),
+                EventKind::JobCancelled {
+                    from: String::new(),
+                },
+            )
+            .await
+            .unwrap();
+            assert_eq!(j.outbox_len().await.unwrap(), 0);
+            let (_, ev) = j
+                .transition(
+                    hooked.id,
+                    JobStatus::Cancelled,
+                    JobPatch::default(),
+                    EventKind::JobCancelled {
+                        from: String::new(),
+                    },
+                )
+                .await
+                .unwrap();
+            (hooked, ev.event_id)
+        };
+        // Durable across reopen.
+        let j = SledJournal::open(dir.path()).unwrap();
+        let due = j.outbox_due(now, 10).await.unwrap();
+        assert_eq!(due.len(), 1);
+        let d = &due[0];
+        assert_eq!(d.webhook_id, event_id);
+        assert_eq!(d.job_id, hooked.id);
+        assert_eq!(d.attempts, 0);
+        let body: serde_json::Value = serde_json::from_str(&d.body).unwrap();
+        assert_eq!(body["type"], "job_cancelled");
+        assert_eq!(body["status"], "cancelled");
+        assert_eq!(body["job_id"], hooked.id.to_string());
+        // A failed attempt keeps it (one more attempt, later), with its event.
+        let later = now + chrono::Duration::seconds(60);
+        let ev = j
+            .outbox_record(
+                d,
+                Some(later),
+                EventKind::NotificationFailed {
+                    webhook_id: d.webhook_id.to_string(),
+                    notified_event: d.event_type.clone(),
+                    url: d.url.clone(),
+                    attempt: 1,
+                    status: Some(503),
+                    error: "503".into(),
+                    next_attempt_at: Some(later),
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(ev.causation_id, Some(event_id));
+        assert!(j.outbox_due(now, 10).await.unwrap().is_empty());
+        let again = j.outbox_due(later, 10).await.unwrap();
+        assert_eq!(again[0].attempts, 1);
+        assert_eq!(
+            again[0].body, d.body,
+            "the same bytes are signed every time"
+        );
+        // Delivered: gone from the outbox; both attempts are in the job's events.
+        j.outbox_record(
+            &again[0],
+            None,
+            EventKind::NotificationSent {
+                webhook_id: d.webhook_id.to_string(),
+                notified_event: d.event_type.clone(),
+                url: d.url.clone(),
+                attempt: 2,
+                status: 200,
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(j.outbox_len().await.unwrap(), 0);
+        let types: Vec<_> = j
+            .events(hooked.id)
+            .await
+            .unwrap()
+            .iter()
+            .map(|e| e.event_type())
+            .collect();
+        assert!(types.ends_with(&["job_cancelled", "notification_failed", "notification_sent"]));
+    }
 }
