@@ -33,6 +33,10 @@ export YTCAPTION_TEST_VAD=$(scripts/fetch-vad.sh)
 step "yt-dlp"
 export YTCAPTION_YT_DLP=$(scripts/fetch-ytdlp.sh)
 
+step "S3 test server (moto)"
+scripts/setup-moto.sh >/dev/null
+export YTCAPTION_TEST_MOTO_VENV=$PWD/target/test-data/moto-venv
+
 step "fmt + clippy"
 cargo fmt --all -- --check
 cargo clippy --release --locked --workspace --all-targets -- -D warnings

@@ -15,8 +15,9 @@ use ytcaption::audio::chunk::ChunkConfig;
 use ytcaption::download::{DefaultDownloader, DownloadConfig, RetryPolicy};
 use ytcaption::transcribe::WhisperTranscriber;
 use ytcaption::{
-    DecodeOptions, Engine, EngineConfig, Error, Event, EventKind, Format, Home, Job, JobFilter,
-    JobId, JobRequest, JobStatus, Language, Pipeline, Priority, TranscribeOptions,
+    DecodeOptions, DeliveryRetry, Engine, EngineConfig, Error, Event, EventKind, Format, Home, Job,
+    JobFilter, JobId, JobRequest, JobStatus, Language, Pipeline, PipelineBuilder, Priority,
+    S3Options, TranscribeOptions, WebhookConfig,
 };
 
 mod model_cmd;
@@ -37,8 +38,78 @@ struct Cli {
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     verbose: u8,
 
+    #[command(flatten)]
+    results: ResultArgs,
+
     #[command(subcommand)]
     command: Command,
+}
+
+/// Where results go and how webhooks are sent (jobs and worker).
+#[derive(Args, Debug, Clone)]
+struct ResultArgs {
+    /// Result store: s3://bucket/prefix (credentials, region and endpoint from the AWS_* variables), file:///dir or a directory [default: the home's results dir]
+    #[arg(long, global = true, env = "YTCAPTION_STORE", value_name = "URL")]
+    store: Option<String>,
+    /// Webhook signing secret (whsec_<base64>)
+    #[arg(
+        long,
+        global = true,
+        env = "YTCAPTION_WEBHOOK_SECRET",
+        value_name = "SECRET",
+        hide_env_values = true
+    )]
+    webhook_secret: Option<String>,
+    /// Non-public webhook destinations to allow anyway: comma-separated hosts, IPs or CIDRs
+    #[arg(
+        long,
+        global = true,
+        env = "YTCAPTION_WEBHOOK_ALLOWLIST",
+        value_name = "LIST"
+    )]
+    webhook_allowlist: Option<String>,
+    /// Delay after a failed webhook attempt, doubling each time (with jitter) [default: 5]
+    #[arg(long, global = true, value_name = "SECONDS")]
+    webhook_retry_delay: Option<f64>,
+    /// Give up on a webhook delivery this long after the job ended [default: 86400]
+    #[arg(long, global = true, value_name = "SECONDS")]
+    webhook_max_age: Option<f64>,
+}
+
+impl ResultArgs {
+    fn apply(&self, mut b: PipelineBuilder) -> ytcaption::Result<PipelineBuilder> {
+        if let Some(url) = &self.store {
+            b = b.store(ytcaption::open_store(url, &S3Options::from_env())?);
+        }
+        let mut w = WebhookConfig::default();
+        if let Some(s) = self
+            .webhook_secret
+            .as_deref()
+            .filter(|s| !s.trim().is_empty())
+        {
+            w = w.secret(s.parse()?);
+        }
+        if let Some(a) = &self.webhook_allowlist {
+            w = w.allowlist(a.parse()?);
+        }
+        let mut retry = DeliveryRetry::default();
+        let secs = |what: &str, v: f64| {
+            if (0.0..1e9).contains(&v) {
+                Ok(Duration::from_secs_f64(v))
+            } else {
+                Err(Error::invalid(format!(
+                    "{what} must be a number of seconds, not {v}"
+                )))
+            }
+        };
+        if let Some(d) = self.webhook_retry_delay {
+            retry.initial_delay = secs("--webhook-retry-delay", d)?;
+        }
+        if let Some(d) = self.webhook_max_age {
+            retry.max_age = secs("--webhook-max-age", d)?;
+        }
+        Ok(b.webhooks(w.retry(retry)))
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -302,7 +373,7 @@ struct WorkerArgs {
     chunks: ChunkArgs,
     #[command(flatten)]
     download: DownloadArgs,
-    /// Exit once no job is pending or running
+    /// Exit once no job is pending or running and no webhook waits to be delivered
     #[arg(long)]
     exit_when_idle: bool,
     /// Print every event as one JSON line on stdout
@@ -363,8 +434,8 @@ async fn run(cli: Cli) -> ytcaption::Result<()> {
     let home = home_of(&cli.home)?;
     match cli.command {
         Command::Transcribe(args) => transcribe(&home, args).await,
-        Command::Jobs { command } => jobs(&home, command).await,
-        Command::Worker(args) => worker(&home, args).await,
+        Command::Jobs { command } => jobs(&home, &cli.results, command).await,
+        Command::Worker(args) => worker(&home, &cli.results, args).await,
         Command::Model { command } => model_cmd::run(&home, command).await,
     }
 }
@@ -478,10 +549,9 @@ async fn transcribe(home: &Home, args: TranscribeArgs) -> ytcaption::Result<()> 
     write_output(&transcript.render(format), args.output.as_deref())
 }
 
-async fn open_pipeline(home: &Home) -> ytcaption::Result<Pipeline> {
-    Pipeline::builder()
-        .home(home.root())
-        .workers(0)
+async fn open_pipeline(home: &Home, results: &ResultArgs) -> ytcaption::Result<Pipeline> {
+    results
+        .apply(Pipeline::builder().home(home.root()).workers(0))?
         .build()
         .await
 }
@@ -490,8 +560,8 @@ fn parse_id(s: &str) -> ytcaption::Result<JobId> {
     s.parse()
 }
 
-async fn jobs(home: &Home, command: JobsCommand) -> ytcaption::Result<()> {
-    let p = open_pipeline(home).await?;
+async fn jobs(home: &Home, results: &ResultArgs, command: JobsCommand) -> ytcaption::Result<()> {
+    let p = open_pipeline(home, results).await?;
     let res = jobs_inner(&p, command).await;
     p.close().await;
     res
@@ -701,6 +771,24 @@ fn describe_event(ev: &Event) -> String {
         EventKind::TranscriptionFailed { code, message, .. } => format!("[{code}] {message}"),
         EventKind::JobCancelled { from } => format!("was {from}"),
         EventKind::JobRequeued { from, reason } => format!("was {from}: {reason}"),
+        EventKind::NotificationSent {
+            url,
+            attempt,
+            status,
+            ..
+        } => format!("{url}: {status} on attempt {attempt}"),
+        EventKind::NotificationFailed {
+            url,
+            attempt,
+            error,
+            next_attempt_at,
+            ..
+        } => format!(
+            "{url}: attempt {attempt}: {error}; {}",
+            next_attempt_at
+                .map(|t| format!("next at {}", t.format("%H:%M:%S")))
+                .unwrap_or_else(|| "given up".into())
+        ),
         _ => String::new(),
     };
     format!(
@@ -712,11 +800,13 @@ fn describe_event(ev: &Event) -> String {
     )
 }
 
-async fn worker(home: &Home, args: WorkerArgs) -> ytcaption::Result<()> {
-    let mut b = Pipeline::builder()
-        .home(home.root())
-        .workers(args.workers.max(1))
-        .max_attempts(args.max_attempts);
+async fn worker(home: &Home, results: &ResultArgs, args: WorkerArgs) -> ytcaption::Result<()> {
+    let mut b = results.apply(
+        Pipeline::builder()
+            .home(home.root())
+            .workers(args.workers.max(1))
+            .max_attempts(args.max_attempts),
+    )?;
     if let Some(m) = &args.model.model {
         b = b.model(m.clone());
     }

@@ -12,6 +12,8 @@ fn bin() -> &'static Path {
 }
 
 /// Runs `ytcaption transcribe` on `file`; returns (peak RSS in KiB, stdout).
+// The child is reaped by `wait4` (for its rusage), which clippy cannot see.
+#[allow(clippy::zombie_processes)]
 fn peak_rss(file: &Path) -> (u64, String) {
     let model = support::model();
     let out_path = file.with_extension("txt");

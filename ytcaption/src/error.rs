@@ -192,6 +192,24 @@ pub enum Error {
     #[error("the pipeline is closed")]
     Closed,
 
+    /// The result store refused the credentials (wrong key, no permission on the bucket).
+    #[error("store access denied: {message}")]
+    StoreAccessDenied {
+        /// What the store said.
+        message: String,
+    },
+
+    /// A webhook URL was refused: not http(s), unresolvable, or it points at a loopback,
+    /// private, link-local, CGNAT, multicast, unspecified or cloud-metadata address that the
+    /// allowlist does not admit.
+    #[error("webhook URL {url:?} refused: {reason}")]
+    WebhookRefused {
+        /// The URL.
+        url: String,
+        /// Why it was refused.
+        reason: String,
+    },
+
     /// An operating-system I/O error.
     #[error("{context}: {source}")]
     Io {
@@ -347,6 +365,8 @@ impl Error {
             Error::Timeout { .. } => "timeout",
             Error::Closed => "closed",
             Error::Io { .. } => "io_error",
+            Error::StoreAccessDenied { .. } => "store_access_denied",
+            Error::WebhookRefused { .. } => "webhook_refused",
         }
     }
 
@@ -372,6 +392,8 @@ impl Error {
             Error::Timeout { .. } => ErrorCategory::Timeout,
             Error::Closed => ErrorCategory::InvalidState,
             Error::Io { .. } => ErrorCategory::Io,
+            Error::StoreAccessDenied { .. } => ErrorCategory::Store,
+            Error::WebhookRefused { .. } => ErrorCategory::InvalidInput,
         }
     }
 
@@ -493,6 +515,8 @@ pub const ERROR_CODES: &[&str] = &[
     "yt_dlp_missing",
     "yt_dlp_failed",
     "circuit_open",
+    "store_access_denied",
+    "webhook_refused",
 ];
 
 impl ErrorCategory {
@@ -636,6 +660,13 @@ mod tests {
             Error::Timeout { seconds: 1.0 },
             Error::Closed,
             Error::io("ctx", std::io::Error::other("x")),
+            Error::StoreAccessDenied {
+                message: "m".into(),
+            },
+            Error::WebhookRefused {
+                url: "u".into(),
+                reason: "r".into(),
+            },
         ]);
         // Kinds added later are appended, so the C binding's numbers stay put.
         for kind in &K::ALL[7..] {

@@ -206,6 +206,36 @@ pub enum EventKind {
         /// Why.
         reason: String,
     },
+    /// A webhook was delivered (the receiver answered 2xx).
+    NotificationSent {
+        /// The `webhook-id` header (the same on every attempt of one delivery).
+        webhook_id: String,
+        /// The event type it reported.
+        notified_event: String,
+        /// Where it went.
+        url: String,
+        /// Which attempt succeeded (1 = the first).
+        attempt: u32,
+        /// The receiver's status code.
+        status: u16,
+    },
+    /// A webhook attempt failed.
+    NotificationFailed {
+        /// The `webhook-id` header.
+        webhook_id: String,
+        /// The event type it reported.
+        notified_event: String,
+        /// Where it went.
+        url: String,
+        /// Which attempt failed (1 = the first).
+        attempt: u32,
+        /// The receiver's status code, when it answered.
+        status: Option<u16>,
+        /// What went wrong.
+        error: String,
+        /// When the next attempt is due; `None` when the delivery was given up.
+        next_attempt_at: Option<DateTime<Utc>>,
+    },
 }
 
 impl EventKind {
@@ -226,6 +256,8 @@ impl EventKind {
             EventKind::TranscriptionFailed { .. } => "transcription_failed",
             EventKind::JobCancelled { .. } => "job_cancelled",
             EventKind::JobRequeued { .. } => "job_requeued",
+            EventKind::NotificationSent { .. } => "notification_sent",
+            EventKind::NotificationFailed { .. } => "notification_failed",
         }
     }
 
@@ -335,6 +367,22 @@ mod tests {
             EventKind::JobRequeued {
                 from: "transcribing".into(),
                 reason: "worker died".into(),
+            },
+            EventKind::NotificationSent {
+                webhook_id: Uuid::now_v7().to_string(),
+                notified_event: "transcription_completed".into(),
+                url: "https://hooks.example/x".into(),
+                attempt: 2,
+                status: 204,
+            },
+            EventKind::NotificationFailed {
+                webhook_id: Uuid::now_v7().to_string(),
+                notified_event: "transcription_failed".into(),
+                url: "https://hooks.example/x".into(),
+                attempt: 1,
+                status: Some(503),
+                error: "the receiver answered 503".into(),
+                next_attempt_at: Some(Utc::now()),
             },
         ];
         for k in kinds {

@@ -56,8 +56,10 @@ pub use home::Home;
 pub use job::{Job, JobError, JobId, JobRequest, JobStatus, Priority, Source};
 pub use journal::JobFilter;
 pub use language::{Language, LANGUAGES};
+pub use notify::webhook::{Allowlist, DeliveryRetry, WebhookConfig, WebhookSecret};
 pub use options::{DecodeOptions, TranscribeOptions};
 pub use pipeline::{default_parallel_chunks, result_key, Pipeline, PipelineBuilder};
+pub use store::{open_store, S3Options};
 pub use transcript::{Segment, Transcript, Word};
 
 /// The crate's version.

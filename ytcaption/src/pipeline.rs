@@ -19,6 +19,7 @@ use crate::format::Format;
 use crate::home::Home;
 use crate::job::{Job, JobError, JobId, JobRequest, JobStatus, Source};
 use crate::journal::{ChunkCheckpoint, Created, JobFilter, JobPatch, Journal, SledJournal};
+use crate::notify::webhook::{WebhookConfig, WebhookNotifier};
 use crate::notify::{LogNotifier, Notifier};
 use crate::options::TranscribeOptions;
 use crate::store::{ObjectStoreBackend, Store};
@@ -40,6 +41,7 @@ pub struct PipelineBuilder {
     transcriber: Option<Arc<dyn Transcriber>>,
     store: Option<Arc<dyn Store>>,
     notifier: Option<Arc<dyn Notifier>>,
+    webhooks: Option<WebhookConfig>,
     engine: EngineConfig,
     parallel_set: bool,
     cache: bool,
@@ -58,6 +60,7 @@ impl Default for PipelineBuilder {
             transcriber: None,
             store: None,
             notifier: None,
+            webhooks: None,
             engine: EngineConfig::default(),
             parallel_set: false,
             cache: false,
@@ -173,6 +176,15 @@ impl PipelineBuilder {
         self
     }
 
+    /// Webhook signing secret, allowlist and retries. Default:
+    /// [`WebhookConfig::from_env`] (`YTCAPTION_WEBHOOK_SECRET`, `YTCAPTION_WEBHOOK_ALLOWLIST`).
+    /// The allowlist is checked at [`submit`](Pipeline::submit) and before every delivery; a
+    /// pipeline with workers also sends the journal's pending webhooks.
+    pub fn webhooks(mut self, config: WebhookConfig) -> Self {
+        self.webhooks = Some(config);
+        self
+    }
+
     /// Opens the journal, recovers jobs a dead process left running, and starts the workers.
     ///
     /// Must be called inside a tokio runtime (multi-threaded).
@@ -187,6 +199,10 @@ impl PipelineBuilder {
         let journal: Arc<dyn Journal> = match self.journal {
             Some(j) => j,
             None => Arc::new(SledJournal::open(home.journal_dir())?),
+        };
+        let webhooks = match self.webhooks {
+            Some(w) => w,
+            None => WebhookConfig::from_env()?,
         };
         let store: Arc<dyn Store> = match self.store {
             Some(s) => s,
@@ -236,6 +252,8 @@ impl PipelineBuilder {
             journal,
             store,
             notifier: self.notifier.unwrap_or_else(|| Arc::new(LogNotifier)),
+            webhook: WebhookNotifier::new(webhooks),
+            outbox_wake: Arc::new(Notify::new()),
             engine,
             wake: Notify::new(),
             running: Mutex::new(HashMap::new()),
@@ -252,6 +270,17 @@ impl PipelineBuilder {
             for n in 0..self.workers {
                 let w = inner.clone();
                 ws.push(tokio::spawn(async move { w.worker_loop(n).await }));
+            }
+            if self.workers > 0 {
+                let w = inner.clone();
+                let publish = move |ev: &Event| w.engine.publish(ev);
+                ws.push(tokio::spawn(crate::notify::outbox::run(
+                    inner.journal.clone(),
+                    inner.webhook.clone(),
+                    inner.outbox_wake.clone(),
+                    inner.shutdown.clone(),
+                    publish,
+                )));
             }
         }
         Ok(Pipeline {
@@ -316,6 +345,8 @@ struct Inner {
     journal: Arc<dyn Journal>,
     store: Arc<dyn Store>,
     notifier: Arc<dyn Notifier>,
+    webhook: WebhookNotifier,
+    outbox_wake: Arc<Notify>,
     engine: Engine,
     wake: Notify,
     running: Mutex<HashMap<JobId, CancellationToken>>,
@@ -404,12 +435,8 @@ impl Pipeline {
             }
         }
         if let Some(url) = &req.webhook_url {
-            let lower = url.to_ascii_lowercase();
-            if !(lower.starts_with("http://") || lower.starts_with("https://")) {
-                return Err(Error::invalid(format!(
-                    "webhook URL {url:?} must start with http:// or https://"
-                )));
-            }
+            // Checked again before every delivery: DNS answers can change.
+            self.inner.webhook.config().allowlist.check(url).await?;
         }
         let job = Job::from_request(&req, source);
         match self.inner.journal.create(job).await? {
@@ -550,8 +577,11 @@ impl Pipeline {
         self.inner.engine.transcribe(input, options).await
     }
 
-    /// Whether any job is pending or running.
+    /// Whether no job is pending or running and no webhook is waiting to be delivered.
     pub async fn is_idle(&self) -> Result<bool> {
+        if self.inner.journal.outbox_len().await? > 0 {
+            return Ok(false);
+        }
         for st in [
             JobStatus::Pending,
             JobStatus::Downloading,
@@ -616,6 +646,7 @@ impl Inner {
     async fn after_commit(&self, ev: &Event) {
         self.engine.publish(ev);
         if ev.kind.is_terminal() {
+            self.outbox_wake.notify_one();
             if let Ok(Some(job)) = self.journal.get(ev.job_id).await {
                 if let Err(e) = self.notifier.notify(&job, ev).await {
                     tracing::warn!(job_id = %job.id, error = %e, "notification failed");

@@ -213,6 +213,14 @@ typedef enum ytc_status {
      * Calls to this host fail fast after repeated failures (circuit breaker open) (`circuit_open`).
      */
     YTC_CIRCUIT_OPEN = 139,
+    /**
+     * The result store refused the credentials (`store_access_denied`).
+     */
+    YTC_STORE_ACCESS_DENIED = 140,
+    /**
+     * A webhook URL is not http(s), does not resolve, or points at a non-public address that is not allowlisted (`webhook_refused`).
+     */
+    YTC_WEBHOOK_REFUSED = 141,
 } ytc_status;
 
 /**

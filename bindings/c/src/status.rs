@@ -109,6 +109,10 @@ pub enum ytc_status {
     YTC_YT_DLP_FAILED = 138,
     /// Calls to this host fail fast after repeated failures (circuit breaker open) (`circuit_open`).
     YTC_CIRCUIT_OPEN = 139,
+    /// The result store refused the credentials (`store_access_denied`).
+    YTC_STORE_ACCESS_DENIED = 140,
+    /// A webhook URL is not http(s), does not resolve, or points at a non-public address that is not allowlisted (`webhook_refused`).
+    YTC_WEBHOOK_REFUSED = 141,
 }
 
 /// The status of the first core code; status `CORE_BASE + i` is `ERROR_CODES[i]`.
@@ -125,7 +129,7 @@ const OWN: [(ytc_status, &std::ffi::CStr); 6] = [
 ];
 
 /// The status of each entry of [`ERROR_CODES`], in the same order.
-const CORE: [ytc_status; 40] = {
+const CORE: [ytc_status; 42] = {
     use ytc_status::*;
     [
         YTC_INVALID_INPUT,
@@ -168,6 +172,8 @@ const CORE: [ytc_status; 40] = {
         YTC_YT_DLP_MISSING,
         YTC_YT_DLP_FAILED,
         YTC_CIRCUIT_OPEN,
+        YTC_STORE_ACCESS_DENIED,
+        YTC_WEBHOOK_REFUSED,
     ]
 };
 

@@ -7,13 +7,18 @@
 //! * the queue hands out pending jobs by priority (high first), then age (oldest first), and
 //!   never hands one job to two workers;
 //! * an idempotency key maps to exactly one job;
-//! * [`Journal::recover`] puts jobs that a dead process left running back into the queue.
+//! * [`Journal::recover`] puts jobs that a dead process left running back into the queue;
+//! * a terminal state change of a job with a webhook URL records its webhook [`Delivery`] in
+//!   the outbox in the same transaction, and each attempt's event is written together with
+//!   the outbox update it causes.
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 
 use crate::error::Result;
 use crate::event::{Event, EventKind};
 use crate::job::{Job, JobError, JobId, JobStatus};
+use crate::notify::webhook::Delivery;
 use crate::transcript::Segment;
 
 mod sled_journal;
@@ -104,6 +109,8 @@ impl ChunkCheckpoint {
 
 /// The outcome of [`Journal::create`].
 #[derive(Debug, Clone)]
+// Built once per submit and consumed at once: boxing would only add an allocation.
+#[allow(clippy::large_enum_variant)]
 pub enum Created {
     /// A new job was stored, with its `job_created` event.
     New(Job, Event),
@@ -159,4 +166,20 @@ pub trait Journal: Send + Sync + 'static {
 
     /// Makes everything written so far durable.
     async fn flush(&self) -> Result<()>;
+
+    /// Webhook deliveries whose next attempt is due at `now`, oldest first, at most `limit`.
+    async fn outbox_due(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Delivery>>;
+
+    /// Deliveries not finished yet (due now or waiting to be retried).
+    async fn outbox_len(&self) -> Result<usize>;
+
+    /// Records an attempt at `delivery` and its event (`notification_sent` /
+    /// `notification_failed`) in one transaction: with `retry`, the delivery stays in the
+    /// outbox (one more attempt counted) until that time; without, it leaves the outbox.
+    async fn outbox_record(
+        &self,
+        delivery: &Delivery,
+        retry: Option<DateTime<Utc>>,
+        event: EventKind,
+    ) -> Result<Event>;
 }

@@ -7,6 +7,8 @@
 //! * `queue`: priority rank (1) ++ job id (16, time-ordered) → empty; only pending jobs
 //! * `idempotency`: key bytes → job id
 //! * `chunks`: job id (16) ++ chunk index (u32 BE) → chunk checkpoint JSON (running jobs only)
+//! * `outbox`: webhook id (16, time-ordered) → [`Delivery`] JSON; written in the transaction of
+//!   the terminal state change it reports, removed once delivered or given up
 //!
 //! Every state change writes the job, its event, the queue index and `last_event` in one sled
 //! transaction, then flushes, so a SIGKILL right after a call returns loses nothing.
@@ -19,10 +21,13 @@ use sled::transaction::{ConflictableTransactionError, TransactionError, Transact
 use sled::Transactional;
 use uuid::Uuid;
 
+use chrono::{DateTime, Utc};
+
 use super::{ChunkCheckpoint, Created, JobFilter, JobPatch, Journal};
 use crate::error::{Error, Result};
 use crate::event::{Event, EventKind};
 use crate::job::{Job, JobError, JobId, JobStatus};
+use crate::notify::webhook::Delivery;
 
 /// The sled-backed [`Journal`]. One process at a time may open a journal directory.
 #[derive(Clone)]
@@ -39,6 +44,7 @@ struct Inner {
     queue: sled::Tree,
     idempotency: sled::Tree,
     chunks: sled::Tree,
+    outbox: sled::Tree,
     /// Serializes claims inside this process so two workers never race for one queue head.
     claim_lock: std::sync::Mutex<()>,
 }
@@ -82,6 +88,7 @@ impl SledJournal {
             queue: tree("queue")?,
             idempotency: tree("idempotency")?,
             chunks: tree("chunks")?,
+            outbox: tree("outbox")?,
             db,
             path,
             claim_lock: std::sync::Mutex::new(()),
@@ -121,13 +128,14 @@ impl SledJournal {
     }
 
     /// The core of every state change, run inside a transaction over
-    /// (jobs, events, last_event, queue).
+    /// (jobs, events, last_event, queue, outbox).
     #[allow(clippy::too_many_arguments)]
     fn apply_transition(
         jobs: &TransactionalTree,
         events: &TransactionalTree,
         last: &TransactionalTree,
         queue: &TransactionalTree,
+        outbox: &TransactionalTree,
         id: JobId,
         to: JobStatus,
         patch: &JobPatch,
@@ -179,6 +187,15 @@ impl SledJournal {
             serde_json::to_vec(&event).map_err(|e| abort(e.into()))?,
         )?;
         last.insert(id.as_bytes(), event.event_id.as_bytes())?;
+        // The webhook is recorded with the state change it reports: it cannot be lost.
+        if to.is_terminal() {
+            if let Some(d) = Delivery::for_event(&job, &event) {
+                outbox.insert(
+                    d.webhook_id.as_bytes(),
+                    serde_json::to_vec(&d).map_err(|e| abort(e.into()))?,
+                )?;
+            }
+        }
         Ok((job, event))
     }
 
@@ -192,10 +209,10 @@ impl SledJournal {
         let i = &self.inner;
         let key = self.event_key(id)?;
         let event_id = Uuid::now_v7();
-        let res = (&i.jobs, &i.events, &i.last_event, &i.queue).transaction(
-            |(jobs, events, last, queue)| {
+        let res = (&i.jobs, &i.events, &i.last_event, &i.queue, &i.outbox).transaction(
+            |(jobs, events, last, queue, outbox)| {
                 Self::apply_transition(
-                    jobs, events, last, queue, id, to, &patch, &kind, &key, event_id,
+                    jobs, events, last, queue, outbox, id, to, &patch, &kind, &key, event_id,
                 )
             },
         );
@@ -496,6 +513,63 @@ impl Journal for SledJournal {
     async fn flush(&self) -> Result<()> {
         self.durable()
     }
+
+    async fn outbox_due(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Delivery>> {
+        let mut out = Vec::new();
+        for item in self.inner.outbox.iter() {
+            let (_, raw) = item?;
+            let d: Delivery = serde_json::from_slice(&raw)?;
+            if d.next_attempt_at <= now {
+                out.push(d);
+                if out.len() >= limit {
+                    break;
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    async fn outbox_len(&self) -> Result<usize> {
+        Ok(self.inner.outbox.len())
+    }
+
+    async fn outbox_record(
+        &self,
+        delivery: &Delivery,
+        retry: Option<DateTime<Utc>>,
+        kind: EventKind,
+    ) -> Result<Event> {
+        let i = &self.inner;
+        let id = delivery.job_id;
+        let key = self.event_key(id)?;
+        let event_id = Uuid::now_v7();
+        let next = retry.map(|at| {
+            let mut d = delivery.clone();
+            d.attempts += 1;
+            d.next_attempt_at = at;
+            d
+        });
+        let next_bytes = next.as_ref().map(serde_json::to_vec).transpose()?;
+        let res = (&i.events, &i.last_event, &i.outbox).transaction(|(events, last, outbox)| {
+            let causation = last
+                .get(id.as_bytes())?
+                .and_then(|b| Uuid::from_slice(&b).ok());
+            let mut event = Event::new(id, causation, kind.clone());
+            event.event_id = event_id;
+            let bytes = serde_json::to_vec(&event)
+                .map_err(|e| ConflictableTransactionError::Abort(e.into()))?;
+            events.insert(&key[..], bytes)?;
+            last.insert(id.as_bytes(), event.event_id.as_bytes())?;
+            match &next_bytes {
+                Some(b) => outbox.insert(delivery.webhook_id.as_bytes(), b.clone())?,
+                None => outbox.remove(delivery.webhook_id.as_bytes())?,
+            };
+            Ok(event)
+        });
+        let ev = unwrap_tx(res)?;
+        self.durable()?;
+        Ok(ev)
+    }
 }
 
 #[cfg(test)]
@@ -738,5 +812,111 @@ mod tests {
         let failed = j.get(a.id).await.unwrap().unwrap();
         assert_eq!(failed.status, JobStatus::Failed);
         assert_eq!(failed.error.unwrap().code, "attempts_exhausted");
+    }
+
+    #[tokio::test]
+    async fn terminal_change_records_its_webhook_atomically_and_attempts_update_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let now = Utc::now() + chrono::Duration::seconds(1);
+        let (hooked, event_id) = {
+            let j = SledJournal::open(dir.path()).unwrap();
+            let mut req = JobRequest::new("/tmp/a.wav").webhook_url("https://hooks.example/x");
+            req.idempotency_key = None;
+            let with_hook = Job::from_request(
+                &req,
+                Source::File {
+                    path: "/tmp/a.wav".into(),
+                },
+            );
+            let hooked = created(j.create(with_hook).await.unwrap());
+            let plain = created(j.create(job(Priority::Normal, None)).await.unwrap());
+            // Non-terminal changes and jobs without a URL record nothing.
+            j.claim_next().await.unwrap().unwrap();
+            assert_eq!(j.outbox_len().await.unwrap(), 0);
+            j.transition(
+                plain.id,
+                JobStatus::Cancelled,
+                JobPatch::default(),
+                EventKind::JobCancelled {
+                    from: String::new(),
+                },
+            )
+            .await
+            .unwrap();
+            assert_eq!(j.outbox_len().await.unwrap(), 0);
+            let (_, ev) = j
+                .transition(
+                    hooked.id,
+                    JobStatus::Cancelled,
+                    JobPatch::default(),
+                    EventKind::JobCancelled {
+                        from: String::new(),
+                    },
+                )
+                .await
+                .unwrap();
+            (hooked, ev.event_id)
+        };
+        // Durable across reopen.
+        let j = SledJournal::open(dir.path()).unwrap();
+        let due = j.outbox_due(now, 10).await.unwrap();
+        assert_eq!(due.len(), 1);
+        let d = &due[0];
+        assert_eq!(d.webhook_id, event_id);
+        assert_eq!(d.job_id, hooked.id);
+        assert_eq!(d.attempts, 0);
+        let body: serde_json::Value = serde_json::from_str(&d.body).unwrap();
+        assert_eq!(body["type"], "job_cancelled");
+        assert_eq!(body["status"], "cancelled");
+        assert_eq!(body["job_id"], hooked.id.to_string());
+        // A failed attempt keeps it (one more attempt, later), with its event.
+        let later = now + chrono::Duration::seconds(60);
+        let ev = j
+            .outbox_record(
+                d,
+                Some(later),
+                EventKind::NotificationFailed {
+                    webhook_id: d.webhook_id.to_string(),
+                    notified_event: d.event_type.clone(),
+                    url: d.url.clone(),
+                    attempt: 1,
+                    status: Some(503),
+                    error: "503".into(),
+                    next_attempt_at: Some(later),
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(ev.causation_id, Some(event_id));
+        assert!(j.outbox_due(now, 10).await.unwrap().is_empty());
+        let again = j.outbox_due(later, 10).await.unwrap();
+        assert_eq!(again[0].attempts, 1);
+        assert_eq!(
+            again[0].body, d.body,
+            "the same bytes are signed every time"
+        );
+        // Delivered: gone from the outbox; both attempts are in the job's events.
+        j.outbox_record(
+            &again[0],
+            None,
+            EventKind::NotificationSent {
+                webhook_id: d.webhook_id.to_string(),
+                notified_event: d.event_type.clone(),
+                url: d.url.clone(),
+                attempt: 2,
+                status: 200,
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(j.outbox_len().await.unwrap(), 0);
+        let types: Vec<_> = j
+            .events(hooked.id)
+            .await
+            .unwrap()
+            .iter()
+            .map(|e| e.event_type())
+            .collect();
+        assert!(types.ends_with(&["job_cancelled", "notification_failed", "notification_sent"]));
     }
 }

@@ -2,8 +2,15 @@
 //!
 //! [`Notifier`] is public so programs can plug in their own; [`LogNotifier`] (the default)
 //! writes one `tracing` line per terminal event.
+//!
+//! Webhooks do not go through [`Notifier`]: they must survive crashes, so they are recorded in
+//! the journal's outbox with the state change they report and sent by the pipeline's
+//! dispatcher with [`webhook::WebhookNotifier`] (signed, retried, SSRF-checked).
 
 use async_trait::async_trait;
+
+pub(crate) mod outbox;
+pub mod webhook;
 
 use crate::error::Result;
 use crate::event::Event;

@@ -3,13 +3,17 @@
 //! [`Store`] is the seam; [`ObjectStoreBackend`] (on the `object_store` crate) is the real
 //! default, with a local directory unless configured otherwise. Keys look like
 //! `<job_id>/transcript.srt` and are validated by every store ([`validate_key`]).
+//!
+//! [`open_store`] picks a backend from a URL: a local directory (`file:///…` or a plain path)
+//! or any S3-compatible service (`s3://bucket/prefix`, see [`S3Options`]).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use futures::TryStreamExt;
-use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
+use object_store::aws::AmazonS3Builder;
+use object_store::{ClientOptions, ObjectStore, ObjectStoreExt, PutPayload, RetryConfig};
 
 use crate::error::{Error, Result};
 
@@ -70,6 +74,122 @@ pub fn validate_key(key: &str) -> Result<()> {
     Ok(())
 }
 
+/// Where and how to reach an S3-compatible service. Every field left `None` is read from the
+/// usual AWS variables (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`,
+/// `AWS_REGION`/`AWS_DEFAULT_REGION`, `AWS_ENDPOINT_URL`), then instance credentials.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct S3Options {
+    /// The service's URL, for MinIO and other S3-compatible servers (`http://127.0.0.1:9000`).
+    /// When set, requests use path-style addressing (`<endpoint>/<bucket>/<key>`).
+    pub endpoint: Option<String>,
+    /// The region (default `us-east-1`).
+    pub region: Option<String>,
+    /// The access key id.
+    pub access_key_id: Option<String>,
+    /// The secret access key.
+    pub secret_access_key: Option<String>,
+    /// A session token, for temporary credentials.
+    pub session_token: Option<String>,
+}
+
+impl S3Options {
+    /// Options that take everything from the environment.
+    pub fn from_env() -> Self {
+        Self::default()
+    }
+
+    /// Sets the endpoint (path-style addressing; `http://` is allowed).
+    pub fn endpoint(mut self, url: impl Into<String>) -> Self {
+        self.endpoint = Some(url.into());
+        self
+    }
+
+    /// Sets the region.
+    pub fn region(mut self, region: impl Into<String>) -> Self {
+        self.region = Some(region.into());
+        self
+    }
+
+    /// Sets static credentials.
+    pub fn credentials(
+        mut self,
+        access_key_id: impl Into<String>,
+        secret: impl Into<String>,
+    ) -> Self {
+        self.access_key_id = Some(access_key_id.into());
+        self.secret_access_key = Some(secret.into());
+        self
+    }
+}
+
+/// Opens the store that `url` names:
+///
+/// * `s3://bucket` or `s3://bucket/prefix`: an S3-compatible service ([`S3Options`]);
+/// * `file:///abs/dir` or a plain path: a local directory (created when missing).
+///
+/// ```
+/// # let dir = tempfile::tempdir().unwrap();
+/// let store = ytcaption::store::open_store(dir.path().to_str().unwrap(), &Default::default()).unwrap();
+/// assert!(store.url("job/transcript.srt").starts_with("file://"));
+/// assert_eq!(
+///     ytcaption::store::open_store("ftp://x/y", &Default::default()).err().unwrap().code(),
+///     "invalid_input"
+/// );
+/// ```
+pub fn open_store(url: &str, s3: &S3Options) -> Result<Arc<dyn Store>> {
+    if let Some(rest) = url.strip_prefix("s3://") {
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        return Ok(Arc::new(ObjectStoreBackend::s3(bucket, prefix, s3)?));
+    }
+    if let Some(path) = url.strip_prefix("file://") {
+        if !path.starts_with('/') {
+            return Err(Error::invalid(format!(
+                "store URL {url:?}: file:// URLs need an absolute path (file:///dir)"
+            )));
+        }
+        return Ok(Arc::new(ObjectStoreBackend::local(path)?));
+    }
+    if url.is_empty() || url.contains("://") {
+        return Err(Error::invalid(format!(
+            "store URL {url:?}: use s3://bucket/prefix, file:///dir or a directory path"
+        )));
+    }
+    Ok(Arc::new(ObjectStoreBackend::local(url)?))
+}
+
+/// Maps an `object_store` failure to a typed error: refused credentials become
+/// [`Error::StoreAccessDenied`], everything else [`Error::Store`].
+fn store_err(what: &str, e: object_store::Error) -> Error {
+    let denied = match &e {
+        object_store::Error::PermissionDenied { .. }
+        | object_store::Error::Unauthenticated { .. } => true,
+        // Some calls (listing) wrap the HTTP failure in a generic error; object_store does not
+        // export the wrapped type, so its status is read from the message.
+        object_store::Error::Generic { source, .. } => {
+            let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(source.as_ref());
+            let mut found = false;
+            while let Some(x) = cur {
+                let m = x.to_string();
+                if m.contains("401 Unauthorized") || m.contains("403 Forbidden") {
+                    found = true;
+                    break;
+                }
+                cur = x.source();
+            }
+            found
+        }
+        _ => false,
+    };
+    if denied {
+        Error::StoreAccessDenied {
+            message: format!("{what}: {e}"),
+        }
+    } else {
+        Error::store(format!("{what}: {e}"))
+    }
+}
+
 /// A [`Store`] on any `object_store` backend, under an optional prefix.
 pub struct ObjectStoreBackend {
     inner: Arc<dyn ObjectStore>,
@@ -94,6 +214,60 @@ impl ObjectStoreBackend {
             prefix: String::new(),
             url_base: format!("file://{}", dir.display()),
         })
+    }
+
+    /// A store in an S3 bucket (under `prefix`, which may be empty). Nothing is contacted
+    /// until the first request.
+    pub fn s3(bucket: &str, prefix: &str, opts: &S3Options) -> Result<Self> {
+        if bucket.is_empty() || bucket.contains(|c: char| c.is_control() || c == '/') {
+            return Err(Error::invalid(format!(
+                "S3 bucket name {bucket:?} is not valid"
+            )));
+        }
+        // rustls is built with two crypto providers here (ring for webhooks, aws-lc-rs for
+        // object_store), so it cannot pick one by itself: choose, unless the program has.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let mut b = AmazonS3Builder::from_env().with_bucket_name(bucket);
+        let endpoint = opts.endpoint.clone().or_else(|| {
+            std::env::var("AWS_ENDPOINT_URL")
+                .or_else(|_| std::env::var("AWS_ENDPOINT"))
+                .ok()
+        });
+        // Client options carry `allow_http`, so they are built first and whole.
+        let mut client = ClientOptions::new()
+            .with_timeout(std::time::Duration::from_secs(60))
+            .with_connect_timeout(std::time::Duration::from_secs(10));
+        if let Some(e) = &endpoint {
+            client = client.with_allow_http(e.starts_with("http://"));
+            b = b.with_endpoint(e).with_virtual_hosted_style_request(false);
+        }
+        let region = opts.region.clone().or_else(|| {
+            std::env::var("AWS_REGION")
+                .or_else(|_| std::env::var("AWS_DEFAULT_REGION"))
+                .ok()
+        });
+        b = b.with_region(region.unwrap_or_else(|| "us-east-1".into()));
+        if let Some(k) = &opts.access_key_id {
+            b = b.with_access_key_id(k);
+        }
+        if let Some(k) = &opts.secret_access_key {
+            b = b.with_secret_access_key(k);
+        }
+        if let Some(t) = &opts.session_token {
+            b = b.with_token(t);
+        }
+        // A store that does not answer should fail a job in seconds, not minutes.
+        let retry = RetryConfig {
+            max_retries: 3,
+            retry_timeout: std::time::Duration::from_secs(30),
+            ..RetryConfig::default()
+        };
+        let s3 = b
+            .with_retry(retry)
+            .with_client_options(client)
+            .build()
+            .map_err(|e| Error::invalid(format!("S3 store s3://{bucket}: {e}")))?;
+        Self::new(Arc::new(s3), prefix, format!("s3://{bucket}"))
     }
 
     /// A store on an existing `object_store` backend; `url_base` + `/` + key is each object's URL.
@@ -134,7 +308,7 @@ impl Store for ObjectStoreBackend {
         self.inner
             .put(&path, PutPayload::from(bytes))
             .await
-            .map_err(|e| Error::store(format!("writing {key}: {e}")))?;
+            .map_err(|e| store_err(&format!("writing {key}"), e))?;
         Ok(())
     }
 
@@ -144,11 +318,11 @@ impl Store for ObjectStoreBackend {
             .inner
             .get(&path)
             .await
-            .map_err(|e| Error::store(format!("reading {key}: {e}")))?;
+            .map_err(|e| store_err(&format!("reading {key}"), e))?;
         let bytes = res
             .bytes()
             .await
-            .map_err(|e| Error::store(format!("reading {key}: {e}")))?;
+            .map_err(|e| store_err(&format!("reading {key}"), e))?;
         Ok(bytes.to_vec())
     }
 
@@ -167,7 +341,7 @@ impl Store for ObjectStoreBackend {
             .list(p.as_ref())
             .try_collect()
             .await
-            .map_err(|e| Error::store(format!("listing {prefix:?}: {e}")))?;
+            .map_err(|e| store_err(&format!("listing {prefix:?}"), e))?;
         let strip = if self.prefix.is_empty() {
             String::new()
         } else {
@@ -186,7 +360,7 @@ impl Store for ObjectStoreBackend {
         let path = self.path(key)?;
         match self.inner.delete(&path).await {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
-            Err(e) => Err(Error::store(format!("deleting {key}: {e}"))),
+            Err(e) => Err(store_err(&format!("deleting {key}"), e)),
         }
     }
 
