@@ -660,21 +660,21 @@ mod tests {
             Error::Timeout { seconds: 1.0 },
             Error::Closed,
             Error::io("ctx", std::io::Error::other("x")),
-            Error::StoreAccessDenied {
-                message: "m".into(),
-            },
-            Error::WebhookRefused {
-                url: "u".into(),
-                reason: "r".into(),
-            },
         ]);
-        // Kinds added later are appended, so the C binding's numbers stay put.
+        // Codes added later are appended, so the C binding's numbers stay put.
         for kind in &K::ALL[7..] {
             v.push(Error::Download {
                 kind: *kind,
                 message: "m".into(),
             });
         }
+        v.push(Error::StoreAccessDenied {
+            message: "m".into(),
+        });
+        v.push(Error::WebhookRefused {
+            url: "u".into(),
+            reason: "r".into(),
+        });
         v
     }
 
