@@ -492,7 +492,12 @@ impl Engine {
                         self.publish(&ev);
                     }
                 }
-                _ = spec.cancel.cancelled() => return Err(cancelled()),
+                _ = spec.cancel.cancelled() => {
+                    // The running whisper calls see the abort within milliseconds: wait for them,
+                    // so that no computation outlives its job (or a closing process's teardown).
+                    while in_flight.next().await.is_some() {}
+                    return Err(cancelled());
+                }
             }
         }
         // The last progress report may still be queued: record it.

@@ -595,7 +595,10 @@ static void check_jobs(ytc_pipeline *p, const ctx *c) {
     ytc_string_free(json);
     EXPECT(ytc_wait(p, k1, 0, &t), YTC_JOB_FAILED);
     EXPECT(ytc_request_set_webhook_url(r, "ftp://example.com/hook"), YTC_OK);
-    EXPECT(ytc_submit_with(p, c->empty, r, k2, sizeof k2), YTC_INVALID_INPUT);
+    EXPECT(ytc_submit_with(p, c->empty, r, k2, sizeof k2), YTC_WEBHOOK_REFUSED);
+    /* Not a public address (cloud metadata): refused unless allowlisted. */
+    EXPECT(ytc_request_set_webhook_url(r, "http://169.254.169.254/hook"), YTC_OK);
+    EXPECT(ytc_submit_with(p, c->empty, r, k2, sizeof k2), YTC_WEBHOOK_REFUSED);
     ytc_request_free(r);
 
     /* The callback saw A's lifecycle and B's cancellation, on a library thread. */

@@ -90,8 +90,10 @@ def test_job_errors(make_pipeline: PipelineFactory, bad_files: dict[str, str], t
         p.get("not-a-job-id")
     with raises(ytcaption.InvalidInputError, "invalid_input"):
         p.submit(JFK, priority="urgent")
-    with raises(ytcaption.InvalidInputError, "invalid_input"):
+    with raises(ytcaption.InvalidInputError, "webhook_refused"):
         p.submit(JFK, webhook_url="ftp://example.com/hook")
+    with raises(ytcaption.InvalidInputError, "webhook_refused"):  # not a public address
+        p.submit(JFK, webhook_url="http://169.254.169.254/hook")
     with raises(ytcaption.InvalidInputError, "invalid_input"):
         p.list(status="done")
     with raises(ytcaption.InvalidInputError, "input_not_found"):
