@@ -13,6 +13,10 @@ pub fn workspace() -> PathBuf {
 
 /// `../shared` next to the checkout, when it exists (CI has it; a new user does not).
 pub fn shared() -> Option<PathBuf> {
+    // YTCAPTION_TEST_NO_SHARED=1 runs the tests as a new user's checkout would (committed files only).
+    if std::env::var_os("YTCAPTION_TEST_NO_SHARED").is_some() {
+        return None;
+    }
     let p = workspace().join("../shared");
     p.is_dir().then(|| p.canonicalize().unwrap())
 }
