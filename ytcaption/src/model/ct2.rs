@@ -1031,6 +1031,34 @@ impl<W: Write> Write for HashWriter<W> {
     }
 }
 
+/// Finishes a ggml file written to `tmp` (its SHA-256 computed on the way), syncs it and renames
+/// it to `output`: `(bytes written, hex SHA-256)`.
+pub(crate) fn commit_ggml(
+    w: GgmlWriter<HashWriter<BufWriter<File>>>,
+    tmp: &Path,
+    output: &Path,
+    guard: TempGuard,
+) -> Result<(u64, String)> {
+    let ctx = || format!("writing {}", tmp.display());
+    let bytes = w.bytes_written();
+    let sink = w.finish().map_err(|e| Error::io(ctx(), e))?;
+    let sha256 = hex::encode(sink.hasher.finalize());
+    let file = sink
+        .inner
+        .into_inner()
+        .map_err(|e| Error::io(ctx(), e.into_error()))?;
+    file.sync_all().map_err(|e| Error::io(ctx(), e))?;
+    drop(file);
+    std::fs::rename(tmp, output).map_err(|e| {
+        Error::io(
+            format!("renaming {} to {}", tmp.display(), output.display()),
+            e,
+        )
+    })?;
+    guard.disarm();
+    Ok((bytes, sha256))
+}
+
 /// Removes a temporary file unless disarmed.
 pub(crate) struct TempGuard(Option<PathBuf>);
 
@@ -1243,22 +1271,7 @@ pub fn import_with(
             tensor: Some(t.name.clone()),
         });
     }
-    let bytes = w.bytes_written();
-    let sink = w.finish().map_err(|e| Error::io(ctx(), e))?;
-    let sha256 = hex::encode(sink.hasher.finalize());
-    let file = sink
-        .inner
-        .into_inner()
-        .map_err(|e| Error::io(ctx(), e.into_error()))?;
-    file.sync_all().map_err(|e| Error::io(ctx(), e))?;
-    drop(file);
-    std::fs::rename(&tmp, output).map_err(|e| {
-        Error::io(
-            format!("renaming {} to {}", tmp.display(), output.display()),
-            e,
-        )
-    })?;
-    guard.disarm();
+    let (bytes, sha256) = commit_ggml(w, &tmp, output, guard)?;
     debug_assert_eq!(bytes, bytes_total);
     Ok(ImportReport {
         output: output.to_path_buf(),

@@ -50,7 +50,7 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::ct2::{temp_path_for, HashWriter};
+use super::ct2::{commit_ggml, temp_path_for, HashWriter};
 use super::ggml::{self, GgmlFile, GgmlHeader, GgmlWriter, Hparams, TensorType};
 use crate::error::{Error, Result};
 
@@ -625,22 +625,7 @@ pub fn quantize_file(
             tensor: Some(t.name.clone()),
         });
     }
-    let bytes = w.bytes_written();
-    let sink = w.finish().map_err(|e| Error::io(ctx(), e))?;
-    let sha256 = hex::encode(sink.hasher.finalize());
-    let file = sink
-        .inner
-        .into_inner()
-        .map_err(|e| Error::io(ctx(), e.into_error()))?;
-    file.sync_all().map_err(|e| Error::io(ctx(), e))?;
-    drop(file);
-    std::fs::rename(&tmp, output).map_err(|e| {
-        Error::io(
-            format!("renaming {} to {}", tmp.display(), output.display()),
-            e,
-        )
-    })?;
-    guard.disarm();
+    let (bytes, sha256) = commit_ggml(w, &tmp, output, guard)?;
     debug_assert_eq!(bytes, bytes_total);
     Ok(QuantizeReport {
         output: output.to_path_buf(),
