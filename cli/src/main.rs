@@ -145,7 +145,7 @@ struct ChunkArgs {
     /// Chunks transcribed in parallel, each by its own whisper state [default: one per core, at most 4]
     #[arg(short = 'p', long, value_name = "N")]
     parallel: Option<usize>,
-    /// Target chunk length in seconds; cuts fall in pauses near it (0 = no chunking)
+    /// Target chunk length in seconds; cuts fall in pauses near it (0 = no chunking) [default: 26, chunks of 22–30 s that fit one whisper window]
     #[arg(long, value_name = "SECONDS")]
     chunk_seconds: Option<f64>,
     /// Silero VAD model for finding pauses and skipping silence [default: ggml-silero-*.bin in the home's models dir, else an energy detector]
@@ -236,6 +236,9 @@ struct DecodeArgs {
     /// Keep word timings in the JSON output
     #[arg(long)]
     word_timestamps: bool,
+    /// Prompt each 30 s window with the previous window's text (whisper's default; off here)
+    #[arg(long)]
+    condition_on_previous_text: bool,
 }
 
 impl DecodeArgs {
@@ -265,6 +268,7 @@ impl DecodeArgs {
         o.initial_prompt = self.prompt.clone();
         o.translate = self.translate;
         o.word_timestamps = self.word_timestamps;
+        o.condition_on_previous_text = self.condition_on_previous_text;
         o
     }
 }

@@ -580,7 +580,8 @@ impl Engine {
             .map(|&(a, b)| (a as f64 / sr, b as f64 / sr))
             .collect();
         for _ in 0..MAX_REDOS {
-            let Some(gap) = merge::first_uncovered_speech(&speech, &segs, MIN_SKIPPED_SPEECH)
+            let Some(gap) =
+                merge::first_uncovered_speech(&speech, &segs, MIN_SKIPPED_SPEECH, MIN_SKIPPED_TAIL)
             else {
                 break;
             };
@@ -612,6 +613,7 @@ impl Engine {
             start = chunk.start_seconds(),
             end = chunk.end_seconds(),
             segments = segs.len(),
+            speech = ?speech,
             "chunk merged"
         );
         tracker.finish(chunk.index, chunk.samples.len());
@@ -636,7 +638,8 @@ impl Engine {
         loop {
             attempt += 1;
             let input =
-                TranscriptionInput::new(samples.clone(), language.clone(), spec.options.clone());
+                TranscriptionInput::new(samples.clone(), language.clone(), spec.options.clone())
+                    .with_single_window(true);
             match t
                 .transcribe(input, progress.clone(), spec.cancel.clone())
                 .await
@@ -681,6 +684,9 @@ impl Engine {
 const MAX_REDOS: usize = 3;
 /// Untranscribed speech at least this long (seconds) counts as skipped.
 const MIN_SKIPPED_SPEECH: f64 = 2.0;
+/// Untranscribed speech at the end of a chunk at least this long (seconds) counts as skipped:
+/// a chunk that fits one whisper window is decoded in that window only.
+const MIN_SKIPPED_TAIL: f64 = 1.0;
 
 fn to_merge(chunk: &PlannedChunk, segments: Vec<Segment>) -> ChunkSegments {
     ChunkSegments {

@@ -211,11 +211,12 @@ fn splice(out: &mut Vec<Segment>, mut b: Vec<Segment>, cut: f64) {
 /// window early). `speech` holds `[start, end)` ranges in seconds. Words count as covering from
 /// 0.3 s before their start to 0.3 s after their end, and never more than 1.5 s in all (whisper
 /// stretches the last word of a window over what it skipped); segments without word timings
-/// cover their whole span.
+/// cover their whole span. Uncovered speech at the very end counts from `min_tail` seconds.
 pub fn first_uncovered_speech(
     speech: &[(f64, f64)],
     segments: &[Segment],
     min_gap: f64,
+    min_tail: f64,
 ) -> Option<f64> {
     let mut covered: Vec<(f64, f64)> = Vec::new();
     for s in segments {
@@ -267,8 +268,13 @@ pub fn first_uncovered_speech(
             pos = piece_end;
         }
     }
-    None
+    pending
+        .filter(|&(_, sum)| sum >= min_tail)
+        .map(|(start, _)| start)
 }
+
+/// Speech runs shorter than this (seconds) are ignored when snapping segments.
+const MIN_SPEECH_RUN: f64 = 0.1;
 
 /// Aligns segment boundaries with the pauses of the speech: whisper's boundaries are often half
 /// a second off, and it starts a segment where the previous one ended, so pauses would show as
@@ -278,9 +284,15 @@ pub fn first_uncovered_speech(
 ///   away, at least 0.15 s long): the first ends 0.3 s into it, the second starts 0.3 s before
 ///   its end.
 /// * A segment's start then moves forward to where speech begins inside it, and its end back to
-///   where speech ends (0.3 s margins). Speech that began before a segment and ends within half a
-///   second of its start is the previous segment's tail, not this one's beginning.
+///   where speech ends (0.3 s margins). Speech that began before a segment (or exactly at its start,
+///   where a chunk begins) and ends within half a second of its start is the previous segment's tail, not this one's beginning.
 pub fn snap_to_speech(segments: &mut [Segment], speech: &[(f64, f64)]) {
+    // Blips shorter than a syllable (a click, the detector's edge) are not speech to snap to.
+    let speech: Vec<(f64, f64)> = speech
+        .iter()
+        .copied()
+        .filter(|&(a, b)| b - a >= MIN_SPEECH_RUN)
+        .collect();
     let pauses: Vec<(f64, f64)> = speech
         .windows(2)
         .map(|w| (w[0].1, w[1].0))
@@ -319,7 +331,7 @@ pub fn snap_to_speech(segments: &mut [Segment], speech: &[(f64, f64)]) {
         let overlapping: Vec<&(f64, f64)> = speech
             .iter()
             .filter(|&&(a, b)| b > s.start && a < s.end)
-            .filter(|&&(a, b)| !(a < s.start && b < s.start + 0.5))
+            .filter(|&&(a, b)| !(a <= s.start && b < s.start + 0.5))
             .collect();
         let (Some(first), Some(last)) = (overlapping.first(), overlapping.last()) else {
             continue;
@@ -469,26 +481,40 @@ mod tests {
             "he might have been made still more respectable than he was",
         );
         s.words.last_mut().unwrap().end = 75.9;
-        let gap = first_uncovered_speech(&[(55.4, 75.0)], &[s.clone()], 2.0).expect("gap");
+        let gap = first_uncovered_speech(&[(55.4, 75.0)], &[s.clone()], 2.0, 2.0).expect("gap");
         assert!((gap - (55.5 + 0.4 * 10.0 + 1.2)).abs() < 0.01, "{gap}");
         // Uncovered speech adds up across pauses.
         let w = seg(10.0, "a b");
         let runs = [(10.0, 10.8), (12.0, 13.0), (14.0, 15.2)];
         assert_eq!(
-            first_uncovered_speech(&runs, std::slice::from_ref(&w), 2.0),
+            first_uncovered_speech(&runs, std::slice::from_ref(&w), 2.0, 2.0),
             Some(12.0)
         );
-        assert_eq!(first_uncovered_speech(&runs[..2], &[w], 2.0), None);
+        assert_eq!(
+            first_uncovered_speech(&runs[..2], std::slice::from_ref(&w), 2.0, 2.0),
+            None
+        );
+        // At the end of the chunk, less uncovered speech is enough.
+        assert_eq!(
+            first_uncovered_speech(&runs[..2], &[w], 2.0, 1.0),
+            Some(12.0)
+        );
         // Fully covered speech has no gap; short holes are fine.
         let t = seg(10.0, "a b c d e f g h i j");
         assert_eq!(
-            first_uncovered_speech(&[(10.0, 14.0)], std::slice::from_ref(&t), 2.0),
+            first_uncovered_speech(&[(10.0, 14.0)], std::slice::from_ref(&t), 2.0, 2.0),
             None
         );
-        assert_eq!(first_uncovered_speech(&[(10.0, 15.5)], &[t], 2.0), None);
+        assert_eq!(
+            first_uncovered_speech(&[(10.0, 15.5)], &[t], 2.0, 2.0),
+            None
+        );
         // Segments without words cover their span.
         let plain = Segment::new(0, 0.0, 30.0, "x");
-        assert_eq!(first_uncovered_speech(&[(1.0, 29.0)], &[plain], 2.0), None);
+        assert_eq!(
+            first_uncovered_speech(&[(1.0, 29.0)], &[plain], 2.0, 2.0),
+            None
+        );
     }
 
     #[test]

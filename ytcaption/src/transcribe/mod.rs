@@ -32,6 +32,10 @@ pub struct TranscriptionInput {
     pub language: Language,
     /// Decoding options.
     pub options: DecodeOptions,
+    /// Input of at most one whisper window (30 s) is decoded in that window only: whisper.cpp
+    /// does not run the encoder a second time from where the decoder stopped. For callers that
+    /// check the result for speech left out (the engine's chunks do).
+    pub single_window: bool,
 }
 
 impl TranscriptionInput {
@@ -41,7 +45,15 @@ impl TranscriptionInput {
             samples,
             language,
             options,
+            single_window: false,
         }
+    }
+
+    /// The same input, decoded in a single window when it fits in one (see
+    /// [`single_window`](Self::single_window)).
+    pub fn with_single_window(mut self, single_window: bool) -> Self {
+        self.single_window = single_window;
+        self
     }
 }
 

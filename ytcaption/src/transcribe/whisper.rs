@@ -251,6 +251,9 @@ struct AbortFlag {
     aborted: AtomicBool,
 }
 
+/// Samples in one whisper window (30 s).
+const WINDOW_SAMPLES: usize = 30 * 16_000;
+
 unsafe extern "C" fn abort_trampoline(user_data: *mut std::ffi::c_void) -> bool {
     // SAFETY: whisper.cpp passes back the pointer installed in `run_full`, which points to a
     // live `AbortFlag` for as long as `full` runs.
@@ -260,6 +263,23 @@ unsafe extern "C" fn abort_trampoline(user_data: *mut std::ffi::c_void) -> bool 
         flag.aborted.store(true, Ordering::Relaxed);
     }
     stop
+}
+
+/// Counts whisper.cpp's encoder runs of one `full` call; only the first may run when the
+/// input is transcribed as a single window.
+struct WindowLimit {
+    encodes: std::sync::atomic::AtomicUsize,
+}
+
+unsafe extern "C" fn encoder_begin_trampoline(
+    _ctx: *mut whisper_rs::WhisperSysContext,
+    _state: *mut whisper_rs::WhisperSysState,
+    user_data: *mut std::ffi::c_void,
+) -> bool {
+    // SAFETY: whisper.cpp passes back the pointer installed in `run_full`, which points to a
+    // live `WindowLimit` for as long as `full` runs.
+    let limit = unsafe { &*(user_data as *const WindowLimit) };
+    limit.encodes.fetch_add(1, Ordering::Relaxed) == 0
 }
 
 unsafe extern "C" fn progress_trampoline(
@@ -312,6 +332,11 @@ fn run_full(
     params.set_no_speech_thold(o.no_speech_threshold);
     params.set_entropy_thold(o.entropy_threshold);
     params.set_logprob_thold(o.logprob_threshold);
+    if !o.condition_on_previous_text {
+        // Each 30 s window is decoded on its own: no prompt of the previous window's text,
+        // which made whisper repeat earlier sentences over new speech (and costs decoder time).
+        params.set_n_max_text_ctx(0);
+    }
     if let Some(prompt) = &o.initial_prompt {
         params.set_initial_prompt(prompt);
     }
@@ -336,6 +361,22 @@ fn run_full(
     unsafe {
         params.set_abort_callback(Some(abort_trampoline));
         params.set_abort_callback_user_data(&abort as *const AbortFlag as *mut std::ffi::c_void);
+    }
+    let limit = WindowLimit {
+        encodes: std::sync::atomic::AtomicUsize::new(0),
+    };
+    if input.single_window && input.samples.len() <= WINDOW_SAMPLES {
+        // whisper.cpp runs the encoder again from the last timestamp when the decoder stopped
+        // before the end of the audio: a whole 30 s window of compute, mostly for the silence
+        // after the last words. The caller finds any speech that was really left out.
+        // SAFETY: the trampoline matches whisper.cpp's encoder-begin callback signature and
+        // reads the user data only as a `WindowLimit`, which outlives the `full` call below.
+        unsafe {
+            params.set_start_encoder_callback(Some(encoder_begin_trampoline));
+            params.set_start_encoder_callback_user_data(
+                &limit as *const WindowLimit as *mut std::ffi::c_void,
+            );
+        }
     }
     if cancel.is_cancelled() {
         return Err(Error::Cancelled { job_id: None });
