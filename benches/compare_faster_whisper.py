@@ -32,7 +32,9 @@ SAMPLE_RATE = 16000
 # faster-whisper's decoding, matched to ytcaption's defaults (whisper.cpp's): greedy at
 # temperature 0, falling back to sampling (best_of=5) at 0.2, 0.4, ... 1.0 when a segment fails
 # the quality checks (compression ratio 2.4 / whisper.cpp's entropy 2.4, log-probability -1.0,
-# no-speech 0.6), conditioned on the previous text.
+# no-speech 0.6). Conditioned on the previous text (faster-whisper's default) unless the run
+# says otherwise: `--fw-condition on,off` benches both (ytcaption's default is off,
+# `--condition-on-previous-text` turns it on).
 FW_OPTIONS = dict(
     language="en",
     beam_size=1,
@@ -141,7 +143,8 @@ def cmd_fw(args):
         num_workers=1,
     )
     t2 = time.perf_counter()
-    segments, info = model.transcribe(args.audio, **FW_OPTIONS)
+    options = dict(FW_OPTIONS, condition_on_previous_text=args.condition == "on")
+    segments, info = model.transcribe(args.audio, **options)
     text = "".join(s.text for s in segments)  # the work happens while iterating
     t3 = time.perf_counter()
     with open(args.out, "w", encoding="utf-8") as f:
@@ -198,10 +201,13 @@ def configs(args):
     py = sys.executable
     me = os.path.abspath(__file__)
     for ct in args.fw_compute:
-        def fw(result, ct=ct):
-            return [py, me, "fw", "--audio", args.audio, "--model-dir", args.ct2_dir,
-                    "--compute-type", ct, "--threads", str(args.threads), "--out", result]
-        out.append((f"faster-whisper {ct}", f"ct2 ({os.path.basename(args.ct2_dir)})", fw))
+        for cond in args.fw_condition:
+            def fw(result, ct=ct, cond=cond):
+                return [py, me, "fw", "--audio", args.audio, "--model-dir", args.ct2_dir,
+                        "--compute-type", ct, "--threads", str(args.threads),
+                        "--condition", cond, "--out", result]
+            name = f"faster-whisper {ct}" + ("" if cond == "on" else " no-prev-text")
+            out.append((name, f"ct2 ({os.path.basename(args.ct2_dir)})", fw))
     for extra in args.ytcaption_args or [""]:
         for label, model in (("f16", args.f16), ("q8_0", args.q8)):
             if not model:
@@ -308,6 +314,8 @@ def main():
     f.add_argument("--model-dir", required=True)
     f.add_argument("--compute-type", default="int8")
     f.add_argument("--threads", type=int, default=2)
+    f.add_argument("--condition", choices=["on", "off"], default="on",
+                   help="condition_on_previous_text")
     f.add_argument("--out", required=True)
 
     b = sub.add_parser("bench")
@@ -321,6 +329,8 @@ def main():
     b.add_argument("--runs", type=int, default=3)
     b.add_argument("--warmup", type=int, default=1)
     b.add_argument("--fw-compute", type=lambda s: [x for x in s.split(",") if x], default=["int8"])
+    b.add_argument("--fw-condition", type=lambda s: [x for x in s.split(",") if x], default=["on"],
+                   help="faster-whisper's condition_on_previous_text: on, off or on,off")
     b.add_argument("--ytcaption-args", action="append",
                    help="extra flags for ytcaption transcribe (repeat to bench several)")
 

@@ -3,6 +3,7 @@
 #
 #   benches/compare_faster_whisper.sh [--threads N] [--runs N] [--warmup N] [--model tiny.en]
 #       [--ct2-dir DIR] [--audio FILE --text FILE] [--fw-compute int8,float32]
+#       [--fw-condition on,off]
 #       [--ytcaption-args "..."]... [--no-build | --ytcaption BIN]
 #
 # * faster-whisper 1.2.x goes into a venv, <target>/bench-venv (pip, from PyPI; CTranslate2's
@@ -17,8 +18,10 @@
 #   decode it themselves; the duration for the RTF is read from it, so it must be a WAV).
 # * Decoding, both engines: language en, greedy at temperature 0 with the temperature fallback
 #   (0.2, 0.4, ... 1.0, best_of 5; ytcaption's and whisper.cpp's default; faster-whisper
-#   beam_size=1, best_of=5, its default temperature list), timestamps on, no VAD, conditioned
-#   on the previous text; --threads N for both (ytcaption -t N, faster-whisper cpu_threads=N).
+#   beam_size=1, best_of=5, its default temperature list), timestamps on, no VAD; --threads N
+#   for both (ytcaption -t N, faster-whisper cpu_threads=N). Previous-text conditioning:
+#   faster-whisper's default is on, ytcaption's off; --fw-condition on,off runs faster-whisper
+#   both ways (default: on), --ytcaption-args --condition-on-previous-text turns it on here.
 # * faster-whisper runs with compute_type int8 (the usual CPU choice) and float32 by default.
 # * --ytcaption-args "FLAGS" adds flags to every ytcaption run (e.g. the parallel chunking
 #   options of `ytcaption transcribe --help`); give it several times to bench several
@@ -35,6 +38,7 @@ orig=$PWD
 abspath() { case "$1" in /*|"") echo "$1" ;; *) echo "$orig/$1" ;; esac; }
 
 threads=2 runs=3 warmup=1 model=tiny.en ct2_dir="" audio="" text="" fw_compute=int8,float32
+fw_condition=on
 build=1 bin=""
 yc_args=()
 while [ $# -gt 0 ]; do
@@ -47,6 +51,7 @@ while [ $# -gt 0 ]; do
     --audio) audio=$(abspath "$2"); shift 2 ;;
     --text) text=$(abspath "$2"); shift 2 ;;
     --fw-compute) fw_compute=$2; shift 2 ;;
+    --fw-condition) fw_condition=$2; shift 2 ;;
     --ytcaption-args) yc_args+=(--ytcaption-args "$2"); shift 2 ;;
     --no-build) build=0; shift ;;
     --ytcaption) bin=$(abspath "$2"); build=0; shift 2 ;;
@@ -120,4 +125,5 @@ say "running (the machine's other load makes these numbers noisy; compare within
 "$py" benches/compare_faster_whisper.py bench --audio "$audio" --text "$text" \
   --ct2-dir "$ct2_dir" --ytcaption "$bin" --f16 "$f16" --q8 "$q8" \
   --threads "$threads" --runs "$runs" --warmup "$warmup" --fw-compute "$fw_compute" \
+  --fw-condition "$fw_condition" \
   ${yc_args[@]+"${yc_args[@]}"}
