@@ -635,11 +635,15 @@ impl Engine {
         let offset = (chunk.start + skip) as f64 / SAMPLE_RATE as f64;
         let attempts = self.inner.config.chunk_retries + 1;
         let mut attempt = 0;
+        // A chunk cut in pauses is decoded in one window sized to it (the redo loop finds any
+        // speech whisper left out). A forced cut ends the audio inside a word: whisper needs its
+        // full window there (measured: WER 0.026 → 0.052 on the forced-cut test otherwise).
+        let single_window = chunk.forced_cut_before.is_none() && chunk.forced_cut_after.is_none();
         loop {
             attempt += 1;
             let input =
                 TranscriptionInput::new(samples.clone(), language.clone(), spec.options.clone())
-                    .with_single_window(true);
+                    .with_single_window(single_window);
             match t
                 .transcribe(input, progress.clone(), spec.cancel.clone())
                 .await

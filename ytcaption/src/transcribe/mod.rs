@@ -32,9 +32,10 @@ pub struct TranscriptionInput {
     pub language: Language,
     /// Decoding options.
     pub options: DecodeOptions,
-    /// Input of at most one whisper window (30 s) is decoded in that window only: whisper.cpp
-    /// does not run the encoder a second time from where the decoder stopped. For callers that
-    /// check the result for speech left out (the engine's chunks do).
+    /// Input of at most one whisper window (30 s) is decoded in one window sized to it (plus
+    /// 2 s), and only that window: whisper.cpp does not run the encoder a second time from
+    /// where the decoder stopped. For callers that check the result for speech left out (the
+    /// engine's chunks do).
     pub single_window: bool,
 }
 
