@@ -391,6 +391,8 @@ export interface TranscribeOptions {
   logprobThreshold?: number
   /** Keep word-level timings in the segments (`segment.words`; default false). */
   wordTimestamps?: boolean
+  /** Prompt each 30 s window with the previous window's text (default false). */
+  conditionOnPreviousText?: boolean
 }
 
 /** The version of ytcaption this addon was built from. */

@@ -162,3 +162,47 @@ fn english_only_model_refuses_spanish() {
         "{err}"
     );
 }
+
+#[test]
+fn decoding_flags_are_taken() {
+    // The quality and decoding flags reach whisper.cpp: JFK still reads right with beam search,
+    // no temperature fallback and the previous-text prompt on; a value out of range is refused.
+    let jfk = support::jfk();
+    let t = transcribe_json(
+        &jfk.path,
+        &[
+            "-l",
+            "en",
+            "--beam-size",
+            "2",
+            "--temperature-increment",
+            "0",
+            "--no-speech-threshold",
+            "0.5",
+            "--entropy-threshold",
+            "2.2",
+            "--logprob-threshold",
+            "-0.8",
+            "--condition-on-previous-text",
+        ],
+    );
+    let wer = ytcaption::eval::word_error_rate(&jfk.text, t["text"].as_str().unwrap());
+    assert!(wer <= 0.1, "WER {wer}: {}", t["text"]);
+    let home = tempfile::tempdir().unwrap();
+    let out = support::run(
+        bin(),
+        &[
+            "--home",
+            home.path().to_str().unwrap(),
+            "transcribe",
+            jfk.path.to_str().unwrap(),
+            "-m",
+            support::model().to_str().unwrap(),
+            "--beam-size",
+            "0",
+        ],
+    );
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("beam_size"), "{err}");
+}

@@ -534,6 +534,13 @@ enum ytc_status ytc_request_set_logprob_threshold(struct ytc_request *request, f
 enum ytc_status ytc_request_set_word_timestamps(struct ytc_request *request, bool word_timestamps);
 
 /**
+ * Prompt each 30 s window with the previous window's text (whisper's default; default false
+ * here).
+ */
+enum ytc_status ytc_request_set_condition_on_previous_text(struct ytc_request *request,
+                                                           bool condition);
+
+/**
  * Opens the journal in the home (creating the home if needed), requeues jobs a dead process
  * left running, and starts the workers. On success `*out` is the new pipeline.
  *

@@ -499,3 +499,18 @@ pub unsafe extern "C" fn ytc_request_set_word_timestamps(
         })
     }
 }
+
+/// Prompt each 30 s window with the previous window's text (whisper's default; default false
+/// here).
+#[no_mangle]
+pub unsafe extern "C" fn ytc_request_set_condition_on_previous_text(
+    request: *mut ytc_request,
+    condition: bool,
+) -> ytc_status {
+    unsafe {
+        with_request(request, |r| {
+            r.options.condition_on_previous_text = condition;
+            Ok(())
+        })
+    }
+}

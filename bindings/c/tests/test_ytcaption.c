@@ -303,6 +303,7 @@ static void check_null_arguments(void) {
     EXPECT(ytc_options_set_vad_model(o, NULL), YTC_NULL_ARGUMENT);
     EXPECT(ytc_options_set_chunk_retries(NULL, 1), YTC_NULL_ARGUMENT);
     EXPECT(ytc_request_set_word_timestamps(NULL, true), YTC_NULL_ARGUMENT);
+    EXPECT(ytc_request_set_condition_on_previous_text(NULL, true), YTC_NULL_ARGUMENT);
     ytc_word word = {.start = 7.0};
     EXPECT(ytc_transcript_word(NULL, 0, 0, &word), YTC_NULL_ARGUMENT);
     CHECK(word.start == 7.0, "out written on failure");
@@ -693,6 +694,7 @@ static void check_engine(const ctx *c) {
     r = ytc_request_new();
     EXPECT(ytc_request_set_language(r, "en"), YTC_OK);
     EXPECT(ytc_request_set_word_timestamps(r, true), YTC_OK);
+    EXPECT(ytc_request_set_condition_on_previous_text(r, false), YTC_OK);
     t = NULL;
     EXPECT(ytc_engine_transcribe_with(e, c->jfk, r, &t), YTC_OK);
     ytc_request_free(r);

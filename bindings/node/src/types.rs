@@ -37,6 +37,8 @@ pub struct TranscribeOptions {
     pub logprob_threshold: Option<f64>,
     /// Keep word-level timings in the segments (`segment.words`; default false).
     pub word_timestamps: Option<bool>,
+    /// Prompt each 30 s window with the previous window's text (default false).
+    pub condition_on_previous_text: Option<bool>,
 }
 
 impl TranscribeOptions {
@@ -83,6 +85,9 @@ impl TranscribeOptions {
         }
         if let Some(v) = self.word_timestamps {
             d.word_timestamps = v;
+        }
+        if let Some(v) = self.condition_on_previous_text {
+            d.condition_on_previous_text = v;
         }
         d
     }

@@ -24,7 +24,7 @@ async function oneShot(): Promise<string> {
 async function engine(): Promise<void> {
   const e = await yc.Engine.open({ model: 'tiny.en', home: './yc', parallelChunks: 2, chunkSeconds: 30, vadModel: 'silero.bin' })
   const sub = e.onEvent((ev: JobEvent) => console.log(ev.type, ev.data.percent))
-  await e.transcribe('a.mp3', { language: 'auto', beamSize: 5, initialPrompt: 'Dashwood', translate: false, wordTimestamps: true })
+  await e.transcribe('a.mp3', { language: 'auto', beamSize: 5, initialPrompt: 'Dashwood', translate: false, wordTimestamps: true, conditionOnPreviousText: true })
   sub.unsubscribe()
   const closed: boolean = sub.closed
   void closed

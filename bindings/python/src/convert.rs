@@ -14,7 +14,7 @@ use crate::errors::OrRaise;
 use crate::types::PyJob;
 
 /// The decoding options accepted as keyword arguments, in the order the stubs list them.
-pub const DECODE_OPTIONS: [&str; 10] = [
+pub const DECODE_OPTIONS: [&str; 11] = [
     "beam_size",
     "best_of",
     "temperature",
@@ -25,6 +25,7 @@ pub const DECODE_OPTIONS: [&str; 10] = [
     "entropy_threshold",
     "logprob_threshold",
     "word_timestamps",
+    "condition_on_previous_text",
 ];
 
 /// A path or URL argument (`str` or `os.PathLike`) as the core's input string.
@@ -75,6 +76,7 @@ pub fn decode_options(kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<DecodeOpti
             "entropy_threshold" => o.entropy_threshold = value.extract()?,
             "logprob_threshold" => o.logprob_threshold = value.extract()?,
             "word_timestamps" => o.word_timestamps = value.extract()?,
+            "condition_on_previous_text" => o.condition_on_previous_text = value.extract()?,
             other => {
                 return Err(PyTypeError::new_err(format!(
                     "unexpected keyword argument {other:?} (decoding options: {})",

@@ -52,6 +52,7 @@ def test_every_decode_option_is_accepted(tmp_path: Path) -> None:
         "beam_size": 2, "best_of": 2, "temperature": 0.0, "temperature_increment": 0.0,
         "initial_prompt": "x", "translate": False, "no_speech_threshold": 0.5,
         "entropy_threshold": 2.0, "logprob_threshold": -1.0, "word_timestamps": True,
+        "condition_on_previous_text": True,
     }
     assert set(values) == set(ytcaption.DECODE_OPTIONS)
     for name, value in values.items():

@@ -57,6 +57,7 @@ def transcribe(
     entropy_threshold: Optional[float] = None,
     logprob_threshold: Optional[float] = None,
     word_timestamps: Optional[bool] = None,
+    condition_on_previous_text: Optional[bool] = None,
 ) -> Transcript:
     """Transcribes a media file now (no journal); the GIL is released while it runs."""
 
@@ -260,6 +261,7 @@ class Engine:
         entropy_threshold: Optional[float] = None,
         logprob_threshold: Optional[float] = None,
         word_timestamps: Optional[bool] = None,
+        condition_on_previous_text: Optional[bool] = None,
     ) -> Transcript: ...
     def on_event(self, callback: Callable[[Event], object]) -> Subscription: ...
 
@@ -305,6 +307,7 @@ class Pipeline:
         entropy_threshold: Optional[float] = None,
         logprob_threshold: Optional[float] = None,
         word_timestamps: Optional[bool] = None,
+        condition_on_previous_text: Optional[bool] = None,
     ) -> Job: ...
     def get(self, job: _JobRef) -> Job: ...
     def list(self, status: Optional[str] = None, limit: Optional[int] = None) -> builtins.list[Job]: ...
@@ -333,6 +336,7 @@ class Pipeline:
         entropy_threshold: Optional[float] = None,
         logprob_threshold: Optional[float] = None,
         word_timestamps: Optional[bool] = None,
+        condition_on_previous_text: Optional[bool] = None,
     ) -> Transcript: ...
     def is_idle(self) -> bool: ...
     def on_event(self, callback: Callable[[Event], object]) -> Subscription: ...
