@@ -16,15 +16,24 @@ fn bin() -> &'static Path {
 #[allow(clippy::zombie_processes)]
 fn peak_rss(file: &Path) -> (u64, String) {
     let model = support::model();
+    let vad = support::vad_model();
+    let home = file.with_file_name("home");
     let out_path = file.with_extension("txt");
     // Reaped by `wait4` below (which also gives its rusage), not by `Child::wait`.
     #[allow(clippy::zombie_processes)]
     let child = Command::new(bin())
         .args([
+            "--home",
+            home.to_str().unwrap(),
             "transcribe",
             file.to_str().unwrap(),
             "-m",
             model.to_str().unwrap(),
+            // Pauses found by Silero VAD: whisper is given only the speech and a little silence
+            // around it, in windows sized to it (not the user's home: the test is the same
+            // everywhere).
+            "--vad-model",
+            vad.to_str().unwrap(),
         ])
         .args([
             "-l",

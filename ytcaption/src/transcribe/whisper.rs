@@ -302,6 +302,9 @@ const SAMPLES_PER_FRAME: usize = 320;
 const FULL_WINDOW_FRAMES: usize = 1500;
 /// Silence after the audio in a window sized to it (2 s).
 const WINDOW_MARGIN_FRAMES: usize = 100;
+/// The smallest window (15.4 s): in a 7.5 s window for 5.5 s of speech, whisper said the
+/// first phrase twice (the 60-minute test of cli/tests/memory.rs, with Silero VAD).
+const MIN_WINDOW_FRAMES: usize = 768;
 
 unsafe extern "C" fn abort_trampoline(user_data: *mut std::ffi::c_void) -> bool {
     // SAFETY: whisper.cpp passes back the pointer installed in `run_full`, which points to a
@@ -419,9 +422,10 @@ fn run_full(
         // to the input plus 2 s of silence instead of 30 s. Measured on 363 s of English
         // (tiny.en q8_0, 26 s chunks): 7.4 s → 6.0 s wall at the same WER (0.016); without the
         // 2 s of silence after the audio, whisper lost words at the end of the window.
-        let frames = (input.samples.len().div_ceil(SAMPLES_PER_FRAME) + WINDOW_MARGIN_FRAMES)
+        let frames = ((input.samples.len().div_ceil(SAMPLES_PER_FRAME) + WINDOW_MARGIN_FRAMES)
             .div_ceil(64)
-            * 64;
+            * 64)
+            .max(MIN_WINDOW_FRAMES);
         if frames < FULL_WINDOW_FRAMES {
             params.set_audio_ctx(frames as i32);
         }
