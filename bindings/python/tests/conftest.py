@@ -86,8 +86,9 @@ def repeat_wav(src: Path, dst: Path, times: int) -> Path:
 
 @pytest.fixture(scope="session")
 def long_clip(media_dir: Path) -> str:
-    """44 s of real speech (jfk.wav four times): long enough to interrupt."""
-    return str(repeat_wav(JFK, media_dir / "jfk_x4.wav", 4))
+    """132 s of real speech (jfk.wav twelve times): long enough to interrupt (44 s took under
+    half a second once chunks were decoded in windows sized to them)."""
+    return str(repeat_wav(JFK, media_dir / "jfk_x12.wav", 12))
 
 
 @pytest.fixture(scope="session")
