@@ -126,3 +126,16 @@ export function nextEvent(source, pred) {
     })
   })
 }
+
+/** jfk.wav's samples `times` over, as a new WAV file (16-bit PCM, the header adjusted). */
+export function repeatWav(times) {
+  const wav = fs.readFileSync(jfk)
+  const at = wav.indexOf('data')
+  const data = wav.subarray(at + 8, at + 8 + wav.readUInt32LE(at + 4))
+  const head = Buffer.from(wav.subarray(0, at + 8))
+  head.writeUInt32LE(data.length * times, at + 4)
+  head.writeUInt32LE(head.length - 8 + data.length * times, 4)
+  const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'yc-')), `jfk_x${times}.wav`)
+  fs.writeFileSync(out, Buffer.concat([head, ...Array(times).fill(data)]))
+  return out
+}

@@ -6,7 +6,7 @@ import { test } from 'node:test'
 
 import * as yc from 'ytcaption'
 
-import { jfk, model, nextEvent, reference, rejectsWith, tempDir, threads } from './helpers.mjs'
+import { jfk, model, nextEvent, reference, rejectsWith, repeatWav, tempDir, threads } from './helpers.mjs'
 
 const ref = reference('en_jfk.wav')
 
@@ -84,7 +84,8 @@ test('submit, wait, get, list, result and events in order', async () => {
 test('cancel a pending job and a running one', async () => {
   const p = await yc.Pipeline.open({ home: tempDir(), model, workers: 1, threads })
   const started = nextEvent(p, (ev) => ev.type === 'transcription_started')
-  const running = await p.submit(jfk, { language: 'en' })
+  // 88 s of speech for the job to cancel while it runs (jfk.wav alone takes under half a second).
+  const running = await p.submit(repeatWav(8), { language: 'en' })
   const pending = await p.submit(jfk, { language: 'en', priority: 'low' })
   assert.equal((await started).jobId, running.id)
 

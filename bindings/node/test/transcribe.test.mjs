@@ -2,15 +2,12 @@
 // accuracy against the CLI's, events of an Engine, and a JavaScript thread that keeps running.
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import fs from 'node:fs'
 import { createRequire } from 'node:module'
-import os from 'node:os'
-import path from 'node:path'
 import { test } from 'node:test'
 
 import * as yc from 'ytcaption'
 
-import { cli, jfk, model, reference, rejectsWith, threads } from './helpers.mjs'
+import { cli, jfk, model, reference, rejectsWith, repeatWav, threads } from './helpers.mjs'
 
 const ref = reference('en_jfk.wav')
 
@@ -56,19 +53,6 @@ test('transcribe() returns the transcript, within 0.02 WER of the CLI', async ()
   assert.equal(doc.segments.length, segs.length)
   assert.deepEqual(JSON.parse(JSON.stringify(t)), doc)
 })
-
-/** jfk.wav's samples `times` over, as a new WAV file (16-bit PCM, the header adjusted). */
-function repeatWav(times) {
-  const wav = fs.readFileSync(jfk)
-  const at = wav.indexOf('data')
-  const data = wav.subarray(at + 8, at + 8 + wav.readUInt32LE(at + 4))
-  const head = Buffer.from(wav.subarray(0, at + 8))
-  head.writeUInt32LE(data.length * times, at + 4)
-  head.writeUInt32LE(head.length - 8 + data.length * times, 4)
-  const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'yc-')), `jfk_x${times}.wav`)
-  fs.writeFileSync(out, Buffer.concat([head, ...Array(times).fill(data)]))
-  return out
-}
 
 test('the event loop keeps ticking while whisper.cpp runs', async () => {
   // 88 s of speech: jfk.wav alone takes under half a second.
