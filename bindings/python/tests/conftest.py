@@ -86,9 +86,9 @@ def repeat_wav(src: Path, dst: Path, times: int) -> Path:
 
 @pytest.fixture(scope="session")
 def long_clip(media_dir: Path) -> str:
-    """440 s of real speech (jfk.wav forty times): long enough to interrupt. It takes a few
-    seconds to transcribe (132 s could finish within the half second before the signal)."""
-    return str(repeat_wav(JFK, media_dir / "jfk_x40.wav", 40))
+    """132 s of real speech (jfk.wav twelve times): long enough to interrupt (it takes a few
+    seconds; jfk.wav alone now takes under half a second)."""
+    return str(repeat_wav(JFK, media_dir / "jfk_x12.wav", 12))
 
 
 @pytest.fixture(scope="session")

@@ -104,7 +104,10 @@ def test_works_in_a_forked_child(engine: ytcaption.Engine, make_pipeline: Pipeli
 
 CTRL_C_SCRIPT = textwrap.dedent(
     """
-    import sys, time, ytcaption
+    import signal, sys, time, ytcaption
+    # Ctrl-C raises KeyboardInterrupt even where the test runner was started with SIGINT
+    # ignored (a background job of a non-interactive shell), which Python would inherit.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     home, model, clip = sys.argv[1:4]
     p = ytcaption.Pipeline(home=home, model=model, workers=1, threads=1)
     job = p.submit(clip, language="en")
