@@ -9,7 +9,8 @@ fn bin() -> &'static Path {
     Path::new(env!("CARGO_BIN_EXE_ytcaption"))
 }
 
-fn transcribe_json(clip: &Path, extra: &[&str]) -> serde_json::Value {
+/// `ytcaption transcribe CLIP -m MODEL EXTRA...` in a home of its own.
+fn run_transcribe(clip: &Path, extra: &[&str]) -> std::process::Output {
     let model = support::model();
     let home = tempfile::tempdir().unwrap();
     let mut args = vec![
@@ -19,11 +20,15 @@ fn transcribe_json(clip: &Path, extra: &[&str]) -> serde_json::Value {
         clip.to_str().unwrap(),
         "-m",
         model.to_str().unwrap(),
-        "--format",
-        "json",
     ];
     args.extend_from_slice(extra);
-    let out = support::run(bin(), &args);
+    support::run(bin(), &args)
+}
+
+fn transcribe_json(clip: &Path, extra: &[&str]) -> serde_json::Value {
+    let mut args = vec!["--format", "json"];
+    args.extend_from_slice(extra);
+    let out = run_transcribe(clip, &args);
     assert!(
         out.status.success(),
         "transcribe {} failed: {}",
@@ -188,20 +193,7 @@ fn decoding_flags_are_taken() {
     );
     let wer = ytcaption::eval::word_error_rate(&jfk.text, t["text"].as_str().unwrap());
     assert!(wer <= 0.1, "WER {wer}: {}", t["text"]);
-    let home = tempfile::tempdir().unwrap();
-    let out = support::run(
-        bin(),
-        &[
-            "--home",
-            home.path().to_str().unwrap(),
-            "transcribe",
-            jfk.path.to_str().unwrap(),
-            "-m",
-            support::model().to_str().unwrap(),
-            "--beam-size",
-            "0",
-        ],
-    );
+    let out = run_transcribe(&jfk.path, &["--beam-size", "0"]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("beam_size"), "{err}");
