@@ -219,7 +219,8 @@ def configs(args):
                 # (e.g. "-p 2 -t 1": two chunks in parallel, one thread each).
                 if not {"-t", "--threads"} & set(flags):
                     flags = ["-t", str(args.threads), *flags]
-                return [args.ytcaption, "transcribe", args.audio, "-m", model, "-l", "en",
+                home = ["--home", args.ytcaption_home] if args.ytcaption_home else []
+                return [args.ytcaption, *home, "transcribe", args.audio, "-m", model, "-l", "en",
                         "--format", "json", "-o", result, *flags]
             name = "ytcaption" + (f" {extra}" if extra else "")
             out.append((name, f"ggml {label}", yc))
@@ -323,6 +324,8 @@ def main():
     b.add_argument("--text", required=True)
     b.add_argument("--ct2-dir", required=True)
     b.add_argument("--ytcaption", required=True, help="the ytcaption binary")
+    b.add_argument("--ytcaption-home",
+                   help="ytcaption's --home (an empty one: no VAD model picked up from the user's)")
     b.add_argument("--f16", help="ggml f16 model")
     b.add_argument("--q8", help="ggml q8_0 model")
     b.add_argument("--threads", type=int, default=2)

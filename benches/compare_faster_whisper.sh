@@ -18,7 +18,9 @@
 #   decode it themselves; the duration for the RTF is read from it, so it must be a WAV).
 # * Decoding, both engines: language en, greedy at temperature 0 with the temperature fallback
 #   (0.2, 0.4, ... 1.0, best_of 5; ytcaption's and whisper.cpp's default; faster-whisper
-#   beam_size=1, best_of=5, its default temperature list), timestamps on, no VAD; --threads N
+#   beam_size=1, best_of=5, its default temperature list), timestamps on, no VAD model
+#   (ytcaption gets an empty --home, so it finds pauses with its energy detector; faster-whisper
+#   runs with vad_filter=False; --ytcaption-args "--vad-model FILE" benches Silero); --threads N
 #   for both (ytcaption -t N, faster-whisper cpu_threads=N). Previous-text conditioning:
 #   faster-whisper's default is on, ytcaption's off; --fw-condition on,off runs faster-whisper
 #   both ways (default: on), --ytcaption-args --condition-on-previous-text turns it on here.
@@ -82,6 +84,9 @@ snap=$(mktemp -d)
 trap 'rm -rf "$snap"' EXIT
 cp "$bin" "$snap/ytcaption"
 bin=$snap/ytcaption
+# ytcaption runs with an empty home of its own: a Silero VAD model in the user's home would
+# otherwise be picked up (bench it with --ytcaption-args "--vad-model FILE").
+mkdir "$snap/home"
 "$bin" model quantize --help >/dev/null 2>&1 || {
   echo "$bin has no \`model quantize\`: build this checkout (drop --no-build)" >&2; exit 1; }
 
@@ -123,7 +128,7 @@ fi
 
 say "running (the machine's other load makes these numbers noisy; compare within one run)"
 "$py" benches/compare_faster_whisper.py bench --audio "$audio" --text "$text" \
-  --ct2-dir "$ct2_dir" --ytcaption "$bin" --f16 "$f16" --q8 "$q8" \
+  --ct2-dir "$ct2_dir" --ytcaption "$bin" --ytcaption-home "$snap/home" --f16 "$f16" --q8 "$q8" \
   --threads "$threads" --runs "$runs" --warmup "$warmup" --fw-compute "$fw_compute" \
   --fw-condition "$fw_condition" \
   ${yc_args[@]+"${yc_args[@]}"}

@@ -184,7 +184,7 @@ export interface EngineOptions {
   parallelChunks?: number
   /**
    * Target chunk length in seconds: the audio is cut in pauses near it (at least 5;
-   * default 60; `Infinity`: no chunking).
+   * default 26; `Infinity`: no chunking).
    */
   chunkSeconds?: number
   /**
@@ -307,7 +307,7 @@ export interface PipelineOptions {
   parallelChunks?: number
   /**
    * Target chunk length in seconds: the audio is cut in pauses near it (at least 5;
-   * default 60; `Infinity`: no chunking).
+   * default 26; `Infinity`: no chunking).
    */
   chunkSeconds?: number
   /**

@@ -585,7 +585,8 @@ impl Engine {
             else {
                 break;
             };
-            let from = ((gap - 0.5) * sr).max((chunk.start + lo) as f64) as usize;
+            let from =
+                (merge::redo_start(&speech, gap) * sr).max((chunk.start + lo) as f64) as usize;
             if (chunk.start + hi).saturating_sub(from) < SAMPLE_RATE as usize {
                 break;
             }

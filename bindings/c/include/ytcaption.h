@@ -426,7 +426,7 @@ enum ytc_status ytc_options_set_parallel_chunks(struct ytc_options *options,
                                                 size_t parallel_chunks);
 
 /**
- * Target chunk length in seconds: the audio is cut in pauses near it (at least 5; default 60;
+ * Target chunk length in seconds: the audio is cut in pauses near it (at least 5; default 26;
  * `INFINITY` transcribes the whole input as one chunk). Checked when the pipeline or engine
  * opens (`YTC_INVALID_INPUT`).
  */

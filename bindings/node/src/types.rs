@@ -109,7 +109,7 @@ pub struct EngineOptions {
     /// default: 1).
     pub parallel_chunks: Option<i64>,
     /// Target chunk length in seconds: the audio is cut in pauses near it (at least 5;
-    /// default 60; `Infinity`: no chunking).
+    /// default 26; `Infinity`: no chunking).
     pub chunk_seconds: Option<f64>,
     /// A Silero VAD model (`ggml-silero-*.bin`) for finding pauses and skipping silence.
     /// Default: one in the home's models dir, else an energy detector.
@@ -167,7 +167,7 @@ pub struct PipelineOptions {
     /// default: one per core, at most 4).
     pub parallel_chunks: Option<i64>,
     /// Target chunk length in seconds: the audio is cut in pauses near it (at least 5;
-    /// default 60; `Infinity`: no chunking).
+    /// default 26; `Infinity`: no chunking).
     pub chunk_seconds: Option<f64>,
     /// A Silero VAD model (`ggml-silero-*.bin`) for finding pauses and skipping silence.
     /// Default: one in the home's models dir, else an energy detector.

@@ -120,7 +120,7 @@ impl PyEngine {
     /// Opens an engine on `model` (see `transcribe()` for how it is found) with `threads`
     /// whisper.cpp threads per transcription (default: the machine's cores, at most 8, shared
     /// among the parallel chunks). The audio is cut in pauses into chunks of about
-    /// `chunk_seconds` (default 60; `math.inf`: no chunking), `parallel_chunks` of them
+    /// `chunk_seconds` (default 26; `math.inf`: no chunking), `parallel_chunks` of them
     /// transcribed at once (default 1); `vad_model` is a Silero VAD model (default: a
     /// `ggml-silero-*.bin` in the home's models dir, else an energy detector).
     #[new]

@@ -87,7 +87,7 @@ impl PyPipeline {
     /// `threads` is whisper.cpp's threads per job (default: the cores shared among the
     /// workers and their parallel chunks). With `workers=0` the pipeline only submits and
     /// reads jobs. `parallel_chunks` (default: one per core, at most 4), `chunk_seconds`
-    /// (default 60; `math.inf`: no chunking), `vad_model` and `chunk_retries` (default 2) set
+    /// (default 26; `math.inf`: no chunking), `vad_model` and `chunk_retries` (default 2) set
     /// how a job's audio is cut into chunks and retried.
     #[new]
     #[pyo3(signature = (

@@ -349,6 +349,24 @@ fn is_stretched(s: &Segment) -> bool {
     !s.words.is_empty() && s.end - s.start > 0.8 * s.words.len() as f64 + 2.0
 }
 
+/// Where to start transcribing again speech that whisper skipped from `gap` on (seconds): in
+/// the pause before it, half way back to the previous speech but between 0.5 s and 1.5 s
+/// before `gap`; 0.5 s before it when `gap` is inside a stretch of speech (a detector marks speech onsets late: starting 0.5 s early clipped the first
+/// word, and whisper heard "And so, my fellow Americans" as "And so am I fellow Americans").
+pub fn redo_start(speech: &[(f64, f64)], gap: f64) -> f64 {
+    if speech.iter().any(|&(a, b)| a < gap - 0.05 && gap < b) {
+        // Inside a stretch of speech: just before it (the splice drops repeated words).
+        return gap - 0.5;
+    }
+    let before = speech
+        .iter()
+        .map(|&(_, b)| b)
+        .filter(|&b| b < gap)
+        .fold(f64::NEG_INFINITY, f64::max);
+    let back = ((gap - before) / 2.0).clamp(0.5, 1.5);
+    gap - back
+}
+
 /// Replaces what `main` says from `gap` on with `redo` (a second transcription that starts at
 /// most a second before `gap`), keeping each word once: `main` keeps the segments that start
 /// before `gap` (whole: a stretched segment's word times cannot be trusted), ending at `gap`;
@@ -471,6 +489,18 @@ mod tests {
             .map(|s| s.text.as_str())
             .collect::<Vec<_>>()
             .join(" ")
+    }
+
+    #[test]
+    fn redo_starts_in_the_pause_before_the_skipped_speech() {
+        let speech = [(80.0, 89.0), (91.0, 93.0)];
+        // Half way into the 2 s pause.
+        assert!((redo_start(&speech, 91.0) - 90.0).abs() < 1e-9);
+        // At most 1.5 s back, at least 0.5 s.
+        assert!((redo_start(&[(91.0, 93.0)], 91.0) - 89.5).abs() < 1e-9);
+        assert!((redo_start(&[(80.0, 90.8), (91.0, 93.0)], 91.0) - 90.5).abs() < 1e-9);
+        // Inside speech: 0.5 s back.
+        assert!((redo_start(&speech, 85.0) - 84.5).abs() < 1e-9);
     }
 
     #[test]
