@@ -131,6 +131,11 @@ pub trait SpeechDetector: Send {
     /// [`frame_len`](Self::frame_len), except possibly at the very end) and appends one flag per
     /// frame (a trailing partial frame counts as a frame).
     fn classify(&mut self, samples: &[f32], out: &mut Vec<bool>) -> Result<()>;
+    /// The fewest samples worth classifying in one call (before the end of the input): a
+    /// detector that starts afresh on every call wants long calls. Default: any.
+    fn min_batch(&self) -> usize {
+        0
+    }
 }
 
 /// Speech = frames louder than an adaptive threshold between the recent noise floor and the
@@ -287,6 +292,9 @@ impl Chunker {
         } else {
             self.classified + (end - self.classified) / fl * fl
         };
+        if !at_end && upto - self.classified < self.detector.min_batch() {
+            return Ok(());
+        }
         if upto > self.classified {
             let from = self.classified - self.buf_start;
             let to = upto - self.buf_start;

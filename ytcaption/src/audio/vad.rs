@@ -95,6 +95,13 @@ impl SpeechDetector for SileroDetector {
         FRAME
     }
 
+    /// whisper.cpp resets the network's state on every call, and its first frames then read
+    /// as silence: classify 30 s at a time (the decoder hands over ~3 s blocks), so that the
+    /// resets come ten times less often.
+    fn min_batch(&self) -> usize {
+        30 * 16_000 / FRAME * FRAME
+    }
+
     fn classify(&mut self, samples: &[f32], out: &mut Vec<bool>) -> Result<()> {
         if samples.is_empty() {
             return Ok(());

@@ -51,6 +51,9 @@ struct Inner {
 
 const OWNER_FILE: &str = "owner.pid";
 
+/// How long `open` waits for a journal lock that is being released (milliseconds).
+const LOCK_WAIT_MS: u64 = 500;
+
 impl SledJournal {
     /// Opens (or creates) the journal in `dir`.
     ///
@@ -60,11 +63,25 @@ impl SledJournal {
         let path = dir.as_ref().to_path_buf();
         std::fs::create_dir_all(&path)
             .map_err(|e| Error::io(format!("creating the journal dir {}", path.display()), e))?;
-        let db = match sled::Config::new()
-            .path(&path)
-            .flush_every_ms(Some(200))
-            .open()
-        {
+        // A journal closed a moment ago in this process may still hold its file lock while
+        // sled's threads wind down: wait for it briefly before calling the journal locked.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_millis(LOCK_WAIT_MS);
+        let opened = loop {
+            let r = sled::Config::new()
+                .path(&path)
+                .flush_every_ms(Some(200))
+                .open();
+            match &r {
+                Err(sled::Error::Io(e))
+                    if e.to_string().contains("could not acquire lock")
+                        && std::time::Instant::now() < deadline =>
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                _ => break r,
+            }
+        };
+        let db = match opened {
             Ok(db) => db,
             Err(sled::Error::Io(e)) if e.to_string().contains("could not acquire lock") => {
                 let pid = std::fs::read_to_string(path.join(OWNER_FILE))

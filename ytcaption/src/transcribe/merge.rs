@@ -328,11 +328,19 @@ pub fn snap_to_speech(segments: &mut [Segment], speech: &[(f64, f64)]) {
         }
     }
     for s in segments.iter_mut() {
-        let overlapping: Vec<&(f64, f64)> = speech
+        let mut overlapping: Vec<&(f64, f64)> = speech
             .iter()
             .filter(|&&(a, b)| b > s.start && a < s.end)
             .filter(|&&(a, b)| !(a <= s.start && b < s.start + 0.5))
             .collect();
+        // A short sound before a long pause is the previous speaker's tail (the end of a clip,
+        // a breath), not this segment's first word.
+        while overlapping.len() > 1
+            && overlapping[0].1 - overlapping[0].0 < 0.3
+            && overlapping[1].0 - overlapping[0].1 > 0.5
+        {
+            overlapping.remove(0);
+        }
         let (Some(first), Some(last)) = (overlapping.first(), overlapping.last()) else {
             continue;
         };
@@ -575,6 +583,17 @@ mod tests {
             "{late:?}"
         );
         assert_eq!((segs[2].start, segs[2].end), (20.0, 21.0));
+        // A blip at the end of the previous clip, then a second of silence: the next segment
+        // starts at the speech after it (measured: 1.28 s early before).
+        let mut blip = vec![
+            Segment::new(0, 243.3, 253.9, "and so my fellow americans"),
+            Segment::new(1, 253.97, 260.7, "and mister john dashwood"),
+        ];
+        snap_to_speech(
+            &mut blip,
+            &[(251.5, 253.86), (254.08, 254.24), (255.52, 262.1)],
+        );
+        assert!((blip[1].start - 255.22).abs() < 1e-9, "{blip:?}");
     }
 
     #[test]
