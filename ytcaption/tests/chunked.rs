@@ -68,9 +68,11 @@ async fn five_minutes_of_real_speech_chunked_in_parallel_matches_one_pass() {
         word_error_rate(&c.text, &single.text),
     );
     eprintln!("{duration:.0} s of speech (Silero VAD): WER chunked×2 {wc:.4}, one pass {ws:.4}");
+    // The acceptance: chunked and one pass within 0.01 of each other (one unchunked pass drifts
+    // over minutes of audio, so chunked is usually the better of the two).
     assert!(
-        wc <= ws + 0.01,
-        "chunking made it worse: {wc:.4} vs {ws:.4}\n{}",
+        (wc - ws).abs() <= 0.01,
+        "chunked {wc:.4} vs one pass {ws:.4}\n{}",
         chunked.text
     );
     // Both within reach of whisper.cpp's per-clip quality (≈ 0.02 on these clips).
