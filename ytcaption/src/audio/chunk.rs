@@ -437,9 +437,14 @@ impl Chunker {
     pub fn push(&mut self, samples: &[f32]) -> Result<Vec<PlannedChunk>> {
         self.buf.extend_from_slice(samples);
         self.classify_ready(false)?;
+        Ok(self.cut_classified())
+    }
+
+    /// Cuts off every chunk whose cut can be chosen from what is classified so far.
+    fn cut_classified(&mut self) -> Vec<PlannedChunk> {
         let mut out = Vec::new();
         if !self.cfg.target_seconds.is_finite() {
-            return Ok(out);
+            return out;
         }
         let target = self.secs(self.cfg.target_seconds);
         let search = self.secs(self.cfg.search_seconds);
@@ -463,20 +468,23 @@ impl Chunker {
             }
             self.drop_before(self.next_start);
         }
-        Ok(out)
+        out
     }
 
     /// Flushes the last chunk (if any samples remain).
     pub fn finish(&mut self) -> Result<Vec<PlannedChunk>> {
         self.classify_ready(true)?;
+        // A detector that classifies in long batches leaves the cuts of up to a batch of audio
+        // for the end.
+        let mut out = self.cut_classified();
         let end = self.buf_end();
         if end > self.next_start {
             let chunk = self.emit(end, None);
             self.next_start = end;
             self.drop_before(end);
-            return Ok(vec![chunk]);
+            out.push(chunk);
         }
-        Ok(Vec::new())
+        Ok(out)
     }
 }
 
@@ -587,6 +595,48 @@ mod tests {
         let s = speechy(60.0, &[(4.0, 4.5)]);
         let chunks = run(&s, cfg, 16000);
         assert!(chunks[0].forced_cut_after.is_some());
+    }
+
+    /// The energy detector, classifying only in batches of 30 s (as the Silero one does).
+    struct Batched(EnergyDetector);
+
+    impl SpeechDetector for Batched {
+        fn frame_len(&self) -> usize {
+            self.0.frame_len()
+        }
+        fn classify(&mut self, samples: &[f32], out: &mut Vec<bool>) -> Result<()> {
+            self.0.classify(samples, out)
+        }
+        fn min_batch(&self) -> usize {
+            30 * 16_000
+        }
+    }
+
+    #[test]
+    fn a_detector_that_classifies_in_batches_gets_its_cuts_too() {
+        let run_batched = |s: &[f32], cfg: ChunkConfig| {
+            let mut c = Chunker::new(cfg, Box::new(Batched(EnergyDetector::new()))).unwrap();
+            let mut out = Vec::new();
+            for b in s.chunks(16000) {
+                out.extend(c.push(b).unwrap());
+            }
+            out.extend(c.finish().unwrap());
+            out
+        };
+        // Shorter than one batch: every cut is chosen at the end of the input.
+        let s = speechy(11.0, &[(4.0, 4.4), (8.0, 8.4)]);
+        let chunks = run_batched(&s, ChunkConfig::with_target(5.0));
+        assert!(chunks.len() >= 2, "{}", chunks.len());
+        // Longer: the same cuts as a detector that keeps up.
+        let s = speechy(
+            150.0,
+            &[(24.0, 24.5), (50.0, 50.4), (77.0, 78.0), (101.0, 101.5)],
+        );
+        let bounds = |v: &[PlannedChunk]| v.iter().map(|c| (c.start, c.end)).collect::<Vec<_>>();
+        let a = run(&s, ChunkConfig::default(), 16000);
+        let b = run_batched(&s, ChunkConfig::default());
+        assert_eq!(bounds(&a), bounds(&b));
+        assert!(a.len() >= 5, "{}", a.len());
     }
 
     #[test]
