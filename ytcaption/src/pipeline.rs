@@ -256,6 +256,7 @@ impl PipelineBuilder {
             outbox_wake: Arc::new(Notify::new()),
             engine,
             wake: Notify::new(),
+            publish_order: tokio::sync::Mutex::new(()),
             running: Mutex::new(HashMap::new()),
             shutdown: CancellationToken::new(),
             workers: Mutex::new(Vec::new()),
@@ -349,6 +350,10 @@ struct Inner {
     outbox_wake: Arc<Notify>,
     engine: Engine,
     wake: Notify,
+    /// Held while a job is created and its `job_created` published, and while a worker claims
+    /// a job and publishes `download_started`: live subscribers see them in that order (a
+    /// worker polling the queue could otherwise claim a new job before `submit` published it).
+    publish_order: tokio::sync::Mutex<()>,
     running: Mutex<HashMap<JobId, CancellationToken>>,
     shutdown: CancellationToken,
     workers: Mutex<Vec<JoinHandle<()>>>,
@@ -439,6 +444,7 @@ impl Pipeline {
             self.inner.webhook.config().allowlist.check(url).await?;
         }
         let job = Job::from_request(&req, source);
+        let _order = self.inner.publish_order.lock().await;
         match self.inner.journal.create(job).await? {
             Created::New(job, ev) => {
                 self.inner.engine.publish(&ev);
@@ -661,9 +667,16 @@ impl Inner {
             if self.shutdown.is_cancelled() {
                 break;
             }
-            match self.journal.claim_next().await {
-                Ok(Some((job, ev))) => {
-                    self.engine.publish(&ev);
+            let claimed = {
+                let _order = self.publish_order.lock().await;
+                let claimed = self.journal.claim_next().await;
+                if let Ok(Some((_, ev))) = &claimed {
+                    self.engine.publish(ev);
+                }
+                claimed
+            };
+            match claimed {
+                Ok(Some((job, _))) => {
                     self.run_job(job).await;
                 }
                 Ok(None) => {
