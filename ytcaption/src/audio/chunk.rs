@@ -510,7 +510,16 @@ mod tests {
     }
 
     fn run(samples: &[f32], cfg: ChunkConfig, block: usize) -> Vec<PlannedChunk> {
-        let mut c = Chunker::new(cfg, Box::new(EnergyDetector::new())).unwrap();
+        run_with(samples, cfg, Box::new(EnergyDetector::new()), block)
+    }
+
+    fn run_with(
+        samples: &[f32],
+        cfg: ChunkConfig,
+        detector: Box<dyn SpeechDetector>,
+        block: usize,
+    ) -> Vec<PlannedChunk> {
+        let mut c = Chunker::new(cfg, detector).unwrap();
         let mut out = Vec::new();
         for b in samples.chunks(block) {
             out.extend(c.push(b).unwrap());
@@ -615,13 +624,7 @@ mod tests {
     #[test]
     fn a_detector_that_classifies_in_batches_gets_its_cuts_too() {
         let run_batched = |s: &[f32], cfg: ChunkConfig| {
-            let mut c = Chunker::new(cfg, Box::new(Batched(EnergyDetector::new()))).unwrap();
-            let mut out = Vec::new();
-            for b in s.chunks(16000) {
-                out.extend(c.push(b).unwrap());
-            }
-            out.extend(c.finish().unwrap());
-            out
+            run_with(s, cfg, Box::new(Batched(EnergyDetector::new())), 16000)
         };
         // Shorter than one batch: every cut is chosen at the end of the input.
         let s = speechy(11.0, &[(4.0, 4.4), (8.0, 8.4)]);

@@ -54,6 +54,11 @@ const OWNER_FILE: &str = "owner.pid";
 /// How long `open` waits for a journal lock that is being released (milliseconds).
 const LOCK_WAIT_MS: u64 = 500;
 
+/// Whether sled could not open the journal because another handle holds its file lock.
+fn is_lock_error(e: &sled::Error) -> bool {
+    matches!(e, sled::Error::Io(io) if io.to_string().contains("could not acquire lock"))
+}
+
 impl SledJournal {
     /// Opens (or creates) the journal in `dir`.
     ///
@@ -72,10 +77,7 @@ impl SledJournal {
                 .flush_every_ms(Some(200))
                 .open();
             match &r {
-                Err(sled::Error::Io(e))
-                    if e.to_string().contains("could not acquire lock")
-                        && std::time::Instant::now() < deadline =>
-                {
+                Err(e) if is_lock_error(e) && std::time::Instant::now() < deadline => {
                     std::thread::sleep(std::time::Duration::from_millis(20));
                 }
                 _ => break r,
@@ -83,7 +85,7 @@ impl SledJournal {
         };
         let db = match opened {
             Ok(db) => db,
-            Err(sled::Error::Io(e)) if e.to_string().contains("could not acquire lock") => {
+            Err(e) if is_lock_error(&e) => {
                 let pid = std::fs::read_to_string(path.join(OWNER_FILE))
                     .ok()
                     .and_then(|s| s.trim().parse().ok());
