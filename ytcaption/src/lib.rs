@@ -44,6 +44,7 @@ pub mod model;
 pub mod notify;
 mod options;
 mod pipeline;
+pub mod settings;
 pub mod store;
 pub mod transcribe;
 mod transcript;
@@ -59,6 +60,7 @@ pub use language::{Language, LANGUAGES};
 pub use notify::webhook::{Allowlist, DeliveryRetry, WebhookConfig, WebhookSecret};
 pub use options::{DecodeOptions, TranscribeOptions};
 pub use pipeline::{default_parallel_chunks, result_key, Pipeline, PipelineBuilder};
+pub use settings::Settings;
 pub use store::{open_store, S3Options};
 pub use transcript::{Segment, Transcript, Word};
 

@@ -22,118 +22,132 @@ use crate::journal::{ChunkCheckpoint, Created, JobFilter, JobPatch, Journal, Sle
 use crate::notify::webhook::{WebhookConfig, WebhookNotifier};
 use crate::notify::{LogNotifier, Notifier};
 use crate::options::TranscribeOptions;
-use crate::store::{ObjectStoreBackend, Store};
-use crate::transcribe::{default_threads, Transcriber, WhisperTranscriber};
+pub use crate::settings::default_parallel_chunks;
+use crate::settings::Settings;
+use crate::store::{open_store, ObjectStoreBackend, S3Options, Store};
+use crate::transcribe::{Transcriber, WhisperTranscriber};
 use crate::transcript::Transcript;
 
 /// How often idle workers look at the queue even without a wake-up.
 const IDLE_POLL: Duration = Duration::from_millis(500);
 
-/// Builds a [`Pipeline`]. Every plugin has a real default.
+/// Builds a [`Pipeline`]: [`Settings`] (every field by name, from the environment, from a
+/// front end) plus the plugins. Every plugin has a real default.
 pub struct PipelineBuilder {
-    home: Option<PathBuf>,
-    model: Option<String>,
-    threads: usize,
-    workers: usize,
-    max_attempts: u32,
+    settings: Settings,
+    chunking: Option<ChunkConfig>,
     journal: Option<Arc<dyn Journal>>,
     downloader: Option<Arc<dyn Downloader>>,
     transcriber: Option<Arc<dyn Transcriber>>,
     store: Option<Arc<dyn Store>>,
     notifier: Option<Arc<dyn Notifier>>,
     webhooks: Option<WebhookConfig>,
-    engine: EngineConfig,
-    parallel_set: bool,
-    cache: bool,
 }
 
 impl Default for PipelineBuilder {
     fn default() -> Self {
+        Self::from_settings(Settings::default())
+    }
+}
+
+impl PipelineBuilder {
+    /// A builder on these settings (see [`Settings`] for every field and its default).
+    pub fn from_settings(settings: Settings) -> Self {
         PipelineBuilder {
-            home: None,
-            model: None,
-            threads: 0,
-            workers: 1,
-            max_attempts: 3,
+            settings,
+            chunking: None,
             journal: None,
             downloader: None,
             transcriber: None,
             store: None,
             notifier: None,
             webhooks: None,
-            engine: EngineConfig::default(),
-            parallel_set: false,
-            cache: false,
         }
     }
-}
 
-impl PipelineBuilder {
+    /// Replaces the settings (plugins set on this builder stay).
+    pub fn settings(mut self, settings: Settings) -> Self {
+        self.settings = settings;
+        self
+    }
+
+    /// The settings so far.
+    pub fn settings_ref(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// Sets one setting by name from its text form ([`Settings::set`]).
+    pub fn set(mut self, name: &str, value: &str) -> Result<Self> {
+        self.settings.set(name, value)?;
+        Ok(self)
+    }
+
     /// The home directory (journal, results, models). Default: `$YTCAPTION_HOME`, else the
     /// per-user data directory.
     pub fn home(mut self, dir: impl Into<PathBuf>) -> Self {
-        self.home = Some(dir.into());
+        self.settings.home = Some(dir.into());
         self
     }
 
     /// The model: a path to a ggml file or a name installed in the home (`tiny.en`). Default:
     /// `$YTCAPTION_MODEL`, else the home's default model.
     pub fn model(mut self, model: impl Into<String>) -> Self {
-        self.model = Some(model.into());
+        self.settings.model = Some(model.into());
         self
     }
 
     /// Threads per whisper.cpp call (0, the default: the machine's cores divided among the
     /// workers and their parallel chunks).
     pub fn threads(mut self, n: usize) -> Self {
-        self.threads = n;
+        self.settings.threads = n;
         self
     }
 
     /// Concurrent jobs (default 1). 0 runs no workers: the pipeline only submits and reads
     /// jobs (and can still [`transcribe`](Pipeline::transcribe) one-shot).
     pub fn workers(mut self, n: usize) -> Self {
-        self.workers = n;
+        self.settings.workers = n;
         self
     }
 
     /// A job started this many times without finishing (its process died each time) fails
     /// with `attempts_exhausted` instead of running again. Default 3.
     pub fn max_attempts(mut self, n: u32) -> Self {
-        self.max_attempts = n.max(1);
+        self.settings.max_attempts = n.max(1);
         self
     }
 
     /// Chunks of one job transcribed at once, each by its own whisper state on the shared model
-    /// (default: [`default_parallel_chunks`]).
+    /// (0, the default: [`default_parallel_chunks`]).
     pub fn parallel_chunks(mut self, n: usize) -> Self {
-        self.engine.parallel = n;
-        self.parallel_set = true;
+        self.settings.parallel_chunks = n;
         self
     }
 
-    /// Target chunk length in seconds (default 60; `f64::INFINITY` for no chunking).
+    /// Target chunk length in seconds (default 26, at least 5; 0 for no chunking).
     pub fn chunk_seconds(mut self, seconds: f64) -> Self {
-        self.engine.chunking.set_target(seconds);
+        self.settings.chunk_seconds = seconds;
+        self.chunking = None;
         self
     }
 
-    /// How chunks are cut (target length, search window, minimum pause, overlap).
+    /// How chunks are cut in detail (target length, search window, minimum pause, overlap);
+    /// replaces `chunk_seconds`.
     pub fn chunking(mut self, c: ChunkConfig) -> Self {
-        self.engine.chunking = c;
+        self.chunking = Some(c);
         self
     }
 
     /// The Silero VAD model used to find pauses and skip silence. Default: a
     /// `ggml-silero-*.bin` in the home's models dir, else the energy detector.
     pub fn vad_model(mut self, path: impl Into<PathBuf>) -> Self {
-        self.engine.vad_model = Some(path.into());
+        self.settings.vad_model = Some(path.into());
         self
     }
 
     /// Extra attempts for a failed chunk before its job fails (default 2).
     pub fn chunk_retries(mut self, n: u32) -> Self {
-        self.engine.chunk_retries = n;
+        self.settings.chunk_retries = n;
         self
     }
 
@@ -148,11 +162,12 @@ impl PipelineBuilder {
     /// the same content) with the same model, language and options completes from the cache,
     /// without downloading or transcribing (its events say `cache_hit`). Off by default.
     pub fn cache(mut self, on: bool) -> Self {
-        self.cache = on;
+        self.settings.cache = on;
         self
     }
 
-    /// Uses this downloader.
+    /// Uses this downloader (default: the built-in one configured by the settings' download
+    /// fields).
     pub fn downloader(mut self, d: Arc<dyn Downloader>) -> Self {
         self.downloader = Some(d);
         self
@@ -164,7 +179,8 @@ impl PipelineBuilder {
         self
     }
 
-    /// Uses this store instead of the home's results directory.
+    /// Uses this store instead of the settings' `store` (default: the home's results
+    /// directory).
     pub fn store(mut self, s: Arc<dyn Store>) -> Self {
         self.store = Some(s);
         self
@@ -176,8 +192,9 @@ impl PipelineBuilder {
         self
     }
 
-    /// Webhook signing secret, allowlist and retries. Default:
-    /// [`WebhookConfig::from_env`] (`YTCAPTION_WEBHOOK_SECRET`, `YTCAPTION_WEBHOOK_ALLOWLIST`).
+    /// Webhook signing secret, allowlist and retries, replacing the settings' `webhook_*`
+    /// fields. Default: those fields, with [`WebhookConfig::from_env`]
+    /// (`YTCAPTION_WEBHOOK_SECRET`, `YTCAPTION_WEBHOOK_ALLOWLIST`) where they are unset.
     /// The allowlist is checked at [`submit`](Pipeline::submit) and before every delivery; a
     /// pipeline with workers also sends the journal's pending webhooks.
     pub fn webhooks(mut self, config: WebhookConfig) -> Self {
@@ -189,11 +206,9 @@ impl PipelineBuilder {
     ///
     /// Must be called inside a tokio runtime (multi-threaded).
     pub async fn build(self) -> Result<Pipeline> {
-        let root = match self.home {
-            Some(h) => h,
-            None => Home::default_root()?,
-        };
-        let home = Home::new(root);
+        let settings = self.settings;
+        settings.validate()?;
+        let home = settings.home()?;
         std::fs::create_dir_all(home.root())
             .map_err(|e| Error::io(format!("creating home {}", home.root().display()), e))?;
         let journal: Arc<dyn Journal> = match self.journal {
@@ -202,42 +217,44 @@ impl PipelineBuilder {
         };
         let webhooks = match self.webhooks {
             Some(w) => w,
-            None => WebhookConfig::from_env()?,
+            None => {
+                let env = WebhookConfig::from_env()?;
+                let mut w = settings.webhook_config()?;
+                if settings.webhook_secret.is_none() {
+                    w.secret = env.secret;
+                }
+                if settings.webhook_allowlist.is_none() {
+                    w.allowlist = env.allowlist;
+                }
+                w
+            }
         };
-        let store: Arc<dyn Store> = match self.store {
-            Some(s) => s,
-            None => Arc::new(ObjectStoreBackend::local(home.results_dir())?),
+        let store: Arc<dyn Store> = match (self.store, &settings.store) {
+            (Some(s), _) => s,
+            (None, Some(url)) => open_store(url, &S3Options::from_env())?,
+            (None, None) => Arc::new(ObjectStoreBackend::local(home.results_dir())?),
         };
         // whisper.cpp's threads spin while they wait: more busy threads than cores is far
         // slower, so by default the cores are shared among the workers.
-        let mut engine_cfg = self.engine;
-        if !self.parallel_set {
-            engine_cfg.parallel = default_parallel_chunks();
+        let mut engine_cfg = settings.engine_config(&home)?;
+        if let Some(c) = self.chunking {
+            engine_cfg.chunking = c;
         }
-        if self.cache && engine_cfg.cache_dir.is_none() {
-            engine_cfg.cache_dir = Some(home.cache_dir());
-        }
-        if engine_cfg.vad_model.is_none() {
-            engine_cfg.vad_model = home.vad_model();
-        }
-        let threads = if self.threads == 0 {
-            (default_threads() / (self.workers.max(1) * engine_cfg.parallel.max(1))).max(1)
-        } else {
-            self.threads
-        };
+        let workers = settings.workers;
+        let threads = settings.threads_per_call(workers);
         let transcriber: Arc<dyn Transcriber> = match self.transcriber {
             Some(t) => t,
-            None => match home.resolve_model(self.model.as_deref()) {
+            None => match home.resolve_model(settings.model.as_deref()) {
                 Ok(path) => Arc::new(WhisperTranscriber::new(path, threads)?),
                 // Without workers a pipeline can still submit and read jobs; the missing model
                 // is reported when something needs it.
-                Err(e) if self.workers == 0 => Arc::new(MissingModel(e.to_string())),
+                Err(e) if workers == 0 => Arc::new(MissingModel(e.to_string())),
                 Err(e) => return Err(e),
             },
         };
-        let downloader = self
-            .downloader
-            .unwrap_or_else(|| Arc::new(DefaultDownloader::new()));
+        let downloader = self.downloader.unwrap_or_else(|| {
+            Arc::new(DefaultDownloader::with_config(settings.download_config()))
+        });
         let (events, _) = broadcast::channel(4096);
         let engine = Engine::with_events(
             transcriber,
@@ -263,16 +280,16 @@ impl PipelineBuilder {
         });
         // Leftovers of runs that died: scratch files, then jobs.
         let _ = std::fs::remove_dir_all(inner.home.work_dir());
-        for ev in inner.journal.recover(self.max_attempts).await? {
+        for ev in inner.journal.recover(settings.max_attempts).await? {
             inner.after_commit(&ev).await;
         }
         {
             let mut ws = inner.workers.lock().unwrap_or_else(|p| p.into_inner());
-            for n in 0..self.workers {
+            for n in 0..workers {
                 let w = inner.clone();
                 ws.push(tokio::spawn(async move { w.worker_loop(n).await }));
             }
-            if self.workers > 0 {
+            if workers > 0 {
                 let w = inner.clone();
                 let publish = move |ev: &Event| w.engine.publish(ev);
                 ws.push(tokio::spawn(crate::notify::outbox::run(
@@ -626,12 +643,6 @@ impl Pipeline {
         let _ = self.inner.journal.flush().await;
         let _ = &self.guard;
     }
-}
-
-/// Chunks of one job transcribed at once by default: one per core (whisper.cpp scales better
-/// over independent states than over threads of one state), at most 4.
-pub fn default_parallel_chunks() -> usize {
-    default_threads().clamp(1, 4)
 }
 
 /// The store key of a job's result in `format`: `<job_id>/transcript.<ext>`.

@@ -410,8 +410,10 @@ mod tests {
 
     #[tokio::test]
     async fn traversal_is_refused_by_the_store() {
+        // The store is rooted one level down, so that "../x" would land inside this test's
+        // own temp dir (not in the shared /tmp, where another program may have made an x).
         let dir = tempfile::tempdir().unwrap();
-        let s = ObjectStoreBackend::local(dir.path()).unwrap();
+        let s = ObjectStoreBackend::local(dir.path().join("root")).unwrap();
         for key in [
             "../x",
             "a/../../x",
@@ -435,6 +437,6 @@ mod tests {
                 "{key:?}"
             );
         }
-        assert!(!dir.path().parent().unwrap().join("x").exists());
+        assert!(!dir.path().join("x").exists());
     }
 }

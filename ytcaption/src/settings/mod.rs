@@ -1,0 +1,470 @@
+//! The one settings model every front end translates onto.
+//!
+//! Three serde types hold everything a caller can set, each with one meaning per field,
+//! defaults in one place and validation in one place:
+//!
+//! * [`Settings`]: how an [`Engine`](crate::Engine) or a [`Pipeline`](crate::Pipeline) is opened
+//!   (home, model, threads, chunking, VAD, downloads, store, webhooks, workers);
+//! * [`TranscribeOptions`](crate::TranscribeOptions): how one input is transcribed (language and
+//!   [`DecodeOptions`](crate::DecodeOptions));
+//! * [`JobRequest`](crate::JobRequest): a job (the same, plus priority, webhook, idempotency).
+//!
+//! Every field can also be set **by name** from a string ([`Settings::set`]) — what a CLI flag,
+//! an environment variable, a C setter or an HTTP form field carries — or from a JSON value
+//! ([`Settings::set_json`]) — what Python keyword arguments and Node option objects carry. The
+//! field tables ([`Settings::FIELDS`], [`DECODE_FIELDS`], [`REQUEST_FIELDS`]) are the only list
+//! of names: the bindings and the CLI iterate them instead of keeping their own.
+//!
+//! ```
+//! use ytcaption::{JobRequest, Settings};
+//! let mut s = Settings::default();
+//! s.set("chunk_seconds", "0").unwrap(); // 0: no chunking
+//! s.set("parallel_chunks", "2").unwrap();
+//! s.validate().unwrap();
+//! let mut req = JobRequest::new("talk.mp3");
+//! req.set("beam_size", "5").unwrap();
+//! req.set("language", "en").unwrap();
+//! assert_eq!(req.options.beam_size, Some(5));
+//! let err = req.set("beam_size", "five").unwrap_err();
+//! assert_eq!(err.code(), "invalid_input");
+//! assert!(err.to_string().contains("beam_size"));
+//! ```
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::audio::chunk::ChunkConfig;
+use crate::download::{DefaultDownloader, DownloadConfig, RetryPolicy};
+use crate::engine::{Engine, EngineConfig};
+use crate::error::{Error, Result};
+use crate::home::Home;
+use crate::job::JobRequest;
+use crate::notify::webhook::{DeliveryRetry, WebhookConfig};
+use crate::options::TranscribeOptions;
+use crate::transcribe::{default_threads, WhisperTranscriber};
+
+mod table;
+
+pub use table::{Field, FieldKind, Scope, DECODE_FIELDS, REQUEST_FIELDS};
+
+/// Prefix of the environment variable of each [`Settings`] field: `YTCAPTION_` + the field's
+/// name in upper case (`YTCAPTION_CHUNK_SECONDS`).
+pub const ENV_PREFIX: &str = "YTCAPTION_";
+
+/// How an engine or a pipeline is opened. Every field has a default; `0` in a count means
+/// "choose for this machine".
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct Settings {
+    /// Home directory (journal, results, models, cache). Default: `$YTCAPTION_HOME`, else the
+    /// per-user data directory.
+    pub home: Option<PathBuf>,
+    /// A ggml model file, or the name of one installed in the home (`tiny.en`). Default:
+    /// `$YTCAPTION_MODEL`, else the home's default model.
+    pub model: Option<String>,
+    /// Threads per whisper.cpp call; 0 (the default): the machine's cores shared among the
+    /// workers and their parallel chunks.
+    pub threads: usize,
+    /// Chunks of one input transcribed at once, each by its own whisper state on the shared
+    /// model; 0 (the default): one per core, at most 4.
+    pub parallel_chunks: usize,
+    /// Target chunk length in seconds (at least 5): cuts fall in pauses near it. `0` transcribes
+    /// each input as one chunk (no chunking). Default 26: chunks of 22–30 s that fit one
+    /// whisper window.
+    pub chunk_seconds: f64,
+    /// Silero VAD model (`ggml-silero-*.bin`) for finding pauses and skipping silence.
+    /// Default: one in the home's models dir, else an energy detector.
+    pub vad_model: Option<PathBuf>,
+    /// Extra attempts for a chunk whose transcription fails before its job fails (default 2).
+    pub chunk_retries: u32,
+    /// Reuse downloaded media and finished transcripts from the home's `cache/` dir (default
+    /// off).
+    pub cache: bool,
+    /// Jobs run at once by a pipeline (default 1); 0 runs no workers (submit and read only).
+    pub workers: usize,
+    /// A job started this many times without finishing fails with `attempts_exhausted`
+    /// (default 3).
+    pub max_attempts: u32,
+    /// The `yt-dlp` program for YouTube URLs. Default: `yt-dlp` on `PATH`.
+    pub yt_dlp: Option<PathBuf>,
+    /// Largest media accepted, in megabytes (default 4096).
+    pub max_size_mb: u64,
+    /// Longest media accepted, in seconds (read from the source's metadata before
+    /// downloading); unset: no limit.
+    pub max_duration_seconds: Option<u64>,
+    /// Attempts for a download that fails with a transient error (network, 5xx, 429; default 5).
+    pub download_attempts: u32,
+    /// Whether local paths and `file://` URLs are accepted (default true; a service refuses
+    /// them).
+    pub local_files: bool,
+    /// Result store: `s3://bucket/prefix` (credentials from the `AWS_*` variables),
+    /// `file:///dir` or a directory. Default: the home's results dir.
+    pub store: Option<String>,
+    /// Webhook signing secret (`whsec_<base64>`). Never printed.
+    pub webhook_secret: Option<Secret>,
+    /// Non-public webhook destinations allowed anyway: comma-separated hosts, IPs or CIDRs.
+    pub webhook_allowlist: Option<String>,
+    /// Delay after a failed webhook attempt in seconds, doubling each time (default 5).
+    pub webhook_retry_delay: f64,
+    /// Give up on a webhook delivery this many seconds after the job ended (default 86400).
+    pub webhook_max_age: f64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        let download = DownloadConfig::default();
+        let retry = DeliveryRetry::default();
+        Settings {
+            home: None,
+            model: None,
+            threads: 0,
+            parallel_chunks: 0,
+            chunk_seconds: ChunkConfig::default().target_seconds,
+            vad_model: None,
+            chunk_retries: EngineConfig::default().chunk_retries,
+            cache: false,
+            workers: 1,
+            max_attempts: 3,
+            yt_dlp: None,
+            max_size_mb: download.max_bytes.map(|b| b >> 20).unwrap_or(4096),
+            max_duration_seconds: None,
+            download_attempts: download.retry.max_attempts,
+            local_files: true,
+            store: None,
+            webhook_secret: None,
+            webhook_allowlist: None,
+            webhook_retry_delay: retry.initial_delay.as_secs_f64(),
+            webhook_max_age: retry.max_age.as_secs_f64(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Through serde so that a new field is never forgotten; the secret serializes redacted.
+        match serde_json::to_string(self) {
+            Ok(s) => write!(f, "Settings {s}"),
+            Err(_) => f.write_str("Settings { .. }"),
+        }
+    }
+}
+
+/// A secret string: kept as given, shown as `"***"` by `Debug`, serialized as `"***"`.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret.
+    pub fn new(s: impl Into<String>) -> Self {
+        Secret(s.into())
+    }
+
+    /// The secret itself.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Serialize for Secret {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str("***")
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("\"***\"")
+    }
+}
+
+impl Settings {
+    /// The engine and pipeline settings, by name.
+    pub const FIELDS: &'static [Field<Settings>] = table::SETTINGS_FIELDS;
+
+    /// Defaults, then every `YTCAPTION_<FIELD>` environment variable that is set and not empty
+    /// (`YTCAPTION_HOME`, `YTCAPTION_MODEL`, `YTCAPTION_STORE`, `YTCAPTION_CHUNK_SECONDS`, ...).
+    pub fn from_env() -> Result<Settings> {
+        let mut s = Settings::default();
+        s.apply_env()?;
+        Ok(s)
+    }
+
+    /// Sets every field whose `YTCAPTION_<FIELD>` environment variable is set and not empty;
+    /// an unparsable value is an `invalid_input` error naming the variable.
+    pub fn apply_env(&mut self) -> Result<()> {
+        for f in Self::FIELDS {
+            let var = f.env_var();
+            if let Ok(v) = std::env::var(&var) {
+                if !v.trim().is_empty() {
+                    self.set(f.name, &v)
+                        .map_err(|e| Error::invalid(format!("{var}: {e}")))?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Sets the field `name` from its text form (`"5"`, `"true"`, `"/path"`); an empty text
+    /// resets an optional field. Unknown names and unparsable values are `invalid_input`
+    /// errors that name the field.
+    pub fn set(&mut self, name: &str, value: &str) -> Result<()> {
+        table::set_text(Self::FIELDS, self, name, value)
+    }
+
+    /// Sets the field `name` from a JSON value (`5`, `true`, `"en"`, `null` resets it).
+    pub fn set_json(&mut self, name: &str, value: Value) -> Result<()> {
+        table::set_json(Self::FIELDS, self, name, value)
+    }
+
+    /// The field `name`, if it exists.
+    pub fn field(name: &str) -> Option<&'static Field<Settings>> {
+        table::lookup(Self::FIELDS, name)
+    }
+
+    /// Checks every value; the error names the field.
+    pub fn validate(&self) -> Result<()> {
+        self.chunking()?;
+        if self.parallel_chunks > 64 {
+            return Err(Error::invalid(format!(
+                "parallel_chunks must be 0 (automatic) to 64, got {}",
+                self.parallel_chunks
+            )));
+        }
+        if self.threads > 256 {
+            return Err(Error::invalid(format!(
+                "threads must be 0 (automatic) to 256, got {}",
+                self.threads
+            )));
+        }
+        if self.max_size_mb == 0 {
+            return Err(Error::invalid("max_size_mb must be at least 1"));
+        }
+        if self.download_attempts == 0 {
+            return Err(Error::invalid("download_attempts must be at least 1"));
+        }
+        if self.max_attempts == 0 {
+            return Err(Error::invalid("max_attempts must be at least 1"));
+        }
+        seconds("webhook_retry_delay", self.webhook_retry_delay)?;
+        seconds("webhook_max_age", self.webhook_max_age)?;
+        self.webhook_config()?;
+        Ok(())
+    }
+
+    /// The home these settings name.
+    pub fn home(&self) -> Result<Home> {
+        Ok(Home::new(match &self.home {
+            Some(h) => h.clone(),
+            None => Home::default_root()?,
+        }))
+    }
+
+    /// Where chunks are cut: `chunk_seconds` 0 is one chunk per input.
+    pub fn chunking(&self) -> Result<ChunkConfig> {
+        let s = self.chunk_seconds;
+        if s == 0.0 {
+            return Ok(ChunkConfig::unchunked());
+        }
+        if !s.is_finite() || s < 0.0 {
+            return Err(Error::invalid(format!(
+                "chunk_seconds must be at least 5, or 0 for no chunking; got {s}"
+            )));
+        }
+        let c = ChunkConfig::with_target(s);
+        c.validate()
+            .map_err(|e| Error::invalid(format!("chunk_seconds: {e}")))?;
+        Ok(c)
+    }
+
+    /// Chunks transcribed at once: `parallel_chunks`, or one per core (at most 4).
+    pub fn parallel(&self) -> usize {
+        if self.parallel_chunks == 0 {
+            default_parallel_chunks()
+        } else {
+            self.parallel_chunks
+        }
+    }
+
+    /// Threads per whisper call: `threads`, or the cores shared among `workers` jobs of
+    /// [`parallel`](Self::parallel) chunks each (at least 1).
+    pub fn threads_per_call(&self, workers: usize) -> usize {
+        if self.threads > 0 {
+            self.threads
+        } else {
+            (default_threads() / (workers.max(1) * self.parallel())).max(1)
+        }
+    }
+
+    /// The engine configuration on `home`: chunking, parallel chunks, VAD model (the home's
+    /// when unset), chunk retries and the cache.
+    pub fn engine_config(&self, home: &Home) -> Result<EngineConfig> {
+        Ok(EngineConfig {
+            chunking: self.chunking()?,
+            parallel: self.parallel(),
+            vad_model: self.vad_model.clone().or_else(|| home.vad_model()),
+            chunk_retries: self.chunk_retries,
+            cache_dir: self.cache.then(|| home.cache_dir()),
+            ..EngineConfig::default()
+        })
+    }
+
+    /// The download configuration: size and duration limits, retries, local files, yt-dlp.
+    pub fn download_config(&self) -> DownloadConfig {
+        DownloadConfig {
+            yt_dlp: self.yt_dlp.clone(),
+            max_bytes: Some(self.max_size_mb.saturating_mul(1 << 20)),
+            max_duration: self.max_duration_seconds.map(Duration::from_secs),
+            retry: RetryPolicy::with_attempts(self.download_attempts),
+            local_files: self.local_files,
+            ..DownloadConfig::default()
+        }
+    }
+
+    /// The webhook configuration: secret, allowlist and retry delays (parsed and checked).
+    pub fn webhook_config(&self) -> Result<WebhookConfig> {
+        let mut w = WebhookConfig::default();
+        if let Some(s) = self
+            .webhook_secret
+            .as_ref()
+            .filter(|s| !s.0.trim().is_empty())
+        {
+            w = w.secret(
+                s.0.parse()
+                    .map_err(|e| Error::invalid(format!("webhook_secret: {e}")))?,
+            );
+        }
+        if let Some(a) = &self.webhook_allowlist {
+            w = w.allowlist(
+                a.parse()
+                    .map_err(|e| Error::invalid(format!("webhook_allowlist: {e}")))?,
+            );
+        }
+        Ok(w.retry(DeliveryRetry {
+            initial_delay: seconds("webhook_retry_delay", self.webhook_retry_delay)?,
+            max_age: seconds("webhook_max_age", self.webhook_max_age)?,
+            ..DeliveryRetry::default()
+        }))
+    }
+
+    /// Opens a one-shot [`Engine`] (no journal): resolves the home and the model, shares the
+    /// cores among the parallel chunks, downloads with [`download_config`](Self::download_config).
+    /// The model file is read on the first transcription.
+    pub fn open_engine(&self) -> Result<Engine> {
+        self.validate()?;
+        let home = self.home()?;
+        let model = home.resolve_model(self.model.as_deref())?;
+        let transcriber = WhisperTranscriber::new(model, self.threads_per_call(1))?;
+        Engine::new(
+            Arc::new(transcriber),
+            Arc::new(DefaultDownloader::with_config(self.download_config())),
+            std::env::temp_dir().join("ytcaption-work"),
+        )
+        .with_config(self.engine_config(&home)?)
+    }
+}
+
+/// Chunks of one job transcribed at once by default: one per core (whisper.cpp scales better
+/// over independent states than over threads of one state), at most 4.
+pub fn default_parallel_chunks() -> usize {
+    default_threads().clamp(1, 4)
+}
+
+fn seconds(name: &str, v: f64) -> Result<Duration> {
+    if (0.0..1e9).contains(&v) {
+        Ok(Duration::from_secs_f64(v))
+    } else {
+        Err(Error::invalid(format!(
+            "{name} must be a number of seconds, not {v}"
+        )))
+    }
+}
+
+impl TranscribeOptions {
+    /// The fields a one-shot transcription takes by name: `language`, then the decoding
+    /// options.
+    pub fn fields() -> impl Iterator<Item = &'static str> {
+        std::iter::once("language").chain(DECODE_FIELDS.iter().map(|f| f.name))
+    }
+
+    /// Whether `name` is one of [`fields`](Self::fields).
+    pub fn has_field(name: &str) -> bool {
+        name == "language" || table::lookup(DECODE_FIELDS, name).is_some()
+    }
+
+    /// Sets `language` or a decoding option from its text form.
+    pub fn set(&mut self, name: &str, value: &str) -> Result<()> {
+        if name == "language" {
+            self.language = value.parse()?;
+            return Ok(());
+        }
+        table::set_text(DECODE_FIELDS, &mut self.decode, name, value)
+    }
+
+    /// Sets `language` or a decoding option from a JSON value (`null` keeps the default).
+    pub fn set_json(&mut self, name: &str, value: Value) -> Result<()> {
+        if name == "language" {
+            return match value {
+                Value::Null => Ok(()),
+                Value::String(s) => self.set(name, &s),
+                v => Err(Error::invalid(format!(
+                    "language: expected a language name or code, got {v}"
+                ))),
+            };
+        }
+        table::set_json(DECODE_FIELDS, &mut self.decode, name, value)
+    }
+
+    /// Checks every value; the error names the field.
+    pub fn validate(&self) -> Result<()> {
+        self.decode.validate()
+    }
+}
+
+impl JobRequest {
+    /// Whether `name` is a field [`set`](Self::set) takes: a job field ([`REQUEST_FIELDS`]) or
+    /// a decoding option ([`DECODE_FIELDS`]).
+    pub fn has_field(name: &str) -> bool {
+        table::lookup(REQUEST_FIELDS, name).is_some()
+            || table::lookup(DECODE_FIELDS, name).is_some()
+    }
+
+    /// Sets a job field or a decoding option from its text form.
+    pub fn set(&mut self, name: &str, value: &str) -> Result<()> {
+        if table::lookup(REQUEST_FIELDS, name).is_some() {
+            table::set_text(REQUEST_FIELDS, self, name, value)
+        } else {
+            table::set_text(DECODE_FIELDS, &mut self.options, name, value)
+        }
+    }
+
+    /// Sets a job field or a decoding option from a JSON value (`null` keeps the default).
+    pub fn set_json(&mut self, name: &str, value: Value) -> Result<()> {
+        if table::lookup(REQUEST_FIELDS, name).is_some() {
+            table::set_json(REQUEST_FIELDS, self, name, value)
+        } else {
+            table::set_json(DECODE_FIELDS, &mut self.options, name, value)
+        }
+    }
+
+    /// The one-shot options of this request (its language and decoding options).
+    pub fn transcribe_options(&self) -> TranscribeOptions {
+        let mut o = TranscribeOptions::with_language(self.language.clone());
+        o.decode = self.options.clone();
+        o
+    }
+}
+
+/// Deserializes one field's value, with an error that names the field and the expected kind.
+pub(crate) fn from_value<T: DeserializeOwned>(value: Value) -> std::result::Result<T, String> {
+    serde_json::from_value(value).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,166 @@
+use super::*;
+use crate::options::DecodeOptions;
+
+#[test]
+fn defaults_validate() {
+    Settings::default().validate().unwrap();
+    assert_eq!(Settings::default().chunk_seconds, 26.0);
+}
+
+#[test]
+fn set_by_name_from_text() {
+    let mut s = Settings::default();
+    s.set("threads", "3").unwrap();
+    s.set("chunk_seconds", "40").unwrap();
+    s.set("cache", "yes").unwrap();
+    s.set("vad_model", "/m/ggml-silero.bin").unwrap();
+    s.set("max_duration_seconds", "600").unwrap();
+    assert_eq!(s.threads, 3);
+    assert_eq!(s.chunk_seconds, 40.0);
+    assert!(s.cache);
+    assert_eq!(s.vad_model, Some(PathBuf::from("/m/ggml-silero.bin")));
+    assert_eq!(s.max_duration_seconds, Some(600));
+    // An empty text unsets an optional field.
+    s.set("vad_model", "").unwrap();
+    assert_eq!(s.vad_model, None);
+    let e = s.set("threads", "-1").unwrap_err();
+    assert_eq!(e.code(), "invalid_input");
+    assert!(e.to_string().contains("threads"), "{e}");
+    let e = s.set("no_such_thing", "1").unwrap_err();
+    assert!(e.to_string().contains("unknown setting"), "{e}");
+}
+
+#[test]
+fn set_by_name_from_json() {
+    let mut s = Settings::default();
+    // JavaScript numbers are doubles: a whole one is a count.
+    s.set_json("parallel_chunks", serde_json::json!(2.0))
+        .unwrap();
+    assert_eq!(s.parallel_chunks, 2);
+    assert!(s
+        .set_json("parallel_chunks", serde_json::json!(2.5))
+        .is_err());
+    assert!(s
+        .set_json("parallel_chunks", serde_json::json!(-1))
+        .is_err());
+    assert!(s.set_json("cache", serde_json::json!(1)).is_err());
+    // null leaves a required field alone and clears an optional one.
+    s.set_json("parallel_chunks", Value::Null).unwrap();
+    assert_eq!(s.parallel_chunks, 2);
+    s.set_json("model", serde_json::json!("tiny.en")).unwrap();
+    s.set_json("model", Value::Null).unwrap();
+    assert_eq!(s.model, None);
+}
+
+#[test]
+fn no_chunking_is_zero_and_nothing_else() {
+    let mut s = Settings::default();
+    s.set("chunk_seconds", "0").unwrap();
+    assert!(!s.chunking().unwrap().target_seconds.is_finite());
+    s.chunk_seconds = f64::INFINITY;
+    let e = s.validate().unwrap_err();
+    assert!(e.to_string().contains("0 for no chunking"), "{e}");
+    s.chunk_seconds = 3.0;
+    let e = s.validate().unwrap_err();
+    assert!(e.to_string().contains("chunk_seconds"), "{e}");
+    assert!(s.set("chunk_seconds", "inf").is_err());
+}
+
+#[test]
+fn validation_names_the_field() {
+    for (name, value) in [
+        ("parallel_chunks", "65"),
+        ("max_size_mb", "0"),
+        ("download_attempts", "0"),
+        ("max_attempts", "0"),
+        ("webhook_retry_delay", "-1"),
+        ("webhook_secret", "hunter2"),
+        ("webhook_allowlist", "10.0.0.0/99"),
+    ] {
+        let mut s = Settings::default();
+        s.set(name, value).unwrap();
+        let e = s.validate().unwrap_err();
+        assert_eq!(e.code(), "invalid_input");
+        assert!(e.to_string().contains(name), "{name}: {e}");
+    }
+}
+
+#[test]
+fn secrets_are_never_printed() {
+    let mut s = Settings::default();
+    s.set("webhook_secret", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+        .unwrap();
+    s.validate().unwrap();
+    let shown = format!("{s:?}");
+    assert!(!shown.contains("MfKQ9r8"), "{shown}");
+    assert!(shown.contains("***"), "{shown}");
+    assert_eq!(
+        s.webhook_secret.as_ref().unwrap().expose(),
+        "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+    );
+}
+
+#[test]
+fn every_field_is_settable_and_serde_agrees_on_names() {
+    // The table and the struct name the same fields: set each from JSON and read it back.
+    let json = serde_json::to_value(Settings::default()).unwrap();
+    let keys: Vec<&String> = json.as_object().unwrap().keys().collect();
+    assert_eq!(keys.len(), Settings::FIELDS.len());
+    for f in Settings::FIELDS {
+        assert!(
+            json.get(f.name).is_some(),
+            "{} is not a Settings field",
+            f.name
+        );
+    }
+    let json = serde_json::to_value(DecodeOptions::default()).unwrap();
+    assert_eq!(json.as_object().unwrap().len(), DECODE_FIELDS.len());
+    for f in DECODE_FIELDS {
+        assert!(
+            json.get(f.name).is_some(),
+            "{} is not a decode option",
+            f.name
+        );
+    }
+}
+
+#[test]
+fn requests_take_job_fields_and_decode_options() {
+    let mut r = JobRequest::new("x.wav");
+    r.set("priority", "HIGH").unwrap();
+    r.set("language", "english").unwrap();
+    r.set("temperature", "0.4").unwrap();
+    r.set("initial_prompt", "Kennedy").unwrap();
+    r.set_json("word_timestamps", serde_json::json!(true))
+        .unwrap();
+    assert_eq!(r.priority, crate::Priority::High);
+    assert_eq!(r.language.code(), Some("en"));
+    assert_eq!(r.options.temperature, 0.4);
+    assert_eq!(r.options.initial_prompt.as_deref(), Some("Kennedy"));
+    assert!(r.options.word_timestamps);
+    assert!(r.set("language", "klingon").is_err());
+    assert!(r.set("priority", "urgent").is_err());
+    assert!(JobRequest::has_field("beam_size") && JobRequest::has_field("priority"));
+    assert!(!JobRequest::has_field("threads"));
+    let mut t = TranscribeOptions::default();
+    t.set("beam_size", "5").unwrap();
+    t.set_json("language", serde_json::json!("es")).unwrap();
+    assert_eq!(t.decode.beam_size, Some(5));
+    assert!(TranscribeOptions::has_field("language"));
+    assert!(!TranscribeOptions::has_field("priority"));
+}
+
+#[test]
+fn env_variables_by_field_name() {
+    // Only this test sets these variables.
+    std::env::set_var("YTCAPTION_CHUNK_RETRIES", "7");
+    std::env::set_var("YTCAPTION_WEBHOOK_MAX_AGE", " ");
+    let s = Settings::from_env().unwrap();
+    assert_eq!(s.chunk_retries, 7);
+    assert_eq!(s.webhook_max_age, 86400.0);
+    std::env::set_var("YTCAPTION_CHUNK_RETRIES", "many");
+    let e = Settings::from_env().unwrap_err();
+    assert!(e.to_string().contains("YTCAPTION_CHUNK_RETRIES"), "{e}");
+    std::env::remove_var("YTCAPTION_CHUNK_RETRIES");
+    std::env::remove_var("YTCAPTION_WEBHOOK_MAX_AGE");
+}
