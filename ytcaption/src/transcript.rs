@@ -109,35 +109,4 @@ impl Transcript {
         }
         out
     }
-
-    /// Renders the transcript as SubRip.
-    pub fn to_srt(&self) -> String {
-        crate::format::srt::render(&self.segments)
-    }
-
-    /// Renders the transcript as WebVTT.
-    pub fn to_vtt(&self) -> String {
-        crate::format::vtt::render(&self.segments)
-    }
-
-    /// Renders the transcript as pretty JSON.
-    pub fn to_json(&self) -> String {
-        crate::format::json::render(self)
-    }
-
-    /// Renders the transcript as plain text, one segment per line.
-    pub fn to_txt(&self) -> String {
-        crate::format::txt::render(&self.segments)
-    }
-
-    /// Renders in `format`.
-    pub fn render(&self, format: crate::format::Format) -> String {
-        use crate::format::Format;
-        match format {
-            Format::Srt => self.to_srt(),
-            Format::Vtt => self.to_vtt(),
-            Format::Json => self.to_json(),
-            Format::Txt => self.to_txt(),
-        }
-    }
 }

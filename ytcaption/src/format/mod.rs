@@ -6,11 +6,45 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::transcript::Transcript;
 
 pub mod json;
 pub mod srt;
 pub mod txt;
 pub mod vtt;
+
+// Rendering lives here, not in transcript.rs: the formats read transcripts, never the reverse.
+impl Transcript {
+    /// Renders the transcript as SubRip.
+    pub fn to_srt(&self) -> String {
+        srt::render(&self.segments)
+    }
+
+    /// Renders the transcript as WebVTT.
+    pub fn to_vtt(&self) -> String {
+        vtt::render(&self.segments)
+    }
+
+    /// Renders the transcript as pretty JSON.
+    pub fn to_json(&self) -> String {
+        json::render(self)
+    }
+
+    /// Renders the transcript as plain text, one segment per line.
+    pub fn to_txt(&self) -> String {
+        txt::render(&self.segments)
+    }
+
+    /// Renders in `format`.
+    pub fn render(&self, format: Format) -> String {
+        match format {
+            Format::Srt => self.to_srt(),
+            Format::Vtt => self.to_vtt(),
+            Format::Json => self.to_json(),
+            Format::Txt => self.to_txt(),
+        }
+    }
+}
 
 /// A transcript output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
