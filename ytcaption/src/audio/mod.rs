@@ -42,9 +42,11 @@ use crate::error::Result;
 
 pub mod chunk;
 mod decode;
+mod decode_errors;
 mod mp4;
 mod opus;
 mod resample;
+mod tracks;
 pub mod vad;
 
 pub use decode::AudioReader;
