@@ -36,6 +36,7 @@ pub mod eval;
 pub mod event;
 mod fetch_stage;
 pub mod format;
+mod fsutil;
 pub mod home;
 mod job;
 pub mod journal;

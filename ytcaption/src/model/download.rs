@@ -2,7 +2,7 @@
 //!
 //! [`KNOWN_MODELS`] lists the models of whisper.cpp's `models/README.md` with the SHA-1 hashes
 //! published there. [`download`] fetches `<base URL>/ggml-<name>.bin` into a directory: it
-//! streams into `<dir>/.ggml-<name>.bin.part`, hashes while streaming, checks the hash and only
+//! streams into a temporary file next to it, hashes while streaming, checks the hash and only
 //! then renames the file into place, so the destination never holds a partial or corrupt
 //! model. A file already present with the right hash is not downloaded again.
 //!
@@ -19,6 +19,7 @@ use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 
 use crate::error::{DownloadErrorKind, Error, Result};
+use crate::fsutil::AtomicFile;
 
 /// Where whisper.cpp's ggml models are published.
 pub const DEFAULT_BASE_URL: &str = "https://huggingface.co/ggerganov/whisper.cpp/resolve/main";
@@ -361,11 +362,11 @@ pub async fn download_model(
     }
     let total = resp.content_length();
 
-    let part = dest_dir.join(format!(".{}.part", model.file_name));
-    let guard = PartGuard(Some(part.clone()));
-    let file = tokio::fs::File::create(&part)
+    let part = AtomicFile::new(&dest)?;
+    let file = tokio::fs::File::create(part.tmp_path())
         .await
-        .map_err(|e| Error::io(format!("creating {}", part.display()), e))?;
+        .map_err(|e| Error::io(format!("creating {}", part.tmp_path().display()), e))?;
+    let ctx = || format!("writing {}", part.tmp_path().display());
     let mut out = tokio::io::BufWriter::with_capacity(1 << 20, file);
     let mut hasher = expected.hasher();
     let mut done = 0u64;
@@ -374,7 +375,7 @@ pub async fn download_model(
         hasher.update(&chunk);
         out.write_all(&chunk)
             .await
-            .map_err(|e| Error::io(format!("writing {}", part.display()), e))?;
+            .map_err(|e| Error::io(ctx(), e))?;
         done += chunk.len() as u64;
         progress(done, total);
     }
@@ -386,18 +387,12 @@ pub async fn download_model(
             });
         }
     }
-    out.flush()
-        .await
-        .map_err(|e| Error::io(format!("writing {}", part.display()), e))?;
-    let file = out.into_inner();
-    file.sync_all()
-        .await
-        .map_err(|e| Error::io(format!("writing {}", part.display()), e))?;
-    drop(file);
+    out.flush().await.map_err(|e| Error::io(ctx(), e))?;
+    drop(out);
 
     let got = hasher.hex();
     if got != expected.hex() {
-        drop(guard); // deletes the part file
+        drop(part); // deletes the temporary file
         return Err(Error::Download {
             kind: DownloadErrorKind::ChecksumMismatch,
             message: format!(
@@ -409,13 +404,7 @@ pub async fn download_model(
             ),
         });
     }
-    tokio::fs::rename(&part, &dest).await.map_err(|e| {
-        Error::io(
-            format!("renaming {} to {}", part.display(), dest.display()),
-            e,
-        )
-    })?;
-    std::mem::forget(guard);
+    part.commit_async().await?;
     Ok(dest)
 }
 
@@ -464,17 +453,6 @@ fn network(url: &str, e: &reqwest::Error) -> Error {
     Error::Download {
         kind: DownloadErrorKind::Network,
         message,
-    }
-}
-
-/// Removes the part file unless disarmed with `mem::forget`.
-struct PartGuard(Option<PathBuf>);
-
-impl Drop for PartGuard {
-    fn drop(&mut self) {
-        if let Some(p) = self.0.take() {
-            let _ = std::fs::remove_file(p);
-        }
     }
 }
 
