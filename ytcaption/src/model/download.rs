@@ -10,15 +10,19 @@
 //! `YTCAPTION_MODEL_BASE_URL`, [`DEFAULT_BASE_URL`] (Hugging Face).
 
 use std::fmt;
+#[cfg_attr(not(feature = "http"), allow(unused_imports))]
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
+#[cfg_attr(not(feature = "http"), allow(unused_imports))]
 use tokio::io::AsyncWriteExt;
 
+#[cfg_attr(not(feature = "http"), allow(unused_imports))]
 use crate::error::{DownloadErrorKind, Error, Result};
+#[cfg_attr(not(feature = "http"), allow(unused_imports))]
 use crate::fsutil::AtomicFile;
 
 /// Where whisper.cpp's ggml models are published.
@@ -191,6 +195,7 @@ impl Checksum {
         }
     }
 
+    #[cfg_attr(not(feature = "http"), allow(dead_code))]
     fn hasher(&self) -> Hasher {
         match self {
             Checksum::Sha1(_) => Hasher::Sha1(Sha1::new()),
@@ -205,11 +210,13 @@ impl fmt::Display for Checksum {
     }
 }
 
+#[cfg_attr(not(feature = "http"), allow(dead_code))]
 enum Hasher {
     Sha1(Sha1),
     Sha256(Sha256),
 }
 
+#[cfg_attr(not(feature = "http"), allow(dead_code))]
 impl Hasher {
     fn update(&mut self, data: &[u8]) {
         match self {
@@ -278,6 +285,7 @@ impl DownloadOptions {
     }
 }
 
+#[cfg(feature = "http")]
 /// Downloads the model called `name` (see [`KNOWN_MODELS`]; `tiny.en`, `ggml-tiny.en.bin`...)
 /// into `dest_dir` (created if needed) and returns the file's path.
 ///
@@ -304,6 +312,7 @@ pub async fn download(
     download_model(model, dest_dir, opts, progress).await
 }
 
+#[cfg(feature = "http")]
 /// Downloads `model` (one of [`KNOWN_MODELS`] or any other file described the same way) into
 /// `dest_dir`; see [`download`].
 pub async fn download_model(
@@ -408,6 +417,7 @@ pub async fn download_model(
     Ok(dest)
 }
 
+#[cfg(feature = "http")]
 /// Hashes a file on a blocking thread; returns (hex digest, length).
 async fn hash_file(path: PathBuf, checksum: Checksum) -> Result<(String, u64)> {
     tokio::task::spawn_blocking(move || {
@@ -430,6 +440,7 @@ async fn hash_file(path: PathBuf, checksum: Checksum) -> Result<(String, u64)> {
     .map_err(|e| Error::io("hashing a model file", std::io::Error::other(e)))?
 }
 
+#[cfg(feature = "http")]
 /// A network-level failure as [`DownloadErrorKind::Network`], with the cause chain.
 fn network(url: &str, e: &reqwest::Error) -> Error {
     // reqwest's own message repeats the URL; say what happened, then the causes.
@@ -524,6 +535,7 @@ mod tests {
         assert_eq!(h.hex(), "a9993e364706816aba3e25717850c26c9cd0d89d");
     }
 
+    #[cfg(feature = "http")]
     #[test]
     fn download_future_is_send() {
         fn assert_send<T: Send>(_: &T) {}
@@ -534,6 +546,7 @@ mod tests {
         assert_send(&fut);
     }
 
+    #[cfg(feature = "http")]
     #[tokio::test]
     async fn unknown_name_lists_known_ones() {
         let dir = tempfile::tempdir().unwrap();
