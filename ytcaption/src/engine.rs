@@ -23,6 +23,7 @@ use uuid::Uuid;
 use crate::audio::chunk::{ChunkConfig, Chunker, EnergyDetector, PlannedChunk, SpeechDetector};
 use crate::audio::vad::SileroDetector;
 use crate::audio::{AudioReader, SAMPLE_RATE};
+#[cfg_attr(not(feature = "whisper"), allow(unused_imports))]
 use crate::download::{DefaultDownloader, Downloader, Fetched};
 use crate::error::{Error, Result};
 use crate::event::{Event, EventKind};
