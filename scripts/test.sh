@@ -41,6 +41,10 @@ step "fmt + clippy"
 cargo fmt --all -- --check
 cargo clippy --release --locked --workspace --all-targets -- -D warnings
 
+step "minimal core (no youtube, http, s3, sled)"
+cargo build --release --locked -p ytcaption --no-default-features --features whisper
+cargo clippy --release --locked -p ytcaption --no-default-features --features whisper --all-targets -- -D warnings
+
 step "rust tests"
 cargo test --release --locked --workspace -- --test-threads=1
 

@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
+use crate::fsutil::{self, AtomicFile};
 use crate::transcript::Transcript;
 
 /// A directory of cached media and transcripts.
@@ -80,7 +81,7 @@ impl Cache {
     /// Stores `transcript` under `key`.
     pub async fn put_transcript(&self, key: &str, transcript: &Transcript) -> Result<()> {
         let json = serde_json::to_vec(transcript).expect("transcripts serialize");
-        write_atomic(&self.transcript_path(key), &json).await
+        fsutil::write_async(self.transcript_path(key), json).await
     }
 
     /// The stored media under `key`, if any.
@@ -89,7 +90,7 @@ impl Cache {
         let mut rd = tokio::fs::read_dir(&dir).await.ok()?;
         while let Ok(Some(e)) = rd.next_entry().await {
             let name = e.file_name().to_string_lossy().into_owned();
-            if name.split('.').next() == Some(key) && !name.ends_with(".tmp") {
+            if name.split('.').next() == Some(key) && !fsutil::is_temp_name(&name) {
                 return Some(e.path());
             }
         }
@@ -108,32 +109,16 @@ impl Cache {
             .and_then(|e| e.to_str())
             .map(|e| format!(".{e}"))
             .unwrap_or_default();
-        let dest = dir.join(format!("{key}{ext}"));
-        let tmp = dir.join(format!("{key}{ext}.{}.tmp", uuid::Uuid::now_v7()));
-        if tokio::fs::hard_link(path, &tmp).await.is_err() {
-            tokio::fs::copy(path, &tmp)
+        let dest = AtomicFile::new(dir.join(format!("{key}{ext}")))?;
+        if tokio::fs::hard_link(path, dest.tmp_path()).await.is_err() {
+            tokio::fs::copy(path, dest.tmp_path())
                 .await
                 .map_err(|e| Error::io(format!("copying {} into the cache", path.display()), e))?;
         }
-        tokio::fs::rename(&tmp, &dest)
-            .await
-            .map_err(|e| Error::io(format!("renaming {}", tmp.display()), e))?;
-        Ok(dest)
+        let kept = dest.dest().to_path_buf();
+        dest.commit_async().await?;
+        Ok(kept)
     }
-}
-
-async fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().expect("cache paths have a parent");
-    tokio::fs::create_dir_all(dir)
-        .await
-        .map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
-    let tmp = path.with_extension(format!("{}.tmp", uuid::Uuid::now_v7()));
-    tokio::fs::write(&tmp, bytes)
-        .await
-        .map_err(|e| Error::io(format!("writing {}", tmp.display()), e))?;
-    tokio::fs::rename(&tmp, path)
-        .await
-        .map_err(|e| Error::io(format!("renaming {}", tmp.display()), e))
 }
 
 #[cfg(test)]

@@ -23,6 +23,7 @@ use uuid::Uuid;
 use crate::audio::chunk::{ChunkConfig, Chunker, EnergyDetector, PlannedChunk, SpeechDetector};
 use crate::audio::vad::SileroDetector;
 use crate::audio::{AudioReader, SAMPLE_RATE};
+#[cfg_attr(not(feature = "whisper"), allow(unused_imports))]
 use crate::download::{DefaultDownloader, Downloader, Fetched};
 use crate::error::{Error, Result};
 use crate::event::{Event, EventKind};
@@ -31,9 +32,9 @@ use crate::journal::ChunkCheckpoint;
 use crate::language::Language;
 use crate::options::{DecodeOptions, TranscribeOptions};
 use crate::transcribe::merge::{self, merge, ChunkSegments};
-use crate::transcribe::{
-    default_threads, ProgressFn, Transcriber, TranscriptionInput, WhisperTranscriber,
-};
+#[cfg(feature = "whisper")]
+use crate::transcribe::{default_threads, WhisperTranscriber};
+use crate::transcribe::{ProgressFn, Transcriber, TranscriptionInput};
 use crate::transcript::{Segment, Transcript};
 
 /// Capacity of the live event channel; slower subscribers skip (and are told how many).
@@ -178,6 +179,7 @@ impl Engine {
     /// An engine on the ggml model at `model` with `threads` threads per whisper call (0 = the
     /// machine's cores), one chunk at a time, local files as input, scratch space in the system
     /// temp dir.
+    #[cfg(feature = "whisper")]
     pub fn from_model(model: impl Into<PathBuf>, threads: usize) -> Result<Engine> {
         let threads = if threads == 0 {
             default_threads()

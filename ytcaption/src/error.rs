@@ -539,6 +539,7 @@ impl ErrorCategory {
     ];
 }
 
+#[cfg(feature = "sled")]
 impl From<sled::Error> for Error {
     fn from(e: sled::Error) -> Self {
         Error::journal(e)

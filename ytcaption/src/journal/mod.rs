@@ -21,8 +21,10 @@ use crate::job::{Job, JobError, JobId, JobStatus};
 use crate::notify::webhook::Delivery;
 use crate::transcript::Segment;
 
+#[cfg(feature = "sled")]
 mod sled_journal;
 
+#[cfg(feature = "sled")]
 pub use sled_journal::SledJournal;
 
 /// Which jobs [`Journal::list`] returns.

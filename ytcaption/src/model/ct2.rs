@@ -34,6 +34,7 @@ use sha2::{Digest, Sha256};
 use super::ggml::{self, GgmlHeader, GgmlWriter, Hparams, MelFilters, TensorType};
 use super::quantize::{self, QuantType};
 use crate::error::{Error, Result};
+use crate::fsutil::AtomicFile;
 
 /// The `model.bin` binary versions this reader understands.
 pub const SUPPORTED_BINARY_VERSIONS: std::ops::RangeInclusive<u32> = 4..=6;
@@ -1031,50 +1032,23 @@ impl<W: Write> Write for HashWriter<W> {
     }
 }
 
-/// Finishes a ggml file written to `tmp` (its SHA-256 computed on the way), syncs it and renames
-/// it to `output`: `(bytes written, hex SHA-256)`.
+/// Finishes a ggml file written to `file`'s temporary path (its SHA-256 computed on the way),
+/// syncs it and renames it into place: `(bytes written, hex SHA-256)`.
 pub(crate) fn commit_ggml(
     w: GgmlWriter<HashWriter<BufWriter<File>>>,
-    tmp: &Path,
-    output: &Path,
-    guard: TempGuard,
+    file: AtomicFile,
 ) -> Result<(u64, String)> {
-    let ctx = || format!("writing {}", tmp.display());
+    let ctx = || format!("writing {}", file.tmp_path().display());
     let bytes = w.bytes_written();
     let sink = w.finish().map_err(|e| Error::io(ctx(), e))?;
     let sha256 = hex::encode(sink.hasher.finalize());
-    let file = sink
+    let f = sink
         .inner
         .into_inner()
         .map_err(|e| Error::io(ctx(), e.into_error()))?;
-    file.sync_all().map_err(|e| Error::io(ctx(), e))?;
-    drop(file);
-    std::fs::rename(tmp, output).map_err(|e| {
-        Error::io(
-            format!("renaming {} to {}", tmp.display(), output.display()),
-            e,
-        )
-    })?;
-    guard.disarm();
+    drop(f);
+    file.commit()?;
     Ok((bytes, sha256))
-}
-
-/// Removes a temporary file unless disarmed.
-pub(crate) struct TempGuard(Option<PathBuf>);
-
-impl TempGuard {
-    /// Keeps the file (it has been renamed into place).
-    pub(crate) fn disarm(mut self) {
-        self.0 = None;
-    }
-}
-
-impl Drop for TempGuard {
-    fn drop(&mut self) {
-        if let Some(p) = self.0.take() {
-            let _ = std::fs::remove_file(p);
-        }
-    }
 }
 
 /// Options of [`import_with`].
@@ -1240,10 +1214,9 @@ pub fn import_with(
             .sum::<u64>();
 
     // Write to a temporary file next to the output, then rename.
-    let (tmp, guard) = temp_path_for(output)?;
-    let file =
-        File::create(&tmp).map_err(|e| Error::io(format!("creating {}", tmp.display()), e))?;
-    let ctx = || format!("writing {}", tmp.display());
+    let out = temp_path_for(output)?;
+    let file = out.create()?;
+    let ctx = || format!("writing {}", out.tmp_path().display());
     let sink = HashWriter {
         inner: BufWriter::with_capacity(1 << 20, file),
         hasher: Sha256::new(),
@@ -1271,7 +1244,7 @@ pub fn import_with(
             tensor: Some(t.name.clone()),
         });
     }
-    let (bytes, sha256) = commit_ggml(w, &tmp, output, guard)?;
+    let (bytes, sha256) = commit_ggml(w, out)?;
     debug_assert_eq!(bytes, bytes_total);
     Ok(ImportReport {
         output: output.to_path_buf(),
@@ -1303,11 +1276,14 @@ fn resolve_dir(path: &Path) -> Result<PathBuf> {
     }
 }
 
-/// A temporary path next to `output` (creating the parent directory) and a guard removing it.
-pub(crate) fn temp_path_for(output: &Path) -> Result<(PathBuf, TempGuard)> {
-    let file_name = output
-        .file_name()
-        .ok_or_else(|| Error::invalid(format!("{} is not a file path", output.display())))?;
+/// The atomic writer of `output` (its parent directory created), after refusing a directory.
+pub(crate) fn temp_path_for(output: &Path) -> Result<AtomicFile> {
+    if output.file_name().is_none() {
+        return Err(Error::invalid(format!(
+            "{} is not a file path",
+            output.display()
+        )));
+    }
     if output.is_dir() {
         return Err(Error::invalid(format!(
             "{} is a directory; give the output file's path (e.g. {}/ggml-model.bin)",
@@ -1315,18 +1291,7 @@ pub(crate) fn temp_path_for(output: &Path) -> Result<(PathBuf, TempGuard)> {
             output.display()
         )));
     }
-    let parent = output
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(parent)
-        .map_err(|e| Error::io(format!("creating {}", parent.display()), e))?;
-    let tmp = parent.join(format!(
-        ".{}.{}.tmp",
-        file_name.to_string_lossy(),
-        std::process::id()
-    ));
-    Ok((tmp.clone(), TempGuard(Some(tmp))))
+    AtomicFile::new(output)
 }
 
 /// The output bytes of one planned tensor.

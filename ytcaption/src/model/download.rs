@@ -2,7 +2,7 @@
 //!
 //! [`KNOWN_MODELS`] lists the models of whisper.cpp's `models/README.md` with the SHA-1 hashes
 //! published there. [`download`] fetches `<base URL>/ggml-<name>.bin` into a directory: it
-//! streams into `<dir>/.ggml-<name>.bin.part`, hashes while streaming, checks the hash and only
+//! streams into a temporary file next to it, hashes while streaming, checks the hash and only
 //! then renames the file into place, so the destination never holds a partial or corrupt
 //! model. A file already present with the right hash is not downloaded again.
 //!
@@ -10,15 +10,20 @@
 //! `YTCAPTION_MODEL_BASE_URL`, [`DEFAULT_BASE_URL`] (Hugging Face).
 
 use std::fmt;
+#[cfg_attr(not(feature = "http"), allow(unused_imports))]
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
+#[cfg_attr(not(feature = "http"), allow(unused_imports))]
 use tokio::io::AsyncWriteExt;
 
+#[cfg_attr(not(feature = "http"), allow(unused_imports))]
 use crate::error::{DownloadErrorKind, Error, Result};
+#[cfg_attr(not(feature = "http"), allow(unused_imports))]
+use crate::fsutil::AtomicFile;
 
 /// Where whisper.cpp's ggml models are published.
 pub const DEFAULT_BASE_URL: &str = "https://huggingface.co/ggerganov/whisper.cpp/resolve/main";
@@ -190,6 +195,7 @@ impl Checksum {
         }
     }
 
+    #[cfg_attr(not(feature = "http"), allow(dead_code))]
     fn hasher(&self) -> Hasher {
         match self {
             Checksum::Sha1(_) => Hasher::Sha1(Sha1::new()),
@@ -204,11 +210,13 @@ impl fmt::Display for Checksum {
     }
 }
 
+#[cfg_attr(not(feature = "http"), allow(dead_code))]
 enum Hasher {
     Sha1(Sha1),
     Sha256(Sha256),
 }
 
+#[cfg_attr(not(feature = "http"), allow(dead_code))]
 impl Hasher {
     fn update(&mut self, data: &[u8]) {
         match self {
@@ -277,6 +285,7 @@ impl DownloadOptions {
     }
 }
 
+#[cfg(feature = "http")]
 /// Downloads the model called `name` (see [`KNOWN_MODELS`]; `tiny.en`, `ggml-tiny.en.bin`...)
 /// into `dest_dir` (created if needed) and returns the file's path.
 ///
@@ -303,6 +312,7 @@ pub async fn download(
     download_model(model, dest_dir, opts, progress).await
 }
 
+#[cfg(feature = "http")]
 /// Downloads `model` (one of [`KNOWN_MODELS`] or any other file described the same way) into
 /// `dest_dir`; see [`download`].
 pub async fn download_model(
@@ -361,11 +371,11 @@ pub async fn download_model(
     }
     let total = resp.content_length();
 
-    let part = dest_dir.join(format!(".{}.part", model.file_name));
-    let guard = PartGuard(Some(part.clone()));
-    let file = tokio::fs::File::create(&part)
+    let part = AtomicFile::new(&dest)?;
+    let file = tokio::fs::File::create(part.tmp_path())
         .await
-        .map_err(|e| Error::io(format!("creating {}", part.display()), e))?;
+        .map_err(|e| Error::io(format!("creating {}", part.tmp_path().display()), e))?;
+    let ctx = || format!("writing {}", part.tmp_path().display());
     let mut out = tokio::io::BufWriter::with_capacity(1 << 20, file);
     let mut hasher = expected.hasher();
     let mut done = 0u64;
@@ -374,7 +384,7 @@ pub async fn download_model(
         hasher.update(&chunk);
         out.write_all(&chunk)
             .await
-            .map_err(|e| Error::io(format!("writing {}", part.display()), e))?;
+            .map_err(|e| Error::io(ctx(), e))?;
         done += chunk.len() as u64;
         progress(done, total);
     }
@@ -386,18 +396,12 @@ pub async fn download_model(
             });
         }
     }
-    out.flush()
-        .await
-        .map_err(|e| Error::io(format!("writing {}", part.display()), e))?;
-    let file = out.into_inner();
-    file.sync_all()
-        .await
-        .map_err(|e| Error::io(format!("writing {}", part.display()), e))?;
-    drop(file);
+    out.flush().await.map_err(|e| Error::io(ctx(), e))?;
+    drop(out);
 
     let got = hasher.hex();
     if got != expected.hex() {
-        drop(guard); // deletes the part file
+        drop(part); // deletes the temporary file
         return Err(Error::Download {
             kind: DownloadErrorKind::ChecksumMismatch,
             message: format!(
@@ -409,16 +413,11 @@ pub async fn download_model(
             ),
         });
     }
-    tokio::fs::rename(&part, &dest).await.map_err(|e| {
-        Error::io(
-            format!("renaming {} to {}", part.display(), dest.display()),
-            e,
-        )
-    })?;
-    std::mem::forget(guard);
+    part.commit_async().await?;
     Ok(dest)
 }
 
+#[cfg(feature = "http")]
 /// Hashes a file on a blocking thread; returns (hex digest, length).
 async fn hash_file(path: PathBuf, checksum: Checksum) -> Result<(String, u64)> {
     tokio::task::spawn_blocking(move || {
@@ -441,6 +440,7 @@ async fn hash_file(path: PathBuf, checksum: Checksum) -> Result<(String, u64)> {
     .map_err(|e| Error::io("hashing a model file", std::io::Error::other(e)))?
 }
 
+#[cfg(feature = "http")]
 /// A network-level failure as [`DownloadErrorKind::Network`], with the cause chain.
 fn network(url: &str, e: &reqwest::Error) -> Error {
     // reqwest's own message repeats the URL; say what happened, then the causes.
@@ -464,17 +464,6 @@ fn network(url: &str, e: &reqwest::Error) -> Error {
     Error::Download {
         kind: DownloadErrorKind::Network,
         message,
-    }
-}
-
-/// Removes the part file unless disarmed with `mem::forget`.
-struct PartGuard(Option<PathBuf>);
-
-impl Drop for PartGuard {
-    fn drop(&mut self) {
-        if let Some(p) = self.0.take() {
-            let _ = std::fs::remove_file(p);
-        }
     }
 }
 
@@ -546,6 +535,7 @@ mod tests {
         assert_eq!(h.hex(), "a9993e364706816aba3e25717850c26c9cd0d89d");
     }
 
+    #[cfg(feature = "http")]
     #[test]
     fn download_future_is_send() {
         fn assert_send<T: Send>(_: &T) {}
@@ -556,6 +546,7 @@ mod tests {
         assert_send(&fut);
     }
 
+    #[cfg(feature = "http")]
     #[tokio::test]
     async fn unknown_name_lists_known_ones() {
         let dir = tempfile::tempdir().unwrap();

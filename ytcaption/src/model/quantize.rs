@@ -41,7 +41,6 @@
 //! ```
 
 use std::fmt;
-use std::fs::File;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -580,10 +579,9 @@ pub fn quantize_file(
     };
     bytes_total += header.byte_len();
 
-    let (tmp, guard) = temp_path_for(output)?;
-    let file =
-        File::create(&tmp).map_err(|e| Error::io(format!("creating {}", tmp.display()), e))?;
-    let ctx = || format!("writing {}", tmp.display());
+    let out = temp_path_for(output)?;
+    let file = out.create()?;
+    let ctx = || format!("writing {}", out.tmp_path().display());
     let sink = HashWriter {
         inner: BufWriter::with_capacity(1 << 20, file),
         hasher: Sha256::new(),
@@ -625,7 +623,7 @@ pub fn quantize_file(
             tensor: Some(t.name.clone()),
         });
     }
-    let (bytes, sha256) = commit_ggml(w, &tmp, output, guard)?;
+    let (bytes, sha256) = commit_ggml(w, out)?;
     debug_assert_eq!(bytes, bytes_total);
     Ok(QuantizeReport {
         output: output.to_path_buf(),

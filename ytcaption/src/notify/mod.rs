@@ -9,6 +9,7 @@
 
 use async_trait::async_trait;
 
+#[cfg(feature = "http")]
 pub(crate) mod outbox;
 pub mod webhook;
 

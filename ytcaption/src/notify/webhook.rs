@@ -25,6 +25,7 @@
 //! [`Allowlist::check`]; the request then goes to exactly the checked addresses, so a DNS
 //! answer that changes in between cannot redirect it, and redirects are never followed.
 
+#[cfg_attr(not(feature = "http"), allow(unused_imports))]
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::str::FromStr;
 use std::time::Duration;
@@ -229,11 +230,13 @@ impl Allowlist {
         self.nets.iter().any(|n| n.contains(&ip))
     }
 
+    #[cfg(feature = "http")]
     fn admits_host(&self, host: &str) -> bool {
         let h = host.to_ascii_lowercase();
         self.hosts.contains(&h)
     }
 
+    #[cfg(feature = "http")]
     /// Checks a webhook URL: http or https, a host that resolves, and every address it
     /// resolves to public or allowlisted. Returns the URL, its host and the addresses to
     /// connect to (the checked ones, nothing else).
@@ -293,6 +296,7 @@ impl Allowlist {
     }
 }
 
+#[cfg(feature = "http")]
 /// A webhook URL that passed [`Allowlist::check`].
 #[derive(Debug, Clone)]
 pub struct CheckedUrl {
@@ -513,12 +517,14 @@ pub enum Attempt {
     },
 }
 
+#[cfg(feature = "http")]
 /// Sends [`Delivery`]s: checks the destination, signs, POSTs.
 #[derive(Debug, Clone)]
 pub struct WebhookNotifier {
     config: WebhookConfig,
 }
 
+#[cfg(feature = "http")]
 impl WebhookNotifier {
     /// A notifier with this configuration.
     pub fn new(config: WebhookConfig) -> Self {
@@ -622,6 +628,7 @@ impl WebhookNotifier {
     }
 }
 
+#[cfg(feature = "http")]
 fn is_dns_failure(e: &Error) -> bool {
     match e {
         Error::WebhookRefused { reason, .. } => {
@@ -633,6 +640,7 @@ fn is_dns_failure(e: &Error) -> bool {
     }
 }
 
+#[cfg(feature = "http")]
 fn error_chain(e: &dyn std::error::Error) -> String {
     let mut s = e.to_string();
     let mut src = e.source();
@@ -688,6 +696,7 @@ mod tests {
         }
     }
 
+    #[cfg(feature = "http")]
     #[tokio::test]
     async fn check_refuses_private_unless_allowlisted() {
         let none = Allowlist::default();

@@ -46,7 +46,7 @@ use crate::home::Home;
 use crate::job::JobRequest;
 use crate::notify::webhook::{DeliveryRetry, WebhookConfig};
 use crate::options::TranscribeOptions;
-use crate::transcribe::{default_threads, WhisperTranscriber};
+use crate::transcribe::default_threads;
 
 mod table;
 
@@ -308,7 +308,14 @@ impl Settings {
         Ok(EngineConfig {
             chunking: self.chunking()?,
             parallel: self.parallel(),
-            vad_model: self.vad_model.clone().or_else(|| home.vad_model()),
+            // Silero VAD runs in whisper.cpp: the home's model is a default only with it.
+            vad_model: self.vad_model.clone().or_else(|| {
+                if cfg!(feature = "whisper") {
+                    home.vad_model()
+                } else {
+                    None
+                }
+            }),
             chunk_retries: self.chunk_retries,
             cache_dir: self.cache.then(|| home.cache_dir()),
             ..EngineConfig::default()
@@ -356,11 +363,12 @@ impl Settings {
     /// Opens a one-shot [`Engine`] (no journal): resolves the home and the model, shares the
     /// cores among the parallel chunks, downloads with [`download_config`](Self::download_config).
     /// The model file is read on the first transcription.
+    #[cfg(feature = "whisper")]
     pub fn open_engine(&self) -> Result<Engine> {
         self.validate()?;
         let home = self.home()?;
         let model = home.resolve_model(self.model.as_deref())?;
-        let transcriber = WhisperTranscriber::new(model, self.threads_per_call(1))?;
+        let transcriber = crate::transcribe::WhisperTranscriber::new(model, self.threads_per_call(1))?;
         Engine::new(
             Arc::new(transcriber),
             Arc::new(DefaultDownloader::with_config(self.download_config())),

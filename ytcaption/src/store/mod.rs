@@ -1,8 +1,9 @@
 //! Result storage: where each job's transcript files go.
 //!
-//! [`Store`] is the seam; [`ObjectStoreBackend`] (on the `object_store` crate) is the real
-//! default, with a local directory unless configured otherwise. Keys look like
-//! `<job_id>/transcript.srt` and are validated by every store ([`validate_key`]).
+//! [`Store`] is the seam; [`LocalStore`] (plain files in a directory, written atomically) is the
+//! default, and [`ObjectStoreBackend`] (on the `object_store` crate, feature `s3`) reaches any
+//! S3-compatible service. Keys look like `<job_id>/transcript.srt` and are validated by every
+//! store ([`validate_key`]).
 //!
 //! [`open_store`] picks a backend from a URL: a local directory (`file:///…` or a plain path)
 //! or any S3-compatible service (`s3://bucket/prefix`, see [`S3Options`]).
@@ -11,8 +12,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use async_trait::async_trait;
+#[cfg(feature = "s3")]
 use futures::TryStreamExt;
+#[cfg(feature = "s3")]
 use object_store::aws::AmazonS3Builder;
+#[cfg(feature = "s3")]
 use object_store::{ClientOptions, ObjectStore, ObjectStoreExt, PutPayload, RetryConfig};
 
 use crate::error::{Error, Result};
@@ -125,7 +129,8 @@ impl S3Options {
 
 /// Opens the store that `url` names:
 ///
-/// * `s3://bucket` or `s3://bucket/prefix`: an S3-compatible service ([`S3Options`]);
+/// * `s3://bucket` or `s3://bucket/prefix`: an S3-compatible service ([`S3Options`]; feature
+///   `s3`, else [`Error::InvalidInput`]);
 /// * `file:///abs/dir` or a plain path: a local directory (created when missing).
 ///
 /// ```
@@ -139,8 +144,19 @@ impl S3Options {
 /// ```
 pub fn open_store(url: &str, s3: &S3Options) -> Result<Arc<dyn Store>> {
     if let Some(rest) = url.strip_prefix("s3://") {
-        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
-        return Ok(Arc::new(ObjectStoreBackend::s3(bucket, prefix, s3)?));
+        #[cfg(feature = "s3")]
+        {
+            let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+            return Ok(Arc::new(ObjectStoreBackend::s3(bucket, prefix, s3)?));
+        }
+        #[cfg(not(feature = "s3"))]
+        {
+            let _ = (rest, s3);
+            return Err(Error::invalid(format!(
+                "store URL {url:?}: this build of ytcaption has no `s3` feature, which opens \
+                 S3 stores"
+            )));
+        }
     }
     if let Some(path) = url.strip_prefix("file://") {
         if !path.starts_with('/') {
@@ -148,16 +164,133 @@ pub fn open_store(url: &str, s3: &S3Options) -> Result<Arc<dyn Store>> {
                 "store URL {url:?}: file:// URLs need an absolute path (file:///dir)"
             )));
         }
-        return Ok(Arc::new(ObjectStoreBackend::local(path)?));
+        return Ok(Arc::new(LocalStore::new(path)?));
     }
     if url.is_empty() || url.contains("://") {
         return Err(Error::invalid(format!(
             "store URL {url:?}: use s3://bucket/prefix, file:///dir or a directory path"
         )));
     }
-    Ok(Arc::new(ObjectStoreBackend::local(url)?))
+    Ok(Arc::new(LocalStore::new(url)?))
 }
 
+/// A [`Store`] in a local directory: plain files, each written atomically (a temporary file
+/// next to it, synced, renamed into place), so a reader sees the old result or the new one.
+/// Keys are paths under the directory; URLs are `file://<dir>/<key>`.
+#[derive(Debug, Clone)]
+pub struct LocalStore {
+    dir: PathBuf,
+    url_base: String,
+}
+
+impl LocalStore {
+    /// A store in `dir` (created when missing).
+    pub fn new(dir: impl AsRef<Path>) -> Result<Self> {
+        let dir = dir.as_ref();
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Error::io(format!("creating the results dir {}", dir.display()), e))?;
+        let dir: PathBuf = dir
+            .canonicalize()
+            .map_err(|e| Error::io(format!("resolving {}", dir.display()), e))?;
+        Ok(LocalStore {
+            url_base: format!("file://{}", dir.display()),
+            dir,
+        })
+    }
+
+    /// The directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn path(&self, key: &str) -> Result<PathBuf> {
+        validate_key(key)?;
+        Ok(self.dir.join(key))
+    }
+}
+
+/// Every file under `dir` (recursively) as a key relative to `root`, skipping temporary files.
+fn collect_keys(root: &Path, dir: &Path, out: &mut Vec<String>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let path = entry.path();
+        let kind = entry.file_type()?;
+        if kind.is_dir() {
+            collect_keys(root, &path, out)?;
+        } else if kind.is_file() {
+            let name = entry.file_name();
+            if crate::fsutil::is_temp_name(&name.to_string_lossy()) {
+                continue;
+            }
+            if let Some(key) = path
+                .strip_prefix(root)
+                .ok()
+                .and_then(|k| k.to_str())
+                .map(|k| k.replace(std::path::MAIN_SEPARATOR, "/"))
+            {
+                out.push(key);
+            }
+        }
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl Store for LocalStore {
+    async fn put(&self, key: &str, bytes: Vec<u8>) -> Result<()> {
+        let path = self.path(key)?;
+        crate::fsutil::write_async(path, bytes)
+            .await
+            .map_err(|e| Error::store(format!("writing {key}: {e}")))
+    }
+
+    async fn get(&self, key: &str) -> Result<Vec<u8>> {
+        let path = self.path(key)?;
+        tokio::fs::read(&path)
+            .await
+            .map_err(|e| Error::store(format!("reading {key}: {e}")))
+    }
+
+    async fn list(&self, prefix: &str) -> Result<Vec<String>> {
+        let start = if prefix.is_empty() {
+            self.dir.clone()
+        } else {
+            self.path(prefix.trim_end_matches('/'))?
+        };
+        let root = self.dir.clone();
+        let what = format!("listing {prefix:?}");
+        let one = prefix.trim_end_matches('/').to_string();
+        tokio::task::spawn_blocking(move || {
+            let mut keys = Vec::new();
+            match std::fs::metadata(&start) {
+                Ok(m) if m.is_dir() => collect_keys(&root, &start, &mut keys)
+                    .map_err(|e| Error::store(format!("{what}: {e}")))?,
+                // A prefix naming one object lists that object.
+                Ok(m) if m.is_file() => keys.push(one),
+                _ => {}
+            }
+            keys.sort();
+            Ok(keys)
+        })
+        .await
+        .map_err(|e| Error::store(format!("listing {prefix:?}: {e}")))?
+    }
+
+    async fn delete(&self, key: &str) -> Result<()> {
+        let path = self.path(key)?;
+        match tokio::fs::remove_file(&path).await {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(Error::store(format!("deleting {key}: {e}"))),
+        }
+    }
+
+    fn url(&self, key: &str) -> String {
+        format!("{}/{key}", self.url_base)
+    }
+}
+
+#[cfg(feature = "s3")]
 /// Maps an `object_store` failure to a typed error: refused credentials become
 /// [`Error::StoreAccessDenied`], everything else [`Error::Store`].
 fn store_err(what: &str, e: object_store::Error) -> Error {
@@ -190,6 +323,7 @@ fn store_err(what: &str, e: object_store::Error) -> Error {
     }
 }
 
+#[cfg(feature = "s3")]
 /// A [`Store`] on any `object_store` backend, under an optional prefix.
 pub struct ObjectStoreBackend {
     inner: Arc<dyn ObjectStore>,
@@ -197,6 +331,7 @@ pub struct ObjectStoreBackend {
     url_base: String,
 }
 
+#[cfg(feature = "s3")]
 impl ObjectStoreBackend {
     /// A store in a local directory (created when missing).
     pub fn local(dir: impl AsRef<Path>) -> Result<Self> {
@@ -301,6 +436,7 @@ impl ObjectStoreBackend {
     }
 }
 
+#[cfg(feature = "s3")]
 #[async_trait]
 impl Store for ObjectStoreBackend {
     async fn put(&self, key: &str, bytes: Vec<u8>) -> Result<()> {
@@ -377,10 +513,7 @@ impl Store for ObjectStoreBackend {
 mod tests {
     use super::*;
 
-    #[tokio::test]
-    async fn local_put_get_list_delete() {
-        let dir = tempfile::tempdir().unwrap();
-        let s = ObjectStoreBackend::local(dir.path().join("results")).unwrap();
+    async fn put_get_list_delete(s: &dyn Store, dir: &Path) {
         s.put("job1/transcript.srt", b"1\n".to_vec()).await.unwrap();
         s.put("job1/transcript.txt", b"hi\n".to_vec())
             .await
@@ -388,19 +521,31 @@ mod tests {
         s.put("job2/transcript.txt", b"yo\n".to_vec())
             .await
             .unwrap();
+        s.put("job10/transcript.txt", b"x\n".to_vec())
+            .await
+            .unwrap();
+        s.put("job2/transcript.txt", b"yo2\n".to_vec())
+            .await
+            .unwrap();
         assert_eq!(s.get("job1/transcript.txt").await.unwrap(), b"hi\n");
+        assert_eq!(s.get("job2/transcript.txt").await.unwrap(), b"yo2\n");
         assert_eq!(
             s.list("job1").await.unwrap(),
             ["job1/transcript.srt", "job1/transcript.txt"]
         );
-        assert_eq!(s.list("").await.unwrap().len(), 3);
+        assert_eq!(
+            s.list("job1/").await.unwrap(),
+            ["job1/transcript.srt", "job1/transcript.txt"]
+        );
+        assert!(s.list("nothing").await.unwrap().is_empty());
+        assert_eq!(s.list("").await.unwrap().len(), 4);
         s.delete("job1/transcript.txt").await.unwrap();
         s.delete("job1/transcript.txt").await.unwrap();
         assert_eq!(
             s.get("job1/transcript.txt").await.unwrap_err().code(),
             "store_error"
         );
-        let on_disk = dir.path().join("results/job1/transcript.srt");
+        let on_disk = dir.join("results/job1/transcript.srt");
         assert!(on_disk.is_file());
         assert!(s.url("job1/transcript.srt").starts_with("file:///"));
         assert!(s
@@ -409,11 +554,72 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn traversal_is_refused_by_the_store() {
-        // The store is rooted one level down, so that "../x" would land inside this test's
-        // own temp dir (not in the shared /tmp, where another program may have made an x).
+    async fn local_put_get_list_delete() {
         let dir = tempfile::tempdir().unwrap();
-        let s = ObjectStoreBackend::local(dir.path().join("root")).unwrap();
+        let s = LocalStore::new(dir.path().join("results")).unwrap();
+        put_get_list_delete(&s, dir.path()).await;
+        // A crashed write's temporary file is not an object.
+        std::fs::write(
+            dir.path().join("results/job2/.transcript.txt.1-2.tmp"),
+            b"half",
+        )
+        .unwrap();
+        assert_eq!(s.list("job2").await.unwrap(), ["job2/transcript.txt"]);
+    }
+
+    #[cfg(feature = "s3")]
+    #[tokio::test]
+    async fn object_store_local_put_get_list_delete() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = ObjectStoreBackend::local(dir.path().join("results")).unwrap();
+        put_get_list_delete(&s, dir.path()).await;
+    }
+
+    #[tokio::test]
+    async fn local_urls_match_the_object_store_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = LocalStore::new(dir.path()).unwrap();
+        let canon = dir.path().canonicalize().unwrap();
+        assert_eq!(
+            s.url("a/b.srt"),
+            format!("file://{}/a/b.srt", canon.display())
+        );
+        #[cfg(feature = "s3")]
+        assert_eq!(
+            ObjectStoreBackend::local(dir.path())
+                .unwrap()
+                .url("a/b.srt"),
+            s.url("a/b.srt")
+        );
+    }
+
+    #[tokio::test]
+    async fn traversal_is_refused_by_the_store() {
+        // The stores live one level down, so `../x` would land in the (private) temp dir.
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("store");
+        let local: Arc<dyn Store> = Arc::new(LocalStore::new(&root).unwrap());
+        #[allow(unused_mut)]
+        let mut stores = vec![local];
+        #[cfg(feature = "s3")]
+        stores.push(Arc::new(ObjectStoreBackend::local(&root).unwrap()));
+        for s in stores {
+            refuses_traversal(s.as_ref()).await;
+        }
+        assert!(!dir.path().join("x").exists());
+    }
+
+    #[cfg(not(feature = "s3"))]
+    #[test]
+    fn s3_urls_need_the_s3_feature() {
+        let e = open_store("s3://bucket/prefix", &S3Options::default())
+            .err()
+            .unwrap();
+        assert_eq!(e.code(), "invalid_input");
+        assert!(e.to_string().contains("no `s3` feature"), "{e}");
+    }
+
+    async fn refuses_traversal(s: &dyn Store) {
         for key in [
             "../x",
             "a/../../x",
@@ -437,6 +643,5 @@ mod tests {
                 "{key:?}"
             );
         }
-        assert!(!dir.path().join("x").exists());
     }
 }

@@ -1,7 +1,7 @@
 //! Transcribers: turn 16 kHz mono PCM into timed segments.
 //!
-//! [`Transcriber`] is the seam; [`WhisperTranscriber`] (whisper.cpp through whisper-rs) is the
-//! real default. Test doubles live in tests only.
+//! [`Transcriber`] is the seam; `WhisperTranscriber` (whisper.cpp through whisper-rs, feature
+//! `whisper`) is the real default. Test doubles live in tests only.
 
 use std::sync::Arc;
 
@@ -14,10 +14,21 @@ use crate::options::DecodeOptions;
 use crate::transcript::Segment;
 
 pub mod merge;
+#[cfg(feature = "whisper")]
 mod whisper;
 
+#[cfg(feature = "whisper")]
 pub(crate) use whisper::install_log_hooks;
-pub use whisper::{default_threads, WhisperTranscriber};
+#[cfg(feature = "whisper")]
+pub use whisper::WhisperTranscriber;
+
+/// Threads per whisper.cpp call when none are configured: the machine's cores, at most 8.
+pub fn default_threads() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(4)
+        .clamp(1, 8)
+}
 
 /// Progress reports: a fraction from 0.0 to 1.0 of the audio handed to the transcriber.
 pub type ProgressFn = Arc<dyn Fn(f32) + Send + Sync>;

@@ -17,14 +17,6 @@ use crate::error::{Error, Result};
 use crate::language::Language;
 use crate::transcript::{Segment, Word};
 
-/// Threads per whisper.cpp call when none are configured: the machine's cores, at most 8.
-pub fn default_threads() -> usize {
-    std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(4)
-        .clamp(1, 8)
-}
-
 /// Routes whisper.cpp's and ggml's log lines to `tracing` (once per process).
 pub(crate) fn install_log_hooks() {
     static ONCE: Once = Once::new();
