@@ -18,7 +18,7 @@ use tokio::process::Command;
 use tokio_util::sync::CancellationToken;
 
 use super::retry::{self, Failure};
-use super::{DownloadConfig, Downloader, FetchEvent, FetchObserver, Fetched, Shared};
+use super::{DownloadConfig, Downloader, FetchContext, FetchEvent, FetchObserver, Fetched, Shared};
 use crate::error::{DownloadErrorKind, Error, Result};
 use crate::job::Source;
 
@@ -47,6 +47,20 @@ pub struct MediaMeta {
 }
 
 impl MediaMeta {
+    /// Metadata with only the id known (for downloaders other than yt-dlp: set the other
+    /// fields as they become known).
+    pub fn new(id: impl Into<String>) -> MediaMeta {
+        MediaMeta {
+            id: id.into(),
+            title: None,
+            duration_seconds: None,
+            live_status: None,
+            uploader: None,
+            size_bytes: None,
+            extractor: None,
+        }
+    }
+
     /// Reads yt-dlp's `--dump-single-json` output.
     pub fn from_json(json: &serde_json::Value) -> Result<MediaMeta> {
         let s = |k: &str| json.get(k).and_then(|v| v.as_str()).map(str::to_string);
@@ -260,22 +274,8 @@ fn breaker_key(url: &str) -> String {
 
 #[async_trait]
 impl Downloader for YtDlpDownloader {
-    async fn fetch(
-        &self,
-        source: &Source,
-        work_dir: &Path,
-        cancel: &CancellationToken,
-    ) -> Result<Fetched> {
-        self.fetch_observed(source, work_dir, cancel, &|_| {}).await
-    }
-
-    async fn fetch_observed(
-        &self,
-        source: &Source,
-        work_dir: &Path,
-        cancel: &CancellationToken,
-        observer: FetchObserver<'_>,
-    ) -> Result<Fetched> {
+    async fn fetch(&self, source: &Source, ctx: &FetchContext<'_>) -> Result<Fetched> {
+        let (work_dir, cancel, observer) = (ctx.work_dir, ctx.cancel, ctx.observer);
         match source {
             Source::Url { url } => {
                 let url = match super::route::route(url)? {
