@@ -661,7 +661,7 @@ impl Engine {
                     }
                     return Ok(segs);
                 }
-                Err(Error::Transcription { message }) if attempt < attempts => {
+                Err(Error::Transcription { message, .. }) if attempt < attempts => {
                     tracing::warn!(
                         chunk = chunk.index,
                         attempt,
@@ -669,7 +669,7 @@ impl Engine {
                         "chunk failed; retrying"
                     );
                 }
-                Err(Error::Transcription { message }) => {
+                Err(Error::Transcription { message, source }) => {
                     return Err(Error::Transcription {
                         message: format!(
                             "chunk {} ({:.1}–{:.1} s) failed after {attempts} attempts: {message}",
@@ -677,6 +677,7 @@ impl Engine {
                             chunk.start_seconds(),
                             chunk.end_seconds()
                         ),
+                        source,
                     })
                 }
                 Err(e) => return Err(e),

@@ -228,6 +228,7 @@ impl DownloadConfig {
             Some(max) if bytes > max => Err(Error::Download {
                 kind: DownloadErrorKind::TooLarge,
                 message: format!("{what} is {bytes} bytes, more than the limit of {max} bytes"),
+                source: None,
             }),
             _ => Ok(()),
         }
@@ -263,6 +264,7 @@ impl Shared {
             .map_err(|e| Error::Download {
                 kind: DownloadErrorKind::Network,
                 message: format!("cannot set up the HTTP client: {e}"),
+                source: None,
             })
     }
 }
@@ -306,6 +308,7 @@ impl DefaultDownloader {
                     "{}: local files are not accepted here; give an http(s):// or YouTube URL",
                     path.display()
                 ),
+                source: None,
             })
         }
     }

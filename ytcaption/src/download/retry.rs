@@ -164,6 +164,7 @@ mod tests {
         Error::Download {
             kind: DownloadErrorKind::ServerError,
             message: "HTTP 503".into(),
+            source: None,
         }
         .into()
     }
@@ -228,6 +229,7 @@ mod tests {
                     Err::<(), _>(Failure::from(Error::Download {
                         kind: DownloadErrorKind::VideoPrivate,
                         message: "private".into(),
+                        source: None,
                     }))
                 }
             },
@@ -265,6 +267,7 @@ mod tests {
                         error: Error::Download {
                             kind: DownloadErrorKind::RateLimited,
                             message: "429".into(),
+                            source: None,
                         },
                         retry_after: Some(Duration::from_secs(7)),
                     })

@@ -67,6 +67,7 @@ impl MediaMeta {
         let id = s("id").ok_or_else(|| Error::Download {
             kind: DownloadErrorKind::YtDlpFailed,
             message: "yt-dlp's metadata has no video id".into(),
+            source: None,
         })?;
         let live_status = s("live_status").or_else(|| {
             json.get("is_live")
@@ -106,6 +107,7 @@ impl MediaMeta {
                     "{} {what}; only finished videos can be transcribed",
                     self.id
                 ),
+                source: None,
             });
         }
         if let (Some(max), Some(d)) = (config.max_duration, self.duration_seconds) {
@@ -118,6 +120,7 @@ impl MediaMeta {
                         d,
                         max.as_secs_f64()
                     ),
+                    source: None,
                 });
             }
         }
@@ -230,7 +233,7 @@ pub fn classify(message: &str) -> Error {
         K::YtDlpFailed => format!("yt-dlp failed: {text}"),
         _ => format!("yt-dlp: {text}"),
     };
-    Error::Download { kind, message }
+    Error::download(kind, message)
 }
 
 /// Downloads any URL yt-dlp understands (a thousand sites, and direct media links through its
@@ -295,6 +298,7 @@ impl Downloader for YtDlpDownloader {
             other => Err(Error::Download {
                 kind: DownloadErrorKind::UnsupportedSource,
                 message: format!("{other}: the yt-dlp downloader takes URLs only"),
+                source: None,
             }),
         }
     }
@@ -346,10 +350,7 @@ fn record<T>(shared: &Shared, breaker: &str, r: &std::result::Result<T, Failure>
         Ok(_) => shared.breakers.record(breaker, &Ok(())),
         Err(f) => {
             let e = match &f.error {
-                Error::Download { kind, message } => Error::Download {
-                    kind: *kind,
-                    message: message.clone(),
-                },
+                Error::Download { kind, message, .. } => Error::download(*kind, message),
                 other => Error::invalid(other.to_string()),
             };
             shared.breakers.record::<()>(breaker, &Err(e));
@@ -408,12 +409,14 @@ fn spawn(
                      (or set YTCAPTION_YT_DLP)",
                     program.display()
                 ),
+                source: Some(Box::new(e)),
             }
         } else {
-            Error::Download {
-                kind: DownloadErrorKind::YtDlpMissing,
-                message: format!("cannot run {}: {e}", program.display()),
-            }
+            Error::download_with(
+                DownloadErrorKind::YtDlpMissing,
+                format!("cannot run {}", program.display()),
+                e,
+            )
         })
     })
 }
@@ -430,6 +433,7 @@ fn run_error(stderr: &str, status: std::process::ExitStatus) -> Failure {
         None => Error::Download {
             kind: DownloadErrorKind::YtDlpFailed,
             message: format!("yt-dlp failed ({status}) without saying why"),
+            source: None,
         }
         .into(),
     }
@@ -454,10 +458,11 @@ async fn dump_json(
     }
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     let json: serde_json::Value = serde_json::from_str(text.trim()).map_err(|e| {
-        Failure::from(Error::Download {
-            kind: DownloadErrorKind::YtDlpFailed,
-            message: format!("yt-dlp printed metadata that is not JSON: {e}"),
-        })
+        Failure::from(Error::download_with(
+            DownloadErrorKind::YtDlpFailed,
+            "yt-dlp printed metadata that is not JSON",
+            e,
+        ))
     })?;
     if json.get("_type").and_then(|t| t.as_str()) == Some("playlist") {
         return Err(Error::invalid(format!(
@@ -540,6 +545,7 @@ async fn download(
         return Err(Error::Download {
             kind: DownloadErrorKind::TooLarge,
             message: format!("yt-dlp: {line}"),
+            source: None,
         }
         .into());
     }
@@ -553,6 +559,7 @@ async fn download(
                 "yt-dlp finished but left no media file in {}",
                 work_dir.display()
             ),
+            source: None,
         })
     })?;
     let size = tokio::fs::metadata(&path)
