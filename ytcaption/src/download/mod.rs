@@ -128,24 +128,35 @@ impl std::fmt::Debug for FetchContext<'_> {
 ///
 /// One method to write: [`fetch`](Self::fetch). Everything else has a default.
 ///
+/// Sources reach a downloader as [`Source::parse`] made them: local paths and `http(s)://`
+/// URLs (a downloader may serve any host, fetched or not, and refuse what it does not know
+/// with [`DownloadErrorKind::UnsupportedSource`]).
+///
 /// ```
 /// use async_trait::async_trait;
 /// use ytcaption::download::{Downloader, FetchContext, FetchEvent, Fetched};
 /// use ytcaption::{Error, Result, Source};
 ///
-/// /// Serves files from a directory for `media://NAME` URLs.
+/// /// Serves files from a directory for `https://library.invalid/NAME` URLs.
 /// struct Library(std::path::PathBuf);
 ///
 /// #[async_trait]
 /// impl Downloader for Library {
 ///     async fn fetch(&self, source: &Source, ctx: &FetchContext<'_>) -> Result<Fetched> {
 ///         let Source::Url { url } = source else {
-///             return Err(Error::invalid("media:// URLs only"));
+///             return Err(Error::invalid("library URLs only"));
 ///         };
-///         let name = url.strip_prefix("media://").ok_or_else(|| Error::invalid("media:// URLs only"))?;
+///         let name = url
+///             .strip_prefix("https://library.invalid/")
+///             .ok_or_else(|| Error::invalid("library URLs only"))?;
 ///         let path = self.0.join(name);
-///         let size = std::fs::metadata(&path).map_err(|e| Error::io("reading the library", e))?.len();
-///         ctx.report(FetchEvent::Progress { downloaded_bytes: size, total_bytes: Some(size) });
+///         let size = std::fs::metadata(&path)
+///             .map_err(|e| Error::io("reading the library", e))?
+///             .len();
+///         ctx.report(FetchEvent::Progress {
+///             downloaded_bytes: size,
+///             total_bytes: Some(size),
+///         });
 ///         Ok(Fetched::new(path, size, false))
 ///     }
 /// }
