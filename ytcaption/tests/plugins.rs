@@ -594,3 +594,118 @@ async fn a_custom_transcribers_error_is_retried_and_keeps_its_source() {
     );
     p.close().await;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Sink: driving the engine with a journal of one's own.
+
+/// Keeps events and checkpoints in memory, as a user's database would.
+#[derive(Default)]
+struct MemSink {
+    job_id: ytcaption::JobId,
+    events: Mutex<Vec<ytcaption::Event>>,
+    checkpoints: Mutex<Vec<ytcaption::journal::ChunkCheckpoint>>,
+    status: Mutex<Option<JobStatus>>,
+}
+
+impl MemSink {
+    fn record(&self, kind: EventKind) -> ytcaption::Event {
+        let mut events = self.events.lock().unwrap();
+        let ev = ytcaption::Event::new(self.job_id, events.last().map(|e| e.event_id), kind);
+        events.push(ev.clone());
+        ev
+    }
+}
+
+#[async_trait]
+impl ytcaption::Sink for MemSink {
+    async fn event(&self, kind: EventKind) -> Result<ytcaption::Event> {
+        Ok(self.record(kind))
+    }
+
+    async fn transition(&self, to: JobStatus, kind: EventKind) -> Result<ytcaption::Event> {
+        *self.status.lock().unwrap() = Some(to);
+        Ok(self.record(kind))
+    }
+
+    async fn checkpoints(&self) -> Result<Vec<ytcaption::journal::ChunkCheckpoint>> {
+        Ok(self.checkpoints.lock().unwrap().clone())
+    }
+
+    async fn checkpoint(
+        &self,
+        chunk: ytcaption::journal::ChunkCheckpoint,
+    ) -> Result<ytcaption::Event> {
+        let kind = EventKind::ChunkTranscribed {
+            index: chunk.index,
+            start_seconds: chunk.start_sample as f64 / 16_000.0,
+            end_seconds: chunk.end_sample as f64 / 16_000.0,
+            segments: chunk.segments.len(),
+            speech: chunk.speech,
+        };
+        self.checkpoints.lock().unwrap().push(chunk);
+        Ok(self.record(kind))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_custom_sink_drives_the_engine_and_a_rerun_resumes_from_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = two_clips(dir.path());
+    let fake = Arc::new(NamingTranscriber {
+        calls: AtomicUsize::new(0),
+        inputs: Mutex::new(Vec::new()),
+    });
+    let mut config = ytcaption::EngineConfig::default();
+    config.chunking.set_target(12.0);
+    config.parallel = 1;
+    let engine = ytcaption::Engine::new(
+        fake.clone(),
+        Arc::new(ytcaption::download::DefaultDownloader::new()),
+        dir.path().join("work"),
+    )
+    .with_config(config)
+    .unwrap();
+    let mut live = engine.subscribe();
+
+    let sink = MemSink::default();
+    let source = Source::parse(input.to_str().unwrap()).unwrap();
+    let language = Language::Code("en");
+    let options = ytcaption::DecodeOptions::default();
+    let cancel = CancellationToken::new();
+    let spec = ytcaption::RunSpec::new(sink.job_id, &source, &language, &options, &cancel);
+    let (first, fetched) = engine.run(&spec, &sink).await.unwrap();
+    assert_eq!(fetched.path, input);
+    let calls = fake.calls.load(Ordering::SeqCst);
+    assert!(calls >= 2, "{calls}");
+    assert_eq!(*sink.status.lock().unwrap(), Some(JobStatus::Transcribing));
+    assert_eq!(sink.checkpoints.lock().unwrap().len(), calls);
+    assert_eq!(first.job_id, sink.job_id);
+    assert_eq!(first.segments.len(), calls);
+
+    // Every recorded event reached the engine's subscribers too, in order.
+    let recorded = sink.events.lock().unwrap().clone();
+    let mut heard = Vec::new();
+    while let Some(ev) = live.try_recv() {
+        heard.push(ev);
+    }
+    assert_eq!(heard, recorded);
+    let types: Vec<&str> = recorded.iter().map(|e| e.event_type()).collect();
+    assert_eq!(types.first(), Some(&"audio_ready"), "{types:?}");
+    assert!(types.contains(&"transcription_started"), "{types:?}");
+
+    // A second run of the same job finds every chunk in the sink: nothing is transcribed again.
+    let (again, _) = engine.run(&spec, &sink).await.unwrap();
+    assert_eq!(fake.calls.load(Ordering::SeqCst), calls);
+    assert_eq!(again.segments, first.segments);
+    let resumed = sink
+        .events
+        .lock()
+        .unwrap()
+        .iter()
+        .rev()
+        .find_map(|e| match &e.kind {
+            EventKind::TranscriptionStarted { resumed_chunks, .. } => Some(*resumed_chunks),
+            _ => None,
+        });
+    assert_eq!(resumed, Some(calls as u32));
+}
