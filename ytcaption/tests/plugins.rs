@@ -330,7 +330,7 @@ async fn a_custom_downloader_reports_through_its_context() {
         .unwrap();
     assert!(fetched.temporary);
     assert!(fetched.path.starts_with(dir.path()));
-    let seen = seen.lock().unwrap();
+    let seen = seen.lock().unwrap().clone();
     assert!(matches!(seen.first(), Some(FetchEvent::Resolved(m)) if m.id == "jfk"));
     assert_eq!(
         seen.iter()
