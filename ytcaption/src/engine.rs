@@ -107,16 +107,24 @@ impl Default for EngineConfig {
     }
 }
 
-/// Where a run's events go: the journal (jobs) or only the live channel (one-shot).
+/// Where a run's events and checkpoints go: the journal (the [`Pipeline`](crate::Pipeline)'s
+/// jobs), only the live channel (one-shot [`Engine::transcribe`]), or a store of your own when
+/// you drive [`Engine::run`] yourself.
+///
+/// A durable sink writes each event before returning it, keeps every checkpoint, and answers
+/// [`checkpoints`](Self::checkpoints) with those of earlier runs of the same job, so a run
+/// after a crash skips the chunks already done. The engine publishes every returned event to
+/// its [`subscribe`](Engine::subscribe)rs. An error from `transition` or `checkpoint` stops
+/// the run with that error (return [`Error::Cancelled`] when the job was cancelled meanwhile).
 #[async_trait]
-pub(crate) trait Sink: Send + Sync {
-    /// Records an event that changes no state.
+pub trait Sink: Send + Sync {
+    /// Records an event that changes no state (progress, metadata, cache hits).
     async fn event(&self, kind: EventKind) -> Result<Event>;
-    /// Records a state change with its event.
+    /// Records a state change of the job (to `transcribing`) with its event.
     async fn transition(&self, to: JobStatus, kind: EventKind) -> Result<Event>;
-    /// Chunks finished by an earlier run.
+    /// Chunks finished by an earlier run of this job (empty for a fresh job).
     async fn checkpoints(&self) -> Result<Vec<ChunkCheckpoint>>;
-    /// Records a finished chunk (and its `chunk_transcribed` event).
+    /// Records a finished chunk and returns its `chunk_transcribed` event.
     async fn checkpoint(&self, chunk: ChunkCheckpoint) -> Result<Event>;
 }
 
@@ -152,13 +160,39 @@ impl Sink for Ephemeral {
     }
 }
 
-/// Everything one run needs to know.
-pub(crate) struct RunSpec<'a> {
+/// Everything one [`Engine::run`] needs to know. Build it with [`RunSpec::new`].
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub struct RunSpec<'a> {
+    /// The job the run belongs to (its events carry this id).
     pub job_id: JobId,
+    /// The media.
     pub source: &'a Source,
+    /// The spoken language, or auto.
     pub language: &'a Language,
+    /// Decoding options.
     pub options: &'a DecodeOptions,
+    /// Stops the run (with [`Error::Cancelled`]) when it fires.
     pub cancel: &'a CancellationToken,
+}
+
+impl<'a> RunSpec<'a> {
+    /// A run of job `job_id` on `source`.
+    pub fn new(
+        job_id: JobId,
+        source: &'a Source,
+        language: &'a Language,
+        options: &'a DecodeOptions,
+        cancel: &'a CancellationToken,
+    ) -> Self {
+        RunSpec {
+            job_id,
+            source,
+            language,
+            options,
+            cancel,
+        }
+    }
 }
 
 /// Fetches, decodes and transcribes media. Cheap to clone; share one per model.
@@ -320,13 +354,13 @@ impl Engine {
     }
 
     /// Runs fetch → decode → transcribe for one job, reporting through `sink`. Returns the
-    /// transcript and the fetched media. Leaves the job in `transcribing`; the caller stores
-    /// results and completes it.
-    pub(crate) async fn run(
-        &self,
-        spec: &RunSpec<'_>,
-        sink: &dyn Sink,
-    ) -> Result<(Transcript, Fetched)> {
+    /// transcript and where the media was fetched to (a [`temporary`](Fetched::temporary)
+    /// download is already removed: the run's scratch dir goes when it ends). Leaves the job in
+    /// `transcribing`; the caller stores results and completes it.
+    ///
+    /// Chunks `sink` already holds checkpoints for (same place in the media) are not
+    /// transcribed again. Events go to `sink`, then to [`subscribe`](Self::subscribe)rs.
+    pub async fn run(&self, spec: &RunSpec<'_>, sink: &dyn Sink) -> Result<(Transcript, Fetched)> {
         let started = Instant::now();
         // Refuse what the model cannot do before downloading anything.
         self.inner.transcriber.check_language(spec.language).await?;
@@ -663,7 +697,7 @@ impl Engine {
                     }
                     return Ok(segs);
                 }
-                Err(Error::Transcription { message }) if attempt < attempts => {
+                Err(Error::Transcription { message, .. }) if attempt < attempts => {
                     tracing::warn!(
                         chunk = chunk.index,
                         attempt,
@@ -671,7 +705,7 @@ impl Engine {
                         "chunk failed; retrying"
                     );
                 }
-                Err(Error::Transcription { message }) => {
+                Err(Error::Transcription { message, source }) => {
                     return Err(Error::Transcription {
                         message: format!(
                             "chunk {} ({:.1}–{:.1} s) failed after {attempts} attempts: {message}",
@@ -679,6 +713,7 @@ impl Engine {
                             chunk.start_seconds(),
                             chunk.end_seconds()
                         ),
+                        source,
                     })
                 }
                 Err(e) => return Err(e),

@@ -10,9 +10,19 @@ use std::path::PathBuf;
 /// Shorthand for `Result<T, ytcaption::Error>`.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// Any error a plugin or a library may hand over as the cause of an [`Error`].
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
 /// Everything that can go wrong in ytcaption.
 ///
 /// Match on [`Error::code`] (or on the variant) to branch; show `to_string()` to people.
+///
+/// An error caused by another one (an I/O error, an HTTP client's, a plugin's own error type)
+/// keeps it: [`std::error::Error::source`] walks the chain, so a plugin's error can be found
+/// again with `downcast_ref`. Build such errors with the `*_with` constructors
+/// ([`Error::store_with`], [`Error::download_with`], [`Error::transcription_with`],
+/// [`Error::journal_with`], [`Error::notify_with`]). The message (`to_string()`) also
+/// carries the cause's text, because the bindings pass on the message only.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -72,6 +82,10 @@ pub enum Error {
         kind: DownloadErrorKind,
         /// Details for a person.
         message: String,
+        /// The underlying error, when one library or plugin error caused this one (walk it with
+        /// [`std::error::Error::source`]; its text is already part of `message`).
+        #[source]
+        source: Option<BoxError>,
     },
 
     /// The Whisper model file does not exist.
@@ -95,6 +109,10 @@ pub enum Error {
     Transcription {
         /// Details from whisper.cpp.
         message: String,
+        /// The underlying error, when one library or plugin error caused this one (walk it with
+        /// [`std::error::Error::source`]; its text is already part of `message`).
+        #[source]
+        source: Option<BoxError>,
     },
 
     /// The work was cancelled.
@@ -156,6 +174,10 @@ pub enum Error {
     Journal {
         /// Details.
         message: String,
+        /// The underlying error, when one library or plugin error caused this one (walk it with
+        /// [`std::error::Error::source`]; its text is already part of `message`).
+        #[source]
+        source: Option<BoxError>,
     },
 
     /// Reading or writing results failed.
@@ -163,6 +185,10 @@ pub enum Error {
     Store {
         /// Details.
         message: String,
+        /// The underlying error, when one library or plugin error caused this one (walk it with
+        /// [`std::error::Error::source`]; its text is already part of `message`).
+        #[source]
+        source: Option<BoxError>,
     },
 
     /// A store key was refused (`..`, absolute path, control characters).
@@ -179,6 +205,10 @@ pub enum Error {
     Notify {
         /// Details.
         message: String,
+        /// The underlying error, when one library or plugin error caused this one (walk it with
+        /// [`std::error::Error::source`]; its text is already part of `message`).
+        #[source]
+        source: Option<BoxError>,
     },
 
     /// Waiting took longer than allowed.
@@ -197,6 +227,10 @@ pub enum Error {
     StoreAccessDenied {
         /// What the store said.
         message: String,
+        /// The underlying error, when one library or plugin error caused this one (walk it with
+        /// [`std::error::Error::source`]; its text is already part of `message`).
+        #[source]
+        source: Option<BoxError>,
     },
 
     /// A webhook URL was refused: not http(s), unresolvable, or it points at a loopback,
@@ -425,15 +459,117 @@ impl Error {
     pub fn journal(message: impl std::fmt::Display) -> Self {
         Error::Journal {
             message: message.to_string(),
+            source: None,
         }
+    }
+
+    /// Builds an [`Error::Journal`] caused by `source`: the message is
+    /// `"{context}: {source}"` and [`source()`](std::error::Error::source) returns `source`.
+    pub fn journal_with(context: impl std::fmt::Display, source: impl Into<BoxError>) -> Self {
+        let (message, source) = with_source(context, source);
+        Error::Journal { message, source }
     }
 
     /// Builds an [`Error::Store`].
     pub fn store(message: impl std::fmt::Display) -> Self {
         Error::Store {
             message: message.to_string(),
+            source: None,
         }
     }
+
+    /// Builds an [`Error::Store`] caused by `source` (a store plugin's own error, say): the
+    /// message is `"{context}: {source}"` and [`source()`](std::error::Error::source) returns
+    /// `source`.
+    ///
+    /// ```
+    /// use std::error::Error as _;
+    /// let io = std::io::Error::other("disk full");
+    /// let e = ytcaption::Error::store_with("put 1/transcript.srt failed", io);
+    /// assert_eq!(e.code(), "store_error");
+    /// assert_eq!(e.to_string(), "store error: put 1/transcript.srt failed: disk full");
+    /// assert!(e.source().unwrap().downcast_ref::<std::io::Error>().is_some());
+    /// ```
+    pub fn store_with(context: impl std::fmt::Display, source: impl Into<BoxError>) -> Self {
+        let (message, source) = with_source(context, source);
+        Error::Store { message, source }
+    }
+
+    /// Builds an [`Error::StoreAccessDenied`] caused by `source`: the message is
+    /// `"{context}: {source}"`.
+    pub fn store_access_denied_with(
+        context: impl std::fmt::Display,
+        source: impl Into<BoxError>,
+    ) -> Self {
+        let (message, source) = with_source(context, source);
+        Error::StoreAccessDenied { message, source }
+    }
+
+    /// Builds an [`Error::Download`] of this kind.
+    pub fn download(kind: DownloadErrorKind, message: impl std::fmt::Display) -> Self {
+        Error::Download {
+            kind,
+            message: message.to_string(),
+            source: None,
+        }
+    }
+
+    /// Builds an [`Error::Download`] of this kind caused by `source` (an HTTP client's error,
+    /// say): the message is `"{context}: {source}"`. Whether it is retried depends on `kind`
+    /// ([`DownloadErrorKind::is_transient`]).
+    pub fn download_with(
+        kind: DownloadErrorKind,
+        context: impl std::fmt::Display,
+        source: impl Into<BoxError>,
+    ) -> Self {
+        let (message, source) = with_source(context, source);
+        Error::Download {
+            kind,
+            message,
+            source,
+        }
+    }
+
+    /// Builds an [`Error::Transcription`].
+    pub fn transcription(message: impl std::fmt::Display) -> Self {
+        Error::Transcription {
+            message: message.to_string(),
+            source: None,
+        }
+    }
+
+    /// Builds an [`Error::Transcription`] caused by `source` (a speech-to-text library's
+    /// error, say): the message is `"{context}: {source}"`.
+    pub fn transcription_with(
+        context: impl std::fmt::Display,
+        source: impl Into<BoxError>,
+    ) -> Self {
+        let (message, source) = with_source(context, source);
+        Error::Transcription { message, source }
+    }
+
+    /// Builds an [`Error::Notify`].
+    pub fn notify(message: impl std::fmt::Display) -> Self {
+        Error::Notify {
+            message: message.to_string(),
+            source: None,
+        }
+    }
+
+    /// Builds an [`Error::Notify`] caused by `source`: the message is `"{context}: {source}"`.
+    pub fn notify_with(context: impl std::fmt::Display, source: impl Into<BoxError>) -> Self {
+        let (message, source) = with_source(context, source);
+        Error::Notify { message, source }
+    }
+}
+
+/// `"{context}: {source}"` and the boxed source.
+fn with_source(
+    context: impl std::fmt::Display,
+    source: impl Into<BoxError>,
+) -> (String, Option<BoxError>) {
+    let source = source.into();
+    (format!("{context}: {source}"), Some(source))
 }
 
 /// Families of errors; each binding has one exception class per family.
@@ -542,13 +678,16 @@ impl ErrorCategory {
 #[cfg(feature = "sled")]
 impl From<sled::Error> for Error {
     fn from(e: sled::Error) -> Self {
-        Error::journal(e)
+        Error::Journal {
+            message: e.to_string(),
+            source: Some(Box::new(e)),
+        }
     }
 }
 
 impl From<serde_json::Error> for Error {
     fn from(e: serde_json::Error) -> Self {
-        Error::journal(format!("corrupt record: {e}"))
+        Error::journal_with("corrupt record", e)
     }
 }
 
@@ -564,10 +703,7 @@ mod tests {
             Error::Decode {
                 message: "m".into(),
             },
-            Error::Download {
-                kind: DownloadErrorKind::RateLimited,
-                message: "m".into(),
-            },
+            Error::download(DownloadErrorKind::RateLimited, "m"),
             Error::Closed,
         ];
         let codes: Vec<_> = samples.iter().map(|e| e.code()).collect();
@@ -613,10 +749,7 @@ mod tests {
             K::UnsupportedSource,
             K::ChecksumMismatch,
         ] {
-            v.push(Error::Download {
-                kind,
-                message: "m".into(),
-            });
+            v.push(Error::download(kind, "m"));
         }
         v.extend([
             Error::ModelNotFound {
@@ -626,9 +759,7 @@ mod tests {
             Error::ModelInvalid {
                 message: "m".into(),
             },
-            Error::Transcription {
-                message: "m".into(),
-            },
+            Error::transcription("m"),
             Error::Cancelled { job_id: None },
             Error::JobNotFound { job_id: "j".into() },
             Error::JobFailed {
@@ -655,22 +786,18 @@ mod tests {
                 key: "k".into(),
                 reason: "r".into(),
             },
-            Error::Notify {
-                message: "m".into(),
-            },
+            Error::notify("m"),
             Error::Timeout { seconds: 1.0 },
             Error::Closed,
             Error::io("ctx", std::io::Error::other("x")),
         ]);
         // Codes added later are appended, so the C binding's numbers stay put.
         for kind in &K::ALL[7..] {
-            v.push(Error::Download {
-                kind: *kind,
-                message: "m".into(),
-            });
+            v.push(Error::download(*kind, "m"));
         }
         v.push(Error::StoreAccessDenied {
             message: "m".into(),
+            source: None,
         });
         v.push(Error::WebhookRefused {
             url: "u".into(),
@@ -705,5 +832,101 @@ mod tests {
             e.to_string(),
             "the journal at /tmp/j is in use by another ytcaption process (pid 42); stop it or use another --home"
         );
+    }
+
+    /// A plugin's own error type, wrapping another: the chain is two deep.
+    #[derive(Debug)]
+    struct PluginError {
+        inner: std::io::Error,
+    }
+
+    impl std::fmt::Display for PluginError {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "bucket unreachable")
+        }
+    }
+
+    impl std::error::Error for PluginError {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.inner)
+        }
+    }
+
+    fn chain(e: &dyn std::error::Error) -> Vec<String> {
+        let mut out = vec![e.to_string()];
+        let mut cur = e.source();
+        while let Some(c) = cur {
+            out.push(c.to_string());
+            cur = c.source();
+        }
+        out
+    }
+
+    #[test]
+    fn source_walks_to_the_plugin_error_and_beyond() {
+        let plugin = || PluginError {
+            inner: std::io::Error::new(std::io::ErrorKind::TimedOut, "connect timed out"),
+        };
+        let cases = [
+            (
+                Error::store_with("put 1/t.srt failed", plugin()),
+                "store_error",
+                "store error: put 1/t.srt failed: bucket unreachable",
+            ),
+            (
+                Error::store_access_denied_with("put", plugin()),
+                "store_access_denied",
+                "store access denied: put: bucket unreachable",
+            ),
+            (
+                Error::download_with(DownloadErrorKind::Network, "GET failed", plugin()),
+                "network",
+                "download failed (network): GET failed: bucket unreachable",
+            ),
+            (
+                Error::transcription_with("chunk 3", plugin()),
+                "transcription_failed",
+                "transcription failed: chunk 3: bucket unreachable",
+            ),
+            (
+                Error::journal_with("commit", plugin()),
+                "journal_error",
+                "journal error: commit: bucket unreachable",
+            ),
+            (
+                Error::notify_with("webhook", plugin()),
+                "notify_failed",
+                "notification failed: webhook: bucket unreachable",
+            ),
+        ];
+        for (e, code, message) in cases {
+            assert_eq!(e.code(), code);
+            assert_eq!(e.to_string(), message);
+            assert_eq!(
+                chain(&e),
+                [message, "bucket unreachable", "connect timed out"],
+                "{code}"
+            );
+            let src = std::error::Error::source(&e).unwrap();
+            let p = src
+                .downcast_ref::<PluginError>()
+                .expect("the plugin's own type");
+            assert_eq!(p.inner.kind(), std::io::ErrorKind::TimedOut);
+        }
+        // Without a cause there is nothing to walk, and the message is as before.
+        let e = Error::store("gone");
+        assert!(std::error::Error::source(&e).is_none());
+        assert_eq!(e.to_string(), "store error: gone");
+        // Library errors converted by `From` keep theirs too.
+        let json = serde_json::from_str::<u32>("x").unwrap_err();
+        let e = Error::from(json);
+        assert!(
+            e.to_string().starts_with("journal error: corrupt record: "),
+            "{e}"
+        );
+        let src = std::error::Error::source(&e).unwrap();
+        assert!(src.downcast_ref::<serde_json::Error>().is_some());
+        let e = Error::io("reading x", std::io::Error::other("boom"));
+        assert_eq!(chain(&e), ["reading x: boom", "boom"]);
     }
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use crate::cache::{Cache, TranscriptKey};
-use crate::download::{FetchEvent, Fetched};
+use crate::download::{FetchContext, FetchEvent, Fetched};
 use crate::engine::{Engine, RunSpec, Sink};
 use crate::error::{Error, Result};
 use crate::event::EventKind;
@@ -140,10 +140,8 @@ impl Engine {
         };
         let mut last_progress = None::<Instant>;
         let fetched = {
-            let fut =
-                self.inner
-                    .downloader
-                    .fetch_observed(spec.source, work_dir, spec.cancel, &observer);
+            let ctx = FetchContext::new(work_dir, spec.cancel).with_observer(&observer);
+            let fut = self.inner.downloader.fetch(spec.source, &ctx);
             tokio::pin!(fut);
             loop {
                 tokio::select! {

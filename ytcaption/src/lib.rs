@@ -65,7 +65,7 @@ pub mod store;
 pub mod transcribe;
 mod transcript;
 
-pub use engine::{Engine, EngineConfig, EventStream};
+pub use engine::{Engine, EngineConfig, EventStream, RunSpec, Sink};
 pub use error::{DownloadErrorKind, Error, ErrorCategory, Result, ERROR_CODES};
 pub use event::{Event, EventKind};
 pub use format::Format;

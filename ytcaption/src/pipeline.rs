@@ -631,7 +631,7 @@ impl Pipeline {
         }
         let bytes = self.inner.store.get(&result_key(id, Format::Json)).await?;
         serde_json::from_slice(&bytes)
-            .map_err(|e| Error::store(format!("transcript of job {id} is unreadable: {e}")))
+            .map_err(|e| Error::store_with(format!("transcript of job {id} is unreadable"), e))
     }
 
     /// Live events of every job (and one-shot run) of this pipeline.

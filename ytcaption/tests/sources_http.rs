@@ -13,8 +13,8 @@ use std::time::Duration;
 use loopback::{Reply, Server};
 use tokio_util::sync::CancellationToken;
 use ytcaption::download::{
-    BreakerConfig, BreakerState, DefaultDownloader, DownloadConfig, Downloader, FetchEvent,
-    RetryPolicy, YtDlpDownloader,
+    BreakerConfig, BreakerState, DefaultDownloader, DownloadConfig, Downloader, FetchContext,
+    FetchEvent, RetryPolicy, YtDlpDownloader,
 };
 use ytcaption::Source;
 
@@ -44,7 +44,10 @@ async fn fetch(
     let s = seen.clone();
     let obs = move |e: FetchEvent| s.lock().unwrap().push(e);
     let r = d
-        .fetch_observed(source, dir, &CancellationToken::new(), &obs)
+        .fetch(
+            source,
+            &FetchContext::new(dir, &CancellationToken::new()).with_observer(&obs),
+        )
         .await;
     let events = seen.lock().unwrap().clone();
     (r, events)

@@ -14,7 +14,7 @@ use std::time::Duration;
 use loopback::{Reply, Server};
 use tokio_util::sync::CancellationToken;
 use ytcaption::download::{
-    DefaultDownloader, DownloadConfig, Downloader, RetryPolicy, YtDlpDownloader,
+    DefaultDownloader, DownloadConfig, Downloader, FetchContext, RetryPolicy, YtDlpDownloader,
 };
 use ytcaption::{EventKind, JobRequest, Language, Pipeline, Source};
 
@@ -76,7 +76,10 @@ async fn yt_dlp_messages_map_to_codes() {
         cfg.retry = RetryPolicy::with_attempts(1);
         let d = DefaultDownloader::with_config(cfg);
         let e = d
-            .fetch(&source, dir.path(), &CancellationToken::new())
+            .fetch(
+                &source,
+                &FetchContext::new(dir.path(), &CancellationToken::new()),
+            )
             .await
             .unwrap_err();
         assert_eq!(e.code(), code, "{message}\n→ {e}");
@@ -107,7 +110,10 @@ async fn yt_dlp_messages_map_to_codes() {
     cfg.yt_dlp = Some(dir.path().join("no-such-yt-dlp"));
     let d = DefaultDownloader::with_config(cfg);
     let e = d
-        .fetch(&source, dir.path(), &CancellationToken::new())
+        .fetch(
+            &source,
+            &FetchContext::new(dir.path(), &CancellationToken::new()),
+        )
         .await
         .unwrap_err();
     assert_eq!(e.code(), "yt_dlp_missing");
@@ -256,7 +262,10 @@ async fn real_yt_dlp_metadata_and_limits() {
     let y = YtDlpDownloader::new(cfg);
     let source = Source::parse(&server.url("/speech/jfk.wav")).unwrap();
     let e = y
-        .fetch(&source, dir.path(), &CancellationToken::new())
+        .fetch(
+            &source,
+            &FetchContext::new(dir.path(), &CancellationToken::new()),
+        )
         .await
         .unwrap_err();
     assert_eq!(e.code(), "too_large", "{e}");
@@ -270,7 +279,10 @@ async fn real_yt_dlp_metadata_and_limits() {
     drop(dead);
     let source = Source::parse(&format!("http://127.0.0.1:{port}/a.wav")).unwrap();
     let e = y
-        .fetch(&source, dir.path(), &CancellationToken::new())
+        .fetch(
+            &source,
+            &FetchContext::new(dir.path(), &CancellationToken::new()),
+        )
         .await
         .unwrap_err();
     assert_eq!(e.code(), "network", "{e}");

@@ -139,9 +139,7 @@ impl SpeechDetector for SileroDetector {
         let probs = self
             .ctx
             .probabilities(samples)
-            .ok_or_else(|| Error::Transcription {
-                message: "voice activity detection failed".into(),
-            })?;
+            .ok_or_else(|| Error::transcription("voice activity detection failed"))?;
         for i in 0..expected {
             let p = probs.get(i).or(probs.last()).copied().unwrap_or(0.0);
             if p > 0.5 {

@@ -105,6 +105,7 @@ impl Breakers {
                 self.config.threshold,
                 left.as_secs_f64().ceil()
             ),
+            source: None,
         }
     }
 
@@ -155,6 +156,7 @@ mod tests {
         Err(Error::Download {
             kind,
             message: "m".into(),
+            source: None,
         })
     }
 

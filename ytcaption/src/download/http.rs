@@ -87,10 +87,7 @@ pub(crate) async fn fetch(
 /// A copy of the parts of an error the breaker looks at.
 fn clone_error(e: &Error) -> Error {
     match e {
-        Error::Download { kind, message } => Error::Download {
-            kind: *kind,
-            message: message.clone(),
-        },
+        Error::Download { kind, message, .. } => Error::download(*kind, message),
         Error::Timeout { seconds } => Error::Timeout { seconds: *seconds },
         other => Error::invalid(other.to_string()),
     }
@@ -120,7 +117,7 @@ async fn download_once(
         }
     }
     let resp = tokio::select! {
-        r = req.send() => r.map_err(|e| Failure::from(network(url, &e)))?,
+        r = req.send() => r.map_err(|e| Failure::from(network(url, e)))?,
         _ = cancel.cancelled() => return Err(Error::Cancelled { job_id: None }.into()),
     };
     let status = resp.status();
@@ -143,6 +140,7 @@ async fn download_once(
                 return Err(Failure::from(Error::Download {
                     kind: DownloadErrorKind::Network,
                     message: format!("{url}: the server resumed at the wrong offset"),
+                    source: None,
                 }))
             }
         }
@@ -187,7 +185,7 @@ async fn download_once(
         let chunk = match chunk {
             Ok(Some(c)) => c,
             Ok(None) => break Ok(()),
-            Err(e) => break Err(network(url, &e).into()),
+            Err(e) => break Err(network(url, e).into()),
         };
         if !sniffed {
             sniffed = true;
@@ -200,6 +198,7 @@ async fn download_once(
             break Err(Error::Download {
                 kind: DownloadErrorKind::TooLarge,
                 message: format!("{e}; the download was stopped"),
+                source: None,
             }
             .into());
         }
@@ -230,6 +229,7 @@ async fn download_once(
             return Err(Error::Download {
                 kind: DownloadErrorKind::Network,
                 message: format!("{url}: the connection ended after {done} of {total} bytes"),
+                source: None,
             }
             .into());
         }
@@ -294,6 +294,7 @@ fn status_failure(url: &Url, status: StatusCode, headers: &HeaderMap) -> Failure
         error: Error::Download {
             kind,
             message: format!("HTTP {status} from {url}"),
+            source: None,
         },
         retry_after,
     }
@@ -305,6 +306,7 @@ fn not_media(url: &Url, what: &str) -> Failure {
         message: format!(
             "{url} served {what}, not media; check the link points at the audio or video file itself"
         ),
+        source: None,
     }
     .into()
 }
@@ -344,7 +346,7 @@ fn extension_of(url: &Url) -> String {
 }
 
 /// A network-level failure as [`DownloadErrorKind::Network`], with the cause chain.
-pub(crate) fn network(url: &Url, e: &reqwest::Error) -> Error {
+pub(crate) fn network(url: &Url, e: reqwest::Error) -> Error {
     let what = if e.is_timeout() {
         "timed out"
     } else if e.is_connect() {
@@ -357,7 +359,7 @@ pub(crate) fn network(url: &Url, e: &reqwest::Error) -> Error {
         "request failed"
     };
     let mut message = format!("{url}: {what}");
-    let mut source = std::error::Error::source(e);
+    let mut source = std::error::Error::source(&e);
     while let Some(s) = source {
         message.push_str(&format!(": {s}"));
         source = s.source();
@@ -367,7 +369,11 @@ pub(crate) fn network(url: &Url, e: &reqwest::Error) -> Error {
     } else {
         DownloadErrorKind::Network
     };
-    Error::Download { kind, message }
+    Error::Download {
+        kind,
+        message,
+        source: Some(Box::new(e)),
+    }
 }
 
 #[cfg(test)]

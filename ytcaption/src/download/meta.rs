@@ -26,12 +26,27 @@ pub struct MediaMeta {
 }
 
 impl MediaMeta {
+    /// Metadata with only the id known (for downloaders other than yt-dlp: set the other
+    /// fields as they become known).
+    pub fn new(id: impl Into<String>) -> MediaMeta {
+        MediaMeta {
+            id: id.into(),
+            title: None,
+            duration_seconds: None,
+            live_status: None,
+            uploader: None,
+            size_bytes: None,
+            extractor: None,
+        }
+    }
+
     /// Reads yt-dlp's `--dump-single-json` output.
     pub fn from_json(json: &serde_json::Value) -> Result<MediaMeta> {
         let s = |k: &str| json.get(k).and_then(|v| v.as_str()).map(str::to_string);
         let id = s("id").ok_or_else(|| Error::Download {
             kind: DownloadErrorKind::YtDlpFailed,
             message: "yt-dlp's metadata has no video id".into(),
+            source: None,
         })?;
         let live_status = s("live_status").or_else(|| {
             json.get("is_live")
@@ -71,6 +86,7 @@ impl MediaMeta {
                     "{} {what}; only finished videos can be transcribed",
                     self.id
                 ),
+                source: None,
             });
         }
         if let (Some(max), Some(d)) = (config.max_duration, self.duration_seconds) {
@@ -83,6 +99,7 @@ impl MediaMeta {
                         d,
                         max.as_secs_f64()
                     ),
+                    source: None,
                 });
             }
         }

@@ -79,30 +79,102 @@ pub enum FetchEvent {
 /// Hears [`FetchEvent`]s; must not block.
 pub type FetchObserver<'a> = &'a (dyn Fn(FetchEvent) + Send + Sync);
 
+/// An observer that ignores every event.
+pub static IGNORE_EVENTS: &(dyn Fn(FetchEvent) + Send + Sync) = &|_| {};
+
+/// What a [`Downloader::fetch`] call gets besides the source: where to put temporary files,
+/// when to stop, and who hears about metadata, progress and retries.
+///
+/// Marked `#[non_exhaustive]` so that more can be handed to downloaders later without
+/// changing the trait's signature; build one with [`FetchContext::new`].
+#[derive(Clone, Copy)]
+#[non_exhaustive]
+pub struct FetchContext<'a> {
+    /// Where temporary files go: created by the caller, removed after the job.
+    pub work_dir: &'a Path,
+    /// Fires when the job is cancelled; the downloader then stops soon with
+    /// [`Error::Cancelled`].
+    pub cancel: &'a CancellationToken,
+    /// Hears the fetch's [`FetchEvent`]s (call [`report`](Self::report)).
+    pub observer: FetchObserver<'a>,
+}
+
+impl<'a> FetchContext<'a> {
+    /// A context with these work dir and cancellation token, and an observer that ignores
+    /// every event.
+    pub fn new(work_dir: &'a Path, cancel: &'a CancellationToken) -> Self {
+        FetchContext {
+            work_dir,
+            cancel,
+            observer: IGNORE_EVENTS,
+        }
+    }
+
+    /// The same context, reporting to `observer`.
+    pub fn with_observer(mut self, observer: FetchObserver<'a>) -> Self {
+        self.observer = observer;
+        self
+    }
+
+    /// Tells the observer about `event` (metadata, progress, a retry).
+    pub fn report(&self, event: FetchEvent) {
+        (self.observer)(event)
+    }
+}
+
+impl std::fmt::Debug for FetchContext<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FetchContext")
+            .field("work_dir", &self.work_dir)
+            .field("cancel", &self.cancel)
+            .finish_non_exhaustive()
+    }
+}
+
 /// Brings media onto this machine.
+///
+/// One method to write: [`fetch`](Self::fetch). Everything else has a default.
+///
+/// Sources reach a downloader as [`Source::parse`] made them: local paths and `http(s)://`
+/// URLs (a downloader may serve any host, fetched or not, and refuse what it does not know
+/// with [`DownloadErrorKind::UnsupportedSource`]).
+///
+/// ```
+/// use async_trait::async_trait;
+/// use ytcaption::download::{Downloader, FetchContext, FetchEvent, Fetched};
+/// use ytcaption::{Error, Result, Source};
+///
+/// /// Serves files from a directory for `https://library.invalid/NAME` URLs.
+/// struct Library(std::path::PathBuf);
+///
+/// #[async_trait]
+/// impl Downloader for Library {
+///     async fn fetch(&self, source: &Source, ctx: &FetchContext<'_>) -> Result<Fetched> {
+///         let Source::Url { url } = source else {
+///             return Err(Error::invalid("library URLs only"));
+///         };
+///         let name = url
+///             .strip_prefix("https://library.invalid/")
+///             .ok_or_else(|| Error::invalid("library URLs only"))?;
+///         let path = self.0.join(name);
+///         let size = std::fs::metadata(&path)
+///             .map_err(|e| Error::io("reading the library", e))?
+///             .len();
+///         ctx.report(FetchEvent::Progress {
+///             downloaded_bytes: size,
+///             total_bytes: Some(size),
+///         });
+///         Ok(Fetched::new(path, size, false))
+///     }
+/// }
+/// ```
 #[async_trait]
 pub trait Downloader: Send + Sync + 'static {
-    /// Fetches `source`; temporary files go into `work_dir` (created by the caller, removed
-    /// after the job). Stops with [`Error::Cancelled`] when `cancel` fires.
-    async fn fetch(
-        &self,
-        source: &Source,
-        work_dir: &Path,
-        cancel: &CancellationToken,
-    ) -> Result<Fetched>;
-
-    /// Like [`fetch`](Self::fetch), telling `observer` about metadata, progress and retries.
-    /// The default forwards to `fetch` and reports nothing.
-    async fn fetch_observed(
-        &self,
-        source: &Source,
-        work_dir: &Path,
-        cancel: &CancellationToken,
-        observer: FetchObserver<'_>,
-    ) -> Result<Fetched> {
-        let _ = observer;
-        self.fetch(source, work_dir, cancel).await
-    }
+    /// Fetches `source`. Temporary files go into [`ctx.work_dir`](FetchContext::work_dir)
+    /// (mark them [`Fetched::temporary`]); metadata, progress and retries are reported
+    /// through [`ctx.report`](FetchContext::report) (progress at most a few times a second);
+    /// stops with [`Error::Cancelled`] soon after [`ctx.cancel`](FetchContext::cancel) fires.
+    async fn fetch(&self, source: &Source, ctx: &FetchContext<'_>) -> Result<Fetched>;
 
     /// A stable identity of the media `source` stands for, without downloading it: the
     /// YouTube video id, a URL with its `ETag`/`Last-Modified`, a file's content hash. Equal
@@ -174,6 +246,7 @@ impl DownloadConfig {
             Some(max) if bytes > max => Err(Error::Download {
                 kind: DownloadErrorKind::TooLarge,
                 message: format!("{what} is {bytes} bytes, more than the limit of {max} bytes"),
+                source: None,
             }),
             _ => Ok(()),
         }
@@ -212,6 +285,7 @@ impl Shared {
             .map_err(|e| Error::Download {
                 kind: DownloadErrorKind::Network,
                 message: format!("cannot set up the HTTP client: {e}"),
+                source: None,
             })
     }
 }
@@ -255,6 +329,7 @@ impl DefaultDownloader {
                     "{}: local files are not accepted here; give an http(s):// or YouTube URL",
                     path.display()
                 ),
+                source: None,
             })
         }
     }
@@ -262,22 +337,8 @@ impl DefaultDownloader {
 
 #[async_trait]
 impl Downloader for DefaultDownloader {
-    async fn fetch(
-        &self,
-        source: &Source,
-        work_dir: &Path,
-        cancel: &CancellationToken,
-    ) -> Result<Fetched> {
-        self.fetch_observed(source, work_dir, cancel, &|_| {}).await
-    }
-
-    async fn fetch_observed(
-        &self,
-        source: &Source,
-        work_dir: &Path,
-        cancel: &CancellationToken,
-        observer: FetchObserver<'_>,
-    ) -> Result<Fetched> {
+    async fn fetch(&self, source: &Source, ctx: &FetchContext<'_>) -> Result<Fetched> {
+        let (work_dir, cancel, observer) = (ctx.work_dir, ctx.cancel, ctx.observer);
         match source {
             Source::File { path } => {
                 self.check_local(path)?;
@@ -340,6 +401,7 @@ fn feature_off(route: &Route) -> Error {
             "{what}: this build of ytcaption has no `{feature}` feature; enable it to fetch such \
              sources"
         ),
+        source: None,
     }
 }
 
@@ -353,7 +415,8 @@ mod tests {
         let d = DefaultDownloader::new();
         let src = Source::parse(url).unwrap();
         let dir = tempfile::tempdir().unwrap();
-        let fetched = d.fetch(&src, dir.path(), &CancellationToken::new()).await;
+        let cancel = CancellationToken::new();
+        let fetched = d.fetch(&src, &FetchContext::new(dir.path(), &cancel)).await;
         (fetched, d.identity(&src).await)
     }
 

@@ -92,6 +92,20 @@ pub struct RetryNotice {
     pub message: String,
 }
 
+impl RetryNotice {
+    /// Attempt `attempt` of `max_attempts` failed with `error`; the next starts after `delay`
+    /// (for downloaders that retry on their own rather than through [`retry`]).
+    pub fn new(attempt: u32, max_attempts: u32, delay: Duration, error: &Error) -> Self {
+        RetryNotice {
+            attempt,
+            max_attempts,
+            delay,
+            code: error.code(),
+            message: error.to_string(),
+        }
+    }
+}
+
 /// Runs `op` until it succeeds, fails permanently or runs out of attempts. `op` gets the attempt
 /// number (from 1). `on_retry` hears of each retry before the wait. Waits use tokio's clock, so
 /// a paused clock makes them instant in tests.
@@ -121,13 +135,7 @@ where
             }
             delay = delay.max(asked);
         }
-        let notice = RetryNotice {
-            attempt,
-            max_attempts: max,
-            delay,
-            code: failure.error.code(),
-            message: failure.error.to_string(),
-        };
+        let notice = RetryNotice::new(attempt, max, delay, &failure.error);
         tracing::info!(attempt, delay_ms = delay.as_millis() as u64, error = %failure.error, "retrying");
         on_retry(&notice);
         tokio::time::sleep(delay).await;
@@ -156,6 +164,7 @@ mod tests {
         Error::Download {
             kind: DownloadErrorKind::ServerError,
             message: "HTTP 503".into(),
+            source: None,
         }
         .into()
     }
@@ -220,6 +229,7 @@ mod tests {
                     Err::<(), _>(Failure::from(Error::Download {
                         kind: DownloadErrorKind::VideoPrivate,
                         message: "private".into(),
+                        source: None,
                     }))
                 }
             },
@@ -257,6 +267,7 @@ mod tests {
                         error: Error::Download {
                             kind: DownloadErrorKind::RateLimited,
                             message: "429".into(),
+                            source: None,
                         },
                         retry_after: Some(Duration::from_secs(7)),
                     })

@@ -18,7 +18,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use super::meta::MediaMeta;
 use super::retry::{self, Failure};
-use super::{DownloadConfig, Downloader, FetchEvent, FetchObserver, Fetched, Shared};
+use super::{DownloadConfig, Downloader, FetchContext, FetchEvent, FetchObserver, Fetched, Shared};
 use crate::error::{DownloadErrorKind, Error, Result};
 use crate::job::Source;
 
@@ -128,7 +128,7 @@ pub fn classify(message: &str) -> Error {
         K::YtDlpFailed => format!("yt-dlp failed: {text}"),
         _ => format!("yt-dlp: {text}"),
     };
-    Error::Download { kind, message }
+    Error::download(kind, message)
 }
 
 /// Downloads any URL yt-dlp understands (a thousand sites, and direct media links through its
@@ -172,22 +172,8 @@ fn breaker_key(url: &str) -> String {
 
 #[async_trait]
 impl Downloader for YtDlpDownloader {
-    async fn fetch(
-        &self,
-        source: &Source,
-        work_dir: &Path,
-        cancel: &CancellationToken,
-    ) -> Result<Fetched> {
-        self.fetch_observed(source, work_dir, cancel, &|_| {}).await
-    }
-
-    async fn fetch_observed(
-        &self,
-        source: &Source,
-        work_dir: &Path,
-        cancel: &CancellationToken,
-        observer: FetchObserver<'_>,
-    ) -> Result<Fetched> {
+    async fn fetch(&self, source: &Source, ctx: &FetchContext<'_>) -> Result<Fetched> {
+        let (work_dir, cancel, observer) = (ctx.work_dir, ctx.cancel, ctx.observer);
         match source {
             Source::Url { url } => {
                 let url = match super::route::route(url)? {
@@ -207,6 +193,7 @@ impl Downloader for YtDlpDownloader {
             other => Err(Error::Download {
                 kind: DownloadErrorKind::UnsupportedSource,
                 message: format!("{other}: the yt-dlp downloader takes URLs only"),
+                source: None,
             }),
         }
     }
@@ -262,10 +249,7 @@ fn record<T>(shared: &Shared, breaker: &str, r: &std::result::Result<T, Failure>
         Ok(_) => shared.breakers.record(breaker, &Ok(())),
         Err(f) => {
             let e = match &f.error {
-                Error::Download { kind, message } => Error::Download {
-                    kind: *kind,
-                    message: message.clone(),
-                },
+                Error::Download { kind, message, .. } => Error::download(*kind, message),
                 other => Error::invalid(other.to_string()),
             };
             shared.breakers.record::<()>(breaker, &Err(e));
@@ -324,12 +308,14 @@ fn spawn(
                      (or set YTCAPTION_YT_DLP)",
                     program.display()
                 ),
+                source: Some(Box::new(e)),
             }
         } else {
-            Error::Download {
-                kind: DownloadErrorKind::YtDlpMissing,
-                message: format!("cannot run {}: {e}", program.display()),
-            }
+            Error::download_with(
+                DownloadErrorKind::YtDlpMissing,
+                format!("cannot run {}", program.display()),
+                e,
+            )
         })
     })
 }
@@ -346,6 +332,7 @@ fn run_error(stderr: &str, status: std::process::ExitStatus) -> Failure {
         None => Error::Download {
             kind: DownloadErrorKind::YtDlpFailed,
             message: format!("yt-dlp failed ({status}) without saying why"),
+            source: None,
         }
         .into(),
     }
@@ -370,10 +357,11 @@ async fn dump_json(
     }
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     let json: serde_json::Value = serde_json::from_str(text.trim()).map_err(|e| {
-        Failure::from(Error::Download {
-            kind: DownloadErrorKind::YtDlpFailed,
-            message: format!("yt-dlp printed metadata that is not JSON: {e}"),
-        })
+        Failure::from(Error::download_with(
+            DownloadErrorKind::YtDlpFailed,
+            "yt-dlp printed metadata that is not JSON",
+            e,
+        ))
     })?;
     if json.get("_type").and_then(|t| t.as_str()) == Some("playlist") {
         return Err(Error::invalid(format!(
@@ -456,6 +444,7 @@ async fn download(
         return Err(Error::Download {
             kind: DownloadErrorKind::TooLarge,
             message: format!("yt-dlp: {line}"),
+            source: None,
         }
         .into());
     }
@@ -469,6 +458,7 @@ async fn download(
                 "yt-dlp finished but left no media file in {}",
                 work_dir.display()
             ),
+            source: None,
         })
     })?;
     let size = tokio::fs::metadata(&path)

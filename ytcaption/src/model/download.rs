@@ -348,12 +348,12 @@ pub async fn download_model(
         .read_timeout(opts.read_timeout)
         .user_agent(concat!("ytcaption/", env!("CARGO_PKG_VERSION")))
         .build()
-        .map_err(|e| network(&url, &e))?;
+        .map_err(|e| network(&url, e))?;
     let mut resp = client
         .get(&url)
         .send()
         .await
-        .map_err(|e| network(&url, &e))?;
+        .map_err(|e| network(&url, e))?;
     let status = resp.status();
     if !status.is_success() {
         let kind = if status.as_u16() == 429 {
@@ -367,6 +367,7 @@ pub async fn download_model(
                 "HTTP {status} from {url} (is the base URL right? it is set by \
                  {BASE_URL_ENV} or --base-url)"
             ),
+            source: None,
         });
     }
     let total = resp.content_length();
@@ -380,7 +381,7 @@ pub async fn download_model(
     let mut hasher = expected.hasher();
     let mut done = 0u64;
     progress(0, total);
-    while let Some(chunk) = resp.chunk().await.map_err(|e| network(&url, &e))? {
+    while let Some(chunk) = resp.chunk().await.map_err(|e| network(&url, e))? {
         hasher.update(&chunk);
         out.write_all(&chunk)
             .await
@@ -393,6 +394,7 @@ pub async fn download_model(
             return Err(Error::Download {
                 kind: DownloadErrorKind::Network,
                 message: format!("{url}: the connection ended after {done} of {total} bytes"),
+                source: None,
             });
         }
     }
@@ -411,6 +413,7 @@ pub async fn download_model(
                 expected.algorithm(),
                 expected.hex()
             ),
+            source: None,
         });
     }
     part.commit_async().await?;
@@ -442,7 +445,7 @@ async fn hash_file(path: PathBuf, checksum: Checksum) -> Result<(String, u64)> {
 
 #[cfg(feature = "http")]
 /// A network-level failure as [`DownloadErrorKind::Network`], with the cause chain.
-fn network(url: &str, e: &reqwest::Error) -> Error {
+fn network(url: &str, e: reqwest::Error) -> Error {
     // reqwest's own message repeats the URL; say what happened, then the causes.
     let what = if e.is_timeout() {
         "timed out"
@@ -456,7 +459,7 @@ fn network(url: &str, e: &reqwest::Error) -> Error {
         "request failed"
     };
     let mut message = format!("{url}: {what}");
-    let mut source = std::error::Error::source(e);
+    let mut source = std::error::Error::source(&e);
     while let Some(s) = source {
         message.push_str(&format!(": {s}"));
         source = s.source();
@@ -464,6 +467,7 @@ fn network(url: &str, e: &reqwest::Error) -> Error {
     Error::Download {
         kind: DownloadErrorKind::Network,
         message,
+        source: Some(Box::new(e)),
     }
 }
 

@@ -315,11 +315,9 @@ fn store_err(what: &str, e: object_store::Error) -> Error {
         _ => false,
     };
     if denied {
-        Error::StoreAccessDenied {
-            message: format!("{what}: {e}"),
-        }
+        Error::store_access_denied_with(what, e)
     } else {
-        Error::store(format!("{what}: {e}"))
+        Error::store_with(what, e)
     }
 }
 

@@ -94,18 +94,41 @@ impl RawTranscription {
 
 /// Speech-to-text over PCM. Implementations must be cheap to share (`Arc`) and safe to call
 /// from several workers at once.
+///
+/// Two methods to write: [`model_name`](Self::model_name) and
+/// [`transcribe`](Self::transcribe). The engine cuts the media into chunks and calls
+/// `transcribe` once per chunk (several at once with parallel chunks), with times relative to
+/// the chunk; it shifts, merges and numbers the segments itself. A call that fails with
+/// [`Error::Transcription`](crate::Error::Transcription) is retried
+/// ([`EngineConfig::chunk_retries`](crate::EngineConfig::chunk_retries)), then fails the job
+/// with `transcription_failed` (build it with
+/// [`Error::transcription_with`](crate::Error::transcription_with) to keep your cause: the
+/// job's error keeps its source); any other error fails the job at once with its own code.
 #[async_trait]
 pub trait Transcriber: Send + Sync + 'static {
-    /// The model's name, recorded in every transcript (`tiny.en`, `base`, ...).
+    /// The model's name, recorded in every transcript (`tiny.en`, `base`, ...) and part of the
+    /// result cache's key: two transcribers that can answer differently need different names.
     fn model_name(&self) -> String;
 
     /// Checks that the language can be transcribed by this model (for example, an English-only
-    /// model refuses `es`) without transcribing anything.
-    async fn check_language(&self, language: &Language) -> Result<()>;
+    /// model refuses `es`) without transcribing anything; a job is refused before its media is
+    /// downloaded. The default accepts every language.
+    async fn check_language(&self, language: &Language) -> Result<()> {
+        let _ = language;
+        Ok(())
+    }
 
     /// Detects the spoken language of `samples` (16 kHz mono; the first 30 s are used):
-    /// `(code, probability)`. English-only models answer `("en", 1.0)`.
-    async fn detect_language(&self, samples: Arc<Vec<f32>>) -> Result<(String, f32)>;
+    /// `(code, probability)`. English-only models answer `("en", 1.0)`. Called once per job
+    /// whose language is `auto`. The default cannot detect: it fails with
+    /// [`Error::InvalidInput`](crate::Error::InvalidInput), asking for a language.
+    async fn detect_language(&self, samples: Arc<Vec<f32>>) -> Result<(String, f32)> {
+        let _ = samples;
+        Err(crate::Error::invalid(format!(
+            "the transcriber {:?} cannot detect the language: give one",
+            self.model_name()
+        )))
+    }
 
     /// Transcribes `input`. Reports progress through `progress` and stops with
     /// [`Error::Cancelled`](crate::Error::Cancelled) soon after `cancel` fires.

@@ -117,9 +117,7 @@ impl WhisperTranscriber {
                 let path = self.path.clone();
                 tokio::task::spawn_blocking(move || load_context(&path))
                     .await
-                    .map_err(|e| Error::Transcription {
-                        message: format!("model loading panicked: {e}"),
-                    })?
+                    .map_err(|e| Error::transcription_with("model loading panicked", e))?
                     .map(Arc::new)
             })
             .await
@@ -130,9 +128,8 @@ impl WhisperTranscriber {
         if let Some(s) = self.states.lock().unwrap_or_else(|p| p.into_inner()).pop() {
             return Ok(s);
         }
-        ctx.create_state().map_err(|e| Error::Transcription {
-            message: format!("cannot create a whisper state: {e}"),
-        })
+        ctx.create_state()
+            .map_err(|e| Error::transcription_with("cannot create a whisper state", e))
     }
 
     fn put_state(&self, state: WhisperState) {
@@ -224,15 +221,11 @@ impl Transcriber for WhisperTranscriber {
             let r = state
                 .pcm_to_mel(&samples[..n], threads)
                 .and_then(|_| state.lang_detect(0, threads))
-                .map_err(|e| Error::Transcription {
-                    message: format!("language detection failed: {e}"),
-                });
+                .map_err(|e| Error::transcription_with("language detection failed", e));
             (state, r)
         })
         .await
-        .map_err(|e| Error::Transcription {
-            message: format!("whisper.cpp panicked: {e}"),
-        })?;
+        .map_err(|e| Error::transcription_with("whisper.cpp panicked", e))?;
         self.put_state(state);
         let (id, probs) = res?;
         let code = whisper_rs::get_lang_str(id).unwrap_or("en").to_string();
@@ -272,9 +265,7 @@ impl Transcriber for WhisperTranscriber {
             (state, r)
         })
         .await
-        .map_err(|e| Error::Transcription {
-            message: format!("whisper.cpp panicked: {e}"),
-        })?;
+        .map_err(|e| Error::transcription_with("whisper.cpp panicked", e))?;
         self.put_state(state);
         result
     }
@@ -440,9 +431,7 @@ fn run_full(
     if abort.aborted.load(Ordering::Relaxed) || cancel.is_cancelled() {
         return Err(Error::Cancelled { job_id: None });
     }
-    res.map_err(|e| Error::Transcription {
-        message: format!("whisper.cpp failed: {e}"),
-    })?;
+    res.map_err(|e| Error::transcription_with("whisper.cpp failed", e))?;
     let mut segments = Vec::new();
     for (i, seg) in state.as_iter().enumerate() {
         let text = seg
