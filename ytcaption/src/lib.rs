@@ -34,7 +34,6 @@ mod engine;
 mod error;
 pub mod eval;
 pub mod event;
-mod fetch_stage;
 pub mod format;
 pub mod home;
 mod job;

@@ -36,6 +36,8 @@ use crate::transcribe::{
 };
 use crate::transcript::{Segment, Transcript};
 
+mod fetch;
+
 /// Capacity of the live event channel; slower subscribers skip (and are told how many).
 const EVENT_CHANNEL: usize = 4096;
 /// Samples read from the decoder at a time (5 s).

@@ -1,6 +1,6 @@
 //! The engine's first stage: the result cache, then the download with its events.
 //!
-//! Kept apart from `engine.rs` so the transcription stages and the source stages change
+//! Kept apart from `engine/mod.rs` so the transcription stages and the source stages change
 //! independently.
 
 use std::path::Path;
