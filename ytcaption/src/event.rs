@@ -14,7 +14,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::job::{JobId, Priority, Source};
+use crate::job::{JobId, Priority};
+use crate::source::Source;
 
 /// The version of the event envelope and payloads.
 pub const EVENT_VERSION: u32 = 1;

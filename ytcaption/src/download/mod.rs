@@ -15,16 +15,16 @@ use async_trait::async_trait;
 use tokio_util::sync::CancellationToken;
 
 use crate::error::{DownloadErrorKind, Error, Result};
-use crate::job::Source;
+use crate::source::Source;
 
 pub mod breaker;
 pub mod file;
 pub mod http;
 pub mod retry;
-pub mod route;
 pub mod youtube;
 
 pub use breaker::{BreakerConfig, BreakerState, Breakers};
+pub use crate::source::route;
 pub use retry::{RetryNotice, RetryPolicy};
 pub use route::{Route, YouTubeVideo};
 pub use youtube::{MediaMeta, YtDlpDownloader};

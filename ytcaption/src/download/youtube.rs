@@ -20,7 +20,7 @@ use tokio_util::sync::CancellationToken;
 use super::retry::{self, Failure};
 use super::{DownloadConfig, Downloader, FetchEvent, FetchObserver, Fetched, Shared};
 use crate::error::{DownloadErrorKind, Error, Result};
-use crate::job::Source;
+use crate::source::Source;
 
 /// yt-dlp's format choice: m4a (AAC) audio, else WebM (Opus) audio, else any audio, else the
 /// smallest file with audio.

@@ -26,10 +26,11 @@ use crate::audio::{AudioReader, SAMPLE_RATE};
 use crate::download::{DefaultDownloader, Downloader, Fetched};
 use crate::error::{Error, Result};
 use crate::event::{Event, EventKind};
-use crate::job::{JobId, JobStatus, Source};
+use crate::job::{JobId, JobStatus};
 use crate::journal::ChunkCheckpoint;
 use crate::language::Language;
 use crate::options::{DecodeOptions, TranscribeOptions};
+use crate::source::Source;
 use crate::transcribe::merge::{self, merge, ChunkSegments};
 use crate::transcribe::{
     default_threads, ProgressFn, Transcriber, TranscriptionInput, WhisperTranscriber,
