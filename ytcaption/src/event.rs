@@ -305,9 +305,7 @@ mod tests {
         let job = JobId::new();
         let kinds = vec![
             EventKind::JobCreated {
-                source: Source::Url {
-                    url: "https://x/y.mp3".into(),
-                },
+                source: Source::parse("https://x/y.mp3").unwrap(),
                 priority: Priority::High,
                 language: "en".into(),
             },

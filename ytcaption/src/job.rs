@@ -470,4 +470,32 @@ mod tests {
         let b = JobId::new();
         assert!(a.as_bytes() < b.as_bytes());
     }
+
+    #[test]
+    fn job_records_of_today_read_back_with_their_route() {
+        use crate::download::Route;
+        // A pending job as the journal stores it (written before the route moved into the
+        // source).
+        let raw = serde_json::json!({
+            "id": "0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b",
+            "status": "pending",
+            "source": {"kind": "url", "url": "https://www.youtube.com/watch?v=dQw4w9WgXcQ&t=3"},
+            "language": "auto",
+            "priority": "high",
+            "requested_by": "cli",
+            "webhook_url": null,
+            "idempotency_key": "k1",
+            "created_at": "2026-12-01T10:00:00Z",
+            "updated_at": "2026-12-01T10:00:00Z",
+            "completed_at": null,
+            "error": null,
+            "attempts": 0
+        });
+        let job: Job = serde_json::from_value(raw.clone()).unwrap();
+        assert_eq!(job.priority, Priority::High);
+        assert!(matches!(job.source.route().unwrap(), Route::YouTube(v) if v.id == "dQw4w9WgXcQ"));
+        let back = serde_json::to_value(&job).unwrap();
+        assert_eq!(back["source"], raw["source"]);
+        assert_eq!(serde_json::from_value::<Job>(back).unwrap(), job);
+    }
 }

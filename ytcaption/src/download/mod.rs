@@ -1,7 +1,7 @@
 //! Downloaders: bring a job's media onto this machine.
 //!
-//! [`Downloader`] is the seam. [`DefaultDownloader`] routes each [`Source`] to the right
-//! implementation ([`route`]): local files ([`file`]), YouTube videos through the `yt-dlp`
+//! [`Downloader`] is the seam. [`DefaultDownloader`] sends each [`Source`] to the right
+//! implementation by the [`route`] it was parsed with: local files ([`file`]), YouTube videos through the `yt-dlp`
 //! program ([`youtube`]) and any other `http(s)://` URL streamed with reqwest ([`http`]).
 //! Transient failures are retried with exponential backoff and full jitter ([`retry`]); each
 //! host has a circuit breaker ([`breaker`]). Limits ([`DownloadConfig::max_bytes`],
@@ -23,8 +23,8 @@ pub mod http;
 pub mod retry;
 pub mod youtube;
 
-pub use breaker::{BreakerConfig, BreakerState, Breakers};
 pub use crate::source::route;
+pub use breaker::{BreakerConfig, BreakerState, Breakers};
 pub use retry::{RetryNotice, RetryPolicy};
 pub use route::{Route, YouTubeVideo};
 pub use youtube::{MediaMeta, YtDlpDownloader};
@@ -273,7 +273,7 @@ impl Downloader for DefaultDownloader {
                 self.check_local(path)?;
                 file::fetch(path).await
             }
-            Source::Url { url } => match route::route(url)? {
+            Source::Url { .. } => match source.route()? {
                 Route::YouTube(video) => {
                     youtube::fetch(
                         &self.inner,
@@ -285,9 +285,7 @@ impl Downloader for DefaultDownloader {
                     )
                     .await
                 }
-                Route::Http(url) => {
-                    http::fetch(&self.inner, &url, work_dir, cancel, observer).await
-                }
+                Route::Http(url) => http::fetch(&self.inner, url, work_dir, cancel, observer).await,
             },
         }
     }
@@ -298,9 +296,9 @@ impl Downloader for DefaultDownloader {
                 self.check_local(path)?;
                 file::identity(path).await.map(Some)
             }
-            Source::Url { url } => match route::route(url)? {
+            Source::Url { .. } => match source.route()? {
                 Route::YouTube(video) => Ok(Some(format!("youtube:{}", video.id))),
-                Route::Http(url) => Ok(http::identity(&self.inner, &url).await),
+                Route::Http(url) => Ok(http::identity(&self.inner, url).await),
             },
         }
     }

@@ -252,9 +252,16 @@ impl YtDlpDownloader {
 
 fn breaker_key(url: &str) -> String {
     match super::route::route(url) {
-        Ok(super::Route::YouTube(_)) => "youtube".into(),
-        Ok(super::Route::Http(u)) => format!("yt-dlp:{}", u.host_str().unwrap_or("?")),
+        Ok(route) => route_breaker_key(&route),
         Err(_) => "yt-dlp".into(),
+    }
+}
+
+/// The breaker of a routed URL: `youtube`, or `yt-dlp:<host>`.
+fn route_breaker_key(route: &super::Route) -> String {
+    match route {
+        super::Route::YouTube(_) => "youtube".into(),
+        super::Route::Http(u) => format!("yt-dlp:{}", u.host_str().unwrap_or("?")),
     }
 }
 
@@ -277,15 +284,16 @@ impl Downloader for YtDlpDownloader {
         observer: FetchObserver<'_>,
     ) -> Result<Fetched> {
         match source {
-            Source::Url { url } => {
-                let url = match super::route::route(url)? {
+            Source::Url { .. } => {
+                let route = source.route()?;
+                let url = match route {
                     super::Route::YouTube(v) => v.url(),
                     super::Route::Http(u) => u.to_string(),
                 };
                 fetch(
                     &self.inner,
                     &url,
-                    &breaker_key(&url),
+                    &route_breaker_key(route),
                     work_dir,
                     cancel,
                     observer,
@@ -301,9 +309,9 @@ impl Downloader for YtDlpDownloader {
 
     async fn identity(&self, source: &Source) -> Result<Option<String>> {
         match source {
-            Source::Url { url } => match super::route::route(url)? {
+            Source::Url { .. } => match source.route()? {
                 super::Route::YouTube(v) => Ok(Some(format!("youtube:{}", v.id))),
-                super::Route::Http(u) => Ok(super::http::identity(&self.inner, &u).await),
+                super::Route::Http(u) => Ok(super::http::identity(&self.inner, u).await),
             },
             _ => Ok(None),
         }

@@ -1,5 +1,8 @@
 //! Where a job's media comes from: a [`Source`], parsed once from what a user typed, and the
 //! routing of its URL ([`route`]). Below both the jobs and the downloaders: it imports neither.
+//!
+//! A URL is routed once, by [`Source::parse`], and the [`Route`] is kept in the source: the
+//! downloaders and the cache identity read it ([`Source::route`]) instead of routing again.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -10,9 +13,15 @@ use crate::error::{Error, Result};
 
 pub mod route;
 
+use route::Route;
+
 /// Where a job's media comes from.
+///
+/// Serialized (journal records, events) as `{"kind": "file", "path": …}` or
+/// `{"kind": "url", "url": …}`, as before the route was kept in it: reading a record routes its
+/// URL again.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(from = "SourceRecord", into = "SourceRecord")]
 #[non_exhaustive]
 pub enum Source {
     /// A file on this machine.
@@ -20,11 +29,45 @@ pub enum Source {
         /// Its path (made absolute at submit time).
         path: PathBuf,
     },
-    /// An `http(s)://` URL.
+    /// An `http(s)://` URL (made by [`Source::parse`], which routes it).
+    #[non_exhaustive]
     Url {
         /// The URL as given.
         url: String,
+        /// Where its media comes from, decided when it was parsed. `None` only for a record
+        /// whose URL no longer routes (written by an older version): fetching it fails with
+        /// the reason.
+        route: Option<Route>,
     },
+}
+
+/// [`Source`]'s serialized form, unchanged since the first journal.
+#[derive(Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+enum SourceRecord {
+    File { path: PathBuf },
+    Url { url: String },
+}
+
+impl From<SourceRecord> for Source {
+    fn from(record: SourceRecord) -> Source {
+        match record {
+            SourceRecord::File { path } => Source::File { path },
+            SourceRecord::Url { url } => {
+                let route = route::route(&url).ok();
+                Source::Url { url, route }
+            }
+        }
+    }
+}
+
+impl From<Source> for SourceRecord {
+    fn from(source: Source) -> SourceRecord {
+        match source {
+            Source::File { path } => SourceRecord::File { path },
+            Source::Url { url, .. } => SourceRecord::Url { url },
+        }
+    }
 }
 
 impl Source {
@@ -67,9 +110,10 @@ impl Source {
         if lower.starts_with("http://") || lower.starts_with("https://") {
             // Refuse what no downloader can take (a playlist, a channel, a malformed URL) now,
             // not when a worker gets to it.
-            route::route(trimmed)?;
+            let route = route::route(trimmed)?;
             return Ok(Source::Url {
                 url: trimmed.to_string(),
+                route: Some(route),
             });
         }
         if let Some(rest) = trimmed.strip_prefix("file://") {
@@ -103,6 +147,34 @@ impl Source {
         };
         Ok(Source::File { path })
     }
+
+    /// Where a URL source's media comes from, as decided when it was parsed.
+    ///
+    /// Fails for a file, and for a URL that no longer routes (a record written by an older
+    /// version) with the reason.
+    ///
+    /// ```
+    /// use ytcaption::download::Route;
+    /// use ytcaption::Source;
+    /// let s = Source::parse("https://youtu.be/dQw4w9WgXcQ").unwrap();
+    /// assert!(matches!(s.route().unwrap(), Route::YouTube(v) if v.id == "dQw4w9WgXcQ"));
+    /// assert!(Source::parse("/tmp/a.wav").unwrap().route().is_err());
+    /// ```
+    pub fn route(&self) -> Result<&Route> {
+        match self {
+            Source::Url {
+                route: Some(route), ..
+            } => Ok(route),
+            // Routed again only to say why it does not route.
+            Source::Url { url, route: None } => Err(route::route(url)
+                .err()
+                .unwrap_or_else(|| Error::invalid(format!("{url:?} was not routed")))),
+            Source::File { path } => Err(Error::invalid(format!(
+                "{}: a local file has no URL route",
+                path.display()
+            ))),
+        }
+    }
 }
 
 fn percent_decode(s: &str) -> String {
@@ -130,7 +202,7 @@ impl fmt::Display for Source {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Source::File { path } => write!(f, "{}", path.display()),
-            Source::Url { url } => f.write_str(url),
+            Source::Url { url, .. } => f.write_str(url),
         }
     }
 }
@@ -151,7 +223,10 @@ mod tests {
         assert_eq!(
             Source::parse("youtu.be/dQw4w9WgXcQ").unwrap(),
             Source::Url {
-                url: "https://youtu.be/dQw4w9WgXcQ".into()
+                url: "https://youtu.be/dQw4w9WgXcQ".into(),
+                route: Some(Route::YouTube(route::YouTubeVideo {
+                    id: "dQw4w9WgXcQ".into()
+                })),
             }
         );
         let e = Source::parse("https://www.youtube.com/playlist?list=PL1").unwrap_err();
@@ -161,5 +236,38 @@ mod tests {
             Source::File { path } => assert!(path.is_absolute()),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn serialized_form_is_unchanged_and_records_of_today_read_back_routed() {
+        use serde_json::json;
+        let url = Source::parse("https://youtu.be/dQw4w9WgXcQ").unwrap();
+        let url_json = json!({"kind": "url", "url": "https://youtu.be/dQw4w9WgXcQ"});
+        assert_eq!(serde_json::to_value(&url).unwrap(), url_json);
+        let file = Source::parse("/tmp/a b.wav").unwrap();
+        let file_json = json!({"kind": "file", "path": "/tmp/a b.wav"});
+        assert_eq!(serde_json::to_value(&file).unwrap(), file_json);
+        // What a journal written before the route moved into the source holds.
+        let read: Source = serde_json::from_value(url_json).unwrap();
+        assert_eq!(read, url);
+        assert!(matches!(read.route().unwrap(), Route::YouTube(v) if v.id == "dQw4w9WgXcQ"));
+        let read: Source = serde_json::from_value(file_json).unwrap();
+        assert_eq!(read, file);
+        let http: Source =
+            serde_json::from_str(r#"{"kind":"url","url":"https://example.com/talk.mp3?x=1"}"#)
+                .unwrap();
+        assert!(
+            matches!(http.route().unwrap(), Route::Http(u) if u.host_str() == Some("example.com"))
+        );
+        // A record whose URL no longer routes still reads; fetching it fails with the reason.
+        let old: Source = serde_json::from_str(
+            r#"{"kind":"url","url":"https://www.youtube.com/playlist?list=PL1"}"#,
+        )
+        .unwrap();
+        assert_eq!(old.to_string(), "https://www.youtube.com/playlist?list=PL1");
+        let e = old.route().unwrap_err();
+        assert_eq!(e.code(), "invalid_input");
+        assert!(e.to_string().contains("playlist"), "{e}");
+        assert!(serde_json::from_str::<Source>(r#"{"kind":"ftp","url":"x"}"#).is_err());
     }
 }
