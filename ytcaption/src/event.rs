@@ -14,7 +14,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::job::{JobId, Priority, Source};
+use crate::job::{JobId, Priority};
+use crate::source::Source;
 
 /// The version of the event envelope and payloads.
 pub const EVENT_VERSION: u32 = 1;
@@ -304,9 +305,7 @@ mod tests {
         let job = JobId::new();
         let kinds = vec![
             EventKind::JobCreated {
-                source: Source::Url {
-                    url: "https://x/y.mp3".into(),
-                },
+                source: Source::parse("https://x/y.mp3").unwrap(),
                 priority: Priority::High,
                 language: "en".into(),
             },

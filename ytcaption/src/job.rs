@@ -1,7 +1,6 @@
 //! Jobs: identity, request, status and the only legal transitions between statuses.
 
 use std::fmt;
-use std::path::PathBuf;
 use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
@@ -11,6 +10,7 @@ use uuid::Uuid;
 use crate::error::{Error, Result};
 use crate::language::Language;
 use crate::options::DecodeOptions;
+pub(crate) use crate::source::Source;
 
 /// A job's identity: a UUID v7, so ids sort by creation time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -52,131 +52,6 @@ impl FromStr for JobId {
         Uuid::parse_str(s.trim())
             .map(JobId)
             .map_err(|_| Error::invalid(format!("{s:?} is not a job id (expected a UUID)")))
-    }
-}
-
-/// Where a job's media comes from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum Source {
-    /// A file on this machine.
-    File {
-        /// Its path (made absolute at submit time).
-        path: PathBuf,
-    },
-    /// An `http(s)://` URL.
-    Url {
-        /// The URL as given.
-        url: String,
-    },
-}
-
-impl Source {
-    /// Parses what a user typed: an `http(s)://` URL, a `file://` URL or a path.
-    ///
-    /// Relative paths are made absolute against the current directory, so a job submitted from
-    /// one directory can be run by a worker started in another.
-    ///
-    /// ```
-    /// use ytcaption::Source;
-    /// assert!(matches!(Source::parse("https://example.com/a.mp3").unwrap(), Source::Url { .. }));
-    /// assert!(matches!(Source::parse("/tmp/a.wav").unwrap(), Source::File { .. }));
-    /// assert!(Source::parse("").is_err());
-    /// ```
-    pub fn parse(input: &str) -> Result<Source> {
-        let trimmed = input.trim();
-        if trimmed.is_empty() {
-            return Err(Error::invalid(
-                "the input is empty: give a file path or a URL",
-            ));
-        }
-        let lower = trimmed.to_ascii_lowercase();
-        // A YouTube link pasted without its scheme.
-        let with_scheme;
-        let (trimmed, lower) = if [
-            "youtube.com/",
-            "www.youtube.com/",
-            "m.youtube.com/",
-            "music.youtube.com/",
-            "youtu.be/",
-        ]
-        .iter()
-        .any(|h| lower.starts_with(h))
-        {
-            with_scheme = format!("https://{trimmed}");
-            (with_scheme.as_str(), with_scheme.to_ascii_lowercase())
-        } else {
-            (trimmed, lower)
-        };
-        if lower.starts_with("http://") || lower.starts_with("https://") {
-            // Refuse what no downloader can take (a playlist, a channel, a malformed URL) now,
-            // not when a worker gets to it.
-            crate::download::route::route(trimmed)?;
-            return Ok(Source::Url {
-                url: trimmed.to_string(),
-            });
-        }
-        if let Some(rest) = trimmed.strip_prefix("file://") {
-            if !rest.starts_with('/') {
-                return Err(Error::invalid(format!(
-                    "{trimmed:?}: file URLs must be absolute (file:///path)"
-                )));
-            }
-            return Ok(Source::File {
-                path: PathBuf::from(percent_decode(rest)),
-            });
-        }
-        if let Some((scheme, _)) = trimmed.split_once("://") {
-            if !scheme.is_empty()
-                && scheme
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '+')
-            {
-                return Err(Error::invalid(format!(
-                    "unsupported URL scheme {scheme:?} in {trimmed:?} (use a path, http:// or https://)"
-                )));
-            }
-        }
-        let path = PathBuf::from(trimmed);
-        let path = if path.is_absolute() {
-            path
-        } else {
-            std::env::current_dir()
-                .map_err(|e| Error::io("reading the current directory", e))?
-                .join(path)
-        };
-        Ok(Source::File { path })
-    }
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 3 <= bytes.len() {
-            if let Some(v) = s
-                .get(i + 1..i + 3)
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-            {
-                out.push(v);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-impl fmt::Display for Source {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Source::File { path } => write!(f, "{}", path.display()),
-            Source::Url { url } => f.write_str(url),
-        }
     }
 }
 
@@ -590,34 +465,38 @@ mod tests {
     }
 
     #[test]
-    fn sources() {
-        assert_eq!(
-            Source::parse("file:///tmp/a%20b.wav").unwrap(),
-            Source::File {
-                path: "/tmp/a b.wav".into()
-            }
-        );
-        assert!(Source::parse("ftp://x/y").is_err());
-        assert_eq!(
-            Source::parse("youtu.be/dQw4w9WgXcQ").unwrap(),
-            Source::Url {
-                url: "https://youtu.be/dQw4w9WgXcQ".into()
-            }
-        );
-        let e = Source::parse("https://www.youtube.com/playlist?list=PL1").unwrap_err();
-        assert!(e.to_string().contains("playlist"), "{e}");
-        assert!(Source::parse("   ").is_err());
-        match Source::parse("rel.wav").unwrap() {
-            Source::File { path } => assert!(path.is_absolute()),
-            other => panic!("{other:?}"),
-        }
-    }
-
-    #[test]
     fn job_ids_sort_by_creation() {
         let a = JobId::new();
         std::thread::sleep(std::time::Duration::from_millis(2));
         let b = JobId::new();
         assert!(a.as_bytes() < b.as_bytes());
+    }
+
+    #[test]
+    fn job_records_of_today_read_back_with_their_route() {
+        use crate::download::Route;
+        // A pending job as the journal stores it (written before the route moved into the
+        // source).
+        let raw = serde_json::json!({
+            "id": "0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b",
+            "status": "pending",
+            "source": {"kind": "url", "url": "https://www.youtube.com/watch?v=dQw4w9WgXcQ&t=3"},
+            "language": "auto",
+            "priority": "high",
+            "requested_by": "cli",
+            "webhook_url": null,
+            "idempotency_key": "k1",
+            "created_at": "2026-12-01T10:00:00Z",
+            "updated_at": "2026-12-01T10:00:00Z",
+            "completed_at": null,
+            "error": null,
+            "attempts": 0
+        });
+        let job: Job = serde_json::from_value(raw.clone()).unwrap();
+        assert_eq!(job.priority, Priority::High);
+        assert!(matches!(job.source.route().unwrap(), Route::YouTube(v) if v.id == "dQw4w9WgXcQ"));
+        let back = serde_json::to_value(&job).unwrap();
+        assert_eq!(back["source"], raw["source"]);
+        assert_eq!(serde_json::from_value::<Job>(back).unwrap(), job);
     }
 }

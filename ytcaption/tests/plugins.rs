@@ -186,7 +186,7 @@ impl Downloader for FixtureDownloader {
     async fn fetch(&self, source: &Source, ctx: &FetchContext<'_>) -> Result<Fetched> {
         self.calls.fetch_add(1, Ordering::SeqCst);
         match source {
-            Source::Url { url } if url == CLIP_URL => {}
+            Source::Url { url, .. } if url == CLIP_URL => {}
             other => {
                 return Err(Error::download(
                     DownloadErrorKind::UnsupportedSource,

@@ -1,9 +1,9 @@
 //! Downloaders: bring a job's media onto this machine.
 //!
-//! [`Downloader`] is the seam. [`DefaultDownloader`] routes each [`Source`] to the right
-//! implementation ([`route`]): local files ([`file`]), YouTube videos through the `yt-dlp`
-//! program (`youtube`, feature `youtube`) and any other `http(s)://` URL streamed with reqwest
-//! (`http`, feature `http`). A source whose feature is off fails with
+//! [`Downloader`] is the seam. [`DefaultDownloader`] sends each [`Source`] to the right
+//! implementation by the [`route`] it was parsed with: local files ([`file`]), YouTube videos
+//! through the `yt-dlp` program (`youtube`, feature `youtube`) and any other `http(s)://` URL
+//! streamed with reqwest (`http`, feature `http`). A source whose feature is off fails with
 //! [`DownloadErrorKind::UnsupportedSource`], naming the feature.
 //! Transient failures are retried with exponential backoff and full jitter ([`retry`]); each
 //! host has a circuit breaker ([`breaker`]). Limits ([`DownloadConfig::max_bytes`],
@@ -17,7 +17,7 @@ use async_trait::async_trait;
 use tokio_util::sync::CancellationToken;
 
 use crate::error::{DownloadErrorKind, Error, Result};
-use crate::job::Source;
+use crate::source::Source;
 
 pub mod breaker;
 pub mod file;
@@ -25,10 +25,10 @@ pub mod file;
 pub mod http;
 mod meta;
 pub mod retry;
-pub mod route;
 #[cfg(feature = "youtube")]
 pub mod youtube;
 
+pub use crate::source::route;
 pub use breaker::{BreakerConfig, BreakerState, Breakers};
 pub use meta::MediaMeta;
 pub use retry::{RetryNotice, RetryPolicy};
@@ -344,7 +344,7 @@ impl Downloader for DefaultDownloader {
                 self.check_local(path)?;
                 file::fetch(path).await
             }
-            Source::Url { url } => match route::route(url)? {
+            Source::Url { .. } => match source.route()? {
                 #[cfg(feature = "youtube")]
                 Route::YouTube(video) => {
                     youtube::fetch(
@@ -358,13 +358,11 @@ impl Downloader for DefaultDownloader {
                     .await
                 }
                 #[cfg(feature = "http")]
-                Route::Http(url) => {
-                    http::fetch(&self.inner, &url, work_dir, cancel, observer).await
-                }
+                Route::Http(url) => http::fetch(&self.inner, url, work_dir, cancel, observer).await,
                 #[allow(unreachable_patterns)]
                 other => {
                     let _ = (work_dir, cancel, observer);
-                    Err(feature_off(&other))
+                    Err(feature_off(other))
                 }
             },
         }
@@ -376,13 +374,13 @@ impl Downloader for DefaultDownloader {
                 self.check_local(path)?;
                 file::identity(path).await.map(Some)
             }
-            Source::Url { url } => match route::route(url)? {
+            Source::Url { .. } => match source.route()? {
                 #[cfg(feature = "youtube")]
                 Route::YouTube(video) => Ok(Some(format!("youtube:{}", video.id))),
                 #[cfg(feature = "http")]
-                Route::Http(url) => Ok(http::identity(&self.inner, &url).await),
+                Route::Http(url) => Ok(http::identity(&self.inner, url).await),
                 #[allow(unreachable_patterns)]
-                other => Err(feature_off(&other)),
+                other => Err(feature_off(other)),
             },
         }
     }

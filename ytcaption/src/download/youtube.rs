@@ -20,7 +20,7 @@ pub use super::meta::MediaMeta;
 use super::retry::{self, Failure};
 use super::{DownloadConfig, Downloader, FetchContext, FetchEvent, FetchObserver, Fetched, Shared};
 use crate::error::{DownloadErrorKind, Error, Result};
-use crate::job::Source;
+use crate::source::Source;
 
 /// yt-dlp's format choice: m4a (AAC) audio, else WebM (Opus) audio, else any audio, else the
 /// smallest file with audio.
@@ -164,9 +164,16 @@ impl YtDlpDownloader {
 
 fn breaker_key(url: &str) -> String {
     match super::route::route(url) {
-        Ok(super::Route::YouTube(_)) => "youtube".into(),
-        Ok(super::Route::Http(u)) => format!("yt-dlp:{}", u.host_str().unwrap_or("?")),
+        Ok(route) => route_breaker_key(&route),
         Err(_) => "yt-dlp".into(),
+    }
+}
+
+/// The breaker of a routed URL: `youtube`, or `yt-dlp:<host>`.
+fn route_breaker_key(route: &super::Route) -> String {
+    match route {
+        super::Route::YouTube(_) => "youtube".into(),
+        super::Route::Http(u) => format!("yt-dlp:{}", u.host_str().unwrap_or("?")),
     }
 }
 
@@ -175,15 +182,16 @@ impl Downloader for YtDlpDownloader {
     async fn fetch(&self, source: &Source, ctx: &FetchContext<'_>) -> Result<Fetched> {
         let (work_dir, cancel, observer) = (ctx.work_dir, ctx.cancel, ctx.observer);
         match source {
-            Source::Url { url } => {
-                let url = match super::route::route(url)? {
+            Source::Url { .. } => {
+                let route = source.route()?;
+                let url = match route {
                     super::Route::YouTube(v) => v.url(),
                     super::Route::Http(u) => u.to_string(),
                 };
                 fetch(
                     &self.inner,
                     &url,
-                    &breaker_key(&url),
+                    &route_breaker_key(route),
                     work_dir,
                     cancel,
                     observer,
@@ -200,10 +208,10 @@ impl Downloader for YtDlpDownloader {
 
     async fn identity(&self, source: &Source) -> Result<Option<String>> {
         match source {
-            Source::Url { url } => match super::route::route(url)? {
+            Source::Url { .. } => match source.route()? {
                 super::Route::YouTube(v) => Ok(Some(format!("youtube:{}", v.id))),
                 #[cfg(feature = "http")]
-                super::Route::Http(u) => Ok(super::http::identity(&self.inner, &u).await),
+                super::Route::Http(u) => Ok(super::http::identity(&self.inner, u).await),
                 // Without `http` a URL's validators cannot be read: not cacheable.
                 #[cfg(not(feature = "http"))]
                 super::Route::Http(_) => Ok(None),

@@ -1,0 +1,60 @@
+//! One run, stage by stage: cache lookup → fetch → open audio → resume → transcribe the
+//! chunks → assemble. Each stage is a function of its own module, called from here with what
+//! it needs; none calls back.
+
+use std::path::Path;
+use std::time::Instant;
+
+use super::assemble::assemble;
+use super::context::RunContext;
+use super::decode::open_audio;
+use super::fetch::{cache_entry, cached_transcript, fetch_media};
+use super::schedule::{resume, transcribe_all};
+use crate::download::{Downloader, Fetched};
+use crate::error::{Error, Result};
+use crate::transcript::Transcript;
+
+/// Runs fetch → decode → transcribe for one job in a scratch dir under `work_root` (removed
+/// after). Returns the transcript and the fetched media; leaves the job in `transcribing`.
+pub(super) async fn run(
+    ctx: &RunContext<'_>,
+    downloader: &dyn Downloader,
+    work_root: &Path,
+) -> Result<(Transcript, Fetched)> {
+    let started = Instant::now();
+    // Refuse what the model cannot do before downloading anything.
+    ctx.transcriber.check_language(ctx.spec.language).await?;
+    let work_dir = work_root.join(ctx.spec.job_id.to_string());
+    tokio::fs::create_dir_all(&work_dir)
+        .await
+        .map_err(|e| Error::io(format!("creating {}", work_dir.display()), e))?;
+    let result = stages(ctx, downloader, started, &work_dir).await;
+    if let Err(e) = tokio::fs::remove_dir_all(&work_dir).await {
+        if e.kind() != std::io::ErrorKind::NotFound {
+            tracing::warn!(dir = %work_dir.display(), error = %e, "could not remove scratch dir");
+        }
+    }
+    result
+}
+
+/// The stages in order; a cached transcript ends the run after the first.
+async fn stages(
+    ctx: &RunContext<'_>,
+    downloader: &dyn Downloader,
+    started: Instant,
+    work_dir: &Path,
+) -> Result<(Transcript, Fetched)> {
+    let cache = cache_entry(ctx, downloader).await;
+    if let Some(hit) = cached_transcript(ctx, cache.as_ref()).await? {
+        return Ok(hit);
+    }
+    let fetched = fetch_media(ctx, downloader, work_dir, cache.as_ref()).await?;
+    let audio = open_audio(ctx, &fetched).await?;
+    let done = resume(ctx).await?;
+    let chunks = transcribe_all(ctx, audio, &done).await?;
+    let transcript = assemble(ctx, chunks, started);
+    if let Some(c) = &cache {
+        c.store(&transcript).await;
+    }
+    Ok((transcript, fetched))
+}

@@ -1,0 +1,229 @@
+//! Plan and resume: chunks are transcribed as the decoder cuts them, up to
+//! [`EngineConfig::parallel`](super::EngineConfig::parallel) at a time, each checkpointed;
+//! chunks an earlier run finished come from their checkpoints.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use futures::stream::{FuturesUnordered, StreamExt};
+
+use super::chunks::transcribe_chunk;
+use super::context::RunContext;
+use super::decode::{start_chunking, Audio, ChunkStream};
+use super::progress::{progress_channel, ProgressTracker};
+use super::RunSpec;
+use crate::audio::chunk::PlannedChunk;
+use crate::audio::SAMPLE_RATE;
+use crate::error::{Error, Result};
+use crate::event::EventKind;
+use crate::job::JobStatus;
+use crate::journal::ChunkCheckpoint;
+use crate::transcribe::merge::ChunkSegments;
+use crate::transcript::Segment;
+
+/// A language code and, when detected, its probability.
+type Lang = (String, Option<f32>);
+
+/// Chunks finished by an earlier run, by index; records `transcription_started`, which moves
+/// the job to `transcribing`.
+pub(super) async fn resume(ctx: &RunContext<'_>) -> Result<HashMap<u32, ChunkCheckpoint>> {
+    let done: HashMap<u32, ChunkCheckpoint> = ctx
+        .sink
+        .checkpoints()
+        .await?
+        .into_iter()
+        .map(|c| (c.index, c))
+        .collect();
+    ctx.transition(
+        JobStatus::Transcribing,
+        EventKind::TranscriptionStarted {
+            model: ctx.transcriber.model_name(),
+            language: ctx.spec.language.to_string(),
+            resumed_chunks: done.len() as u32,
+        },
+    )
+    .await?;
+    Ok(done)
+}
+
+/// What the chunks gave.
+pub(super) struct Transcribed {
+    /// Each chunk's segments (absolute times), by index.
+    pub results: BTreeMap<u32, ChunkSegments>,
+    /// The language: fixed, from an earlier run, or detected once on the first speech; `None`
+    /// when none was given and no chunk had speech.
+    pub language: Option<Lang>,
+    /// Where the last chunk ends, in samples.
+    pub total_samples: usize,
+}
+
+/// Transcribes `audio`'s chunks as the decoder cuts them, `parallel` at a time, recording
+/// progress; `done` are the chunks an earlier run finished. The decoder thread stops when this
+/// returns.
+pub(super) async fn transcribe_all(
+    ctx: &RunContext<'_>,
+    audio: Audio,
+    done: &HashMap<u32, ChunkCheckpoint>,
+) -> Result<Transcribed> {
+    let duration = audio.duration;
+    let ChunkStream {
+        mut rx,
+        producer,
+        stop: _stop_producer,
+    } = start_chunking(ctx, audio.reader).await?;
+    let (progress, mut progress_rx) = progress_channel(ctx.config.progress_interval);
+    let tracker = Arc::new(ProgressTracker::new(duration, progress));
+    let mut out = Transcribed {
+        results: BTreeMap::new(),
+        language: initial_language(ctx.spec, done),
+        total_samples: 0,
+    };
+    let mut in_flight = FuturesUnordered::new();
+    let mut producer_done = false;
+    while !(producer_done && in_flight.is_empty()) {
+        tokio::select! {
+            next = rx.recv(), if !producer_done && in_flight.len() < ctx.config.parallel => {
+                let Some(chunk) = next else {
+                    producer_done = true;
+                    continue;
+                };
+                if let Some(chunk) = out.take(ctx, chunk?, done, &tracker).await? {
+                    let lang = out.language_for(ctx, &chunk).await?;
+                    in_flight.push(transcribe_chunk(ctx, chunk, lang, tracker.clone()));
+                }
+            }
+            Some(done_chunk) = in_flight.next() => out.finished(ctx, done_chunk?).await?,
+            Some(fraction) = progress_rx.recv() => record_progress(ctx, duration, fraction).await,
+            _ = ctx.spec.cancel.cancelled() => {
+                // The running whisper calls see the abort within milliseconds: wait for them,
+                // so that no computation outlives its job (or a closing process's teardown).
+                while in_flight.next().await.is_some() {}
+                return Err(ctx.cancelled());
+            }
+        }
+    }
+    // The last progress report may still be queued: record it.
+    drop(tracker);
+    let mut last = None;
+    while let Ok(f) = progress_rx.try_recv() {
+        last = Some(f);
+    }
+    if let Some(fraction) = last {
+        record_progress(ctx, duration, fraction).await;
+    }
+    producer.await.map_err(|e| Error::Decode {
+        message: format!("decoder panicked: {e}"),
+    })?;
+    if ctx.spec.cancel.is_cancelled() {
+        return Err(ctx.cancelled());
+    }
+    Ok(out)
+}
+
+impl Transcribed {
+    /// A chunk from the decoder: taken from its checkpoint, or recorded as silence (`None`
+    /// either way), or handed back to be transcribed.
+    async fn take(
+        &mut self,
+        ctx: &RunContext<'_>,
+        chunk: PlannedChunk,
+        done: &HashMap<u32, ChunkCheckpoint>,
+        tracker: &ProgressTracker,
+    ) -> Result<Option<PlannedChunk>> {
+        self.total_samples = self.total_samples.max(chunk.end);
+        let index = chunk.index as u32;
+        if let Some(cp) = done.get(&index) {
+            if cp.start_sample == chunk.start as u64 && cp.end_sample == chunk.end as u64 {
+                tracker.finish(chunk.index, chunk.samples.len());
+                self.results
+                    .insert(index, to_merge(&chunk, cp.segments.clone()));
+                return Ok(None);
+            }
+        }
+        if !chunk.has_speech {
+            let lang = self.language.clone().unwrap_or_else(|| ("en".into(), None));
+            let cp = ChunkCheckpoint::new(
+                index,
+                chunk.start as u64,
+                chunk.end as u64,
+                lang.0,
+                lang.1,
+                Vec::new(),
+                false,
+            );
+            let ev = ctx.sink.checkpoint(cp).await?;
+            ctx.publish(&ev);
+            tracker.finish(chunk.index, chunk.samples.len());
+            self.results.insert(index, to_merge(&chunk, Vec::new()));
+            return Ok(None);
+        }
+        Ok(Some(chunk))
+    }
+
+    /// The language to transcribe a chunk with speech in: detected on it if not known yet.
+    async fn language_for(&mut self, ctx: &RunContext<'_>, chunk: &PlannedChunk) -> Result<Lang> {
+        if self.language.is_none() {
+            let samples = Arc::new(chunk.samples.clone());
+            let (code, p) = ctx.transcriber.detect_language(samples).await?;
+            self.language = Some((code, Some(p)));
+        }
+        Ok(self.language.clone().expect("set above"))
+    }
+
+    /// Records a transcribed chunk's checkpoint (and its event) and keeps its segments.
+    async fn finished(
+        &mut self,
+        ctx: &RunContext<'_>,
+        (chunk, lang, segments): (PlannedChunk, Lang, Vec<Segment>),
+    ) -> Result<()> {
+        let cp = ChunkCheckpoint::new(
+            chunk.index as u32,
+            chunk.start as u64,
+            chunk.end as u64,
+            lang.0,
+            lang.1,
+            segments.clone(),
+            true,
+        );
+        let ev = ctx.sink.checkpoint(cp).await?;
+        ctx.publish(&ev);
+        self.results
+            .insert(chunk.index as u32, to_merge(&chunk, segments));
+        Ok(())
+    }
+}
+
+/// The language before any chunk is transcribed: the one asked for, else the one an earlier run
+/// detected.
+fn initial_language(spec: &RunSpec<'_>, done: &HashMap<u32, ChunkCheckpoint>) -> Option<Lang> {
+    match spec.language.code() {
+        Some(c) => Some((c.to_string(), None)),
+        None => done
+            .values()
+            .find(|c| c.speech)
+            .map(|c| (c.language.clone(), c.language_probability)),
+    }
+}
+
+/// Records a `transcription_progress` event (one that cannot be recorded is skipped).
+async fn record_progress(ctx: &RunContext<'_>, duration: f64, fraction: f32) {
+    let kind = EventKind::TranscriptionProgress {
+        percent: (fraction * 100.0).clamp(0.0, 100.0),
+        processed_seconds: duration * fraction as f64,
+    };
+    if let Ok(ev) = ctx.sink.event(kind).await {
+        ctx.publish(&ev);
+    }
+}
+
+/// A chunk's segments as the merger takes them.
+fn to_merge(chunk: &PlannedChunk, segments: Vec<Segment>) -> ChunkSegments {
+    ChunkSegments {
+        start: chunk.start_seconds(),
+        end: chunk.end_seconds(),
+        forced_cut_after: chunk
+            .forced_cut_after
+            .map(|c| c as f64 / SAMPLE_RATE as f64),
+        segments,
+    }
+}
