@@ -18,7 +18,10 @@ use crate::event::{Event, EventKind};
 use crate::format::Format;
 use crate::home::Home;
 use crate::job::{Job, JobError, JobId, JobRequest, JobStatus, Source};
-use crate::journal::{ChunkCheckpoint, Created, JobFilter, JobPatch, Journal, SledJournal};
+use crate::journal::{
+    ChunkCheckpoint, Created, JobFilter, JobPatch, Journal, NewDelivery, SledJournal,
+    WEBHOOK_NOTIFIER,
+};
 use crate::notify::webhook::{WebhookConfig, WebhookNotifier};
 use crate::notify::{LogNotifier, Notifier};
 use crate::options::TranscribeOptions;
@@ -40,7 +43,7 @@ pub struct PipelineBuilder {
     downloader: Option<Arc<dyn Downloader>>,
     transcriber: Option<Arc<dyn Transcriber>>,
     store: Option<Arc<dyn Store>>,
-    notifier: Option<Arc<dyn Notifier>>,
+    notifiers: Vec<Arc<dyn Notifier>>,
     webhooks: Option<WebhookConfig>,
     engine: EngineConfig,
     parallel_set: bool,
@@ -59,7 +62,7 @@ impl Default for PipelineBuilder {
             downloader: None,
             transcriber: None,
             store: None,
-            notifier: None,
+            notifiers: Vec::new(),
             webhooks: None,
             engine: EngineConfig::default(),
             parallel_set: false,
@@ -170,9 +173,13 @@ impl PipelineBuilder {
         self
     }
 
-    /// Uses this notifier instead of the logging one.
+    /// Adds a notifier (call it again to add more). Each terminal event of a job is recorded
+    /// in the journal's outbox for every notifier that wants it ([`Notifier::target`]), with
+    /// the state change, and sent by the workers' dispatcher with retries, as webhooks are
+    /// (see [`notify`](crate::notify)). Names must be unique and not `webhook`. Without one,
+    /// each terminal event is only logged ([`LogNotifier`]).
     pub fn notifier(mut self, n: Arc<dyn Notifier>) -> Self {
-        self.notifier = Some(n);
+        self.notifiers.push(n);
         self
     }
 
@@ -196,6 +203,15 @@ impl PipelineBuilder {
         let home = Home::new(root);
         std::fs::create_dir_all(home.root())
             .map_err(|e| Error::io(format!("creating home {}", home.root().display()), e))?;
+        let mut names = std::collections::HashSet::new();
+        for n in &self.notifiers {
+            let name = n.name();
+            if name.is_empty() || name == WEBHOOK_NOTIFIER || !names.insert(name.to_string()) {
+                return Err(Error::invalid(format!(
+                    "notifier names must be unique, not empty and not {WEBHOOK_NOTIFIER:?}: {name:?}"
+                )));
+            }
+        }
         let journal: Arc<dyn Journal> = match self.journal {
             Some(j) => j,
             None => Arc::new(SledJournal::open(home.journal_dir())?),
@@ -247,12 +263,17 @@ impl PipelineBuilder {
             EngineConfig::default(),
         )
         .with_config(engine_cfg)?;
+        let webhook = WebhookNotifier::new(webhooks);
+        let log_terminal = self.notifiers.is_empty();
+        let mut notifiers: Vec<Arc<dyn Notifier>> = vec![Arc::new(webhook.clone())];
+        notifiers.extend(self.notifiers);
         let inner = Arc::new(Inner {
             home,
             journal,
             store,
-            notifier: self.notifier.unwrap_or_else(|| Arc::new(LogNotifier)),
-            webhook: WebhookNotifier::new(webhooks),
+            notifiers,
+            log_terminal,
+            webhook,
             outbox_wake: Arc::new(Notify::new()),
             engine,
             wake: Notify::new(),
@@ -263,7 +284,8 @@ impl PipelineBuilder {
         });
         // Leftovers of runs that died: scratch files, then jobs.
         let _ = std::fs::remove_dir_all(inner.home.work_dir());
-        for ev in inner.journal.recover(self.max_attempts).await? {
+        let plan = |job: &Job, kind: &EventKind| inner.deliveries(job, kind);
+        for ev in inner.journal.recover(self.max_attempts, &plan).await? {
             inner.after_commit(&ev).await;
         }
         {
@@ -277,7 +299,7 @@ impl PipelineBuilder {
                 let publish = move |ev: &Event| w.engine.publish(ev);
                 ws.push(tokio::spawn(crate::notify::outbox::run(
                     inner.journal.clone(),
-                    inner.webhook.clone(),
+                    inner.notifiers.clone(),
                     inner.outbox_wake.clone(),
                     inner.shutdown.clone(),
                     publish,
@@ -345,7 +367,10 @@ struct Inner {
     home: Home,
     journal: Arc<dyn Journal>,
     store: Arc<dyn Store>,
-    notifier: Arc<dyn Notifier>,
+    /// The webhook notifier first, then the program's own.
+    notifiers: Vec<Arc<dyn Notifier>>,
+    /// Whether terminal events are logged by `after_commit` (no notifier of the program's own).
+    log_terminal: bool,
     webhook: WebhookNotifier,
     outbox_wake: Arc<Notify>,
     engine: Engine,
@@ -483,9 +508,8 @@ impl Pipeline {
         let current = self.get(id).await?;
         let (job, ev) = self
             .inner
-            .journal
-            .transition(
-                id,
+            .transition_terminal(
+                &current,
                 JobStatus::Cancelled,
                 JobPatch::default(),
                 EventKind::JobCancelled {
@@ -585,7 +609,7 @@ impl Pipeline {
 
     /// Whether no job is pending or running and no webhook is waiting to be delivered.
     pub async fn is_idle(&self) -> Result<bool> {
-        if self.inner.journal.outbox_len().await? > 0 {
+        if !self.inner.journal.outbox().is_empty().await? {
             return Ok(false);
         }
         for st in [
@@ -648,14 +672,36 @@ impl Inner {
         }
     }
 
-    /// After an event is committed: broadcast it; hand terminal ones to the notifier.
+    /// The notifications of `kind`, a terminal event about to be committed for `job`: one per
+    /// notifier that wants it.
+    fn deliveries(&self, job: &Job, kind: &EventKind) -> Vec<NewDelivery> {
+        self.notifiers
+            .iter()
+            .filter_map(|n| n.target(job, kind).map(|t| NewDelivery::new(n.name(), t)))
+            .collect()
+    }
+
+    /// Ends `job` (`to` is terminal) with its notifications recorded in the same transaction.
+    async fn transition_terminal(
+        &self,
+        job: &Job,
+        to: JobStatus,
+        patch: JobPatch,
+        kind: EventKind,
+    ) -> Result<(Job, Event)> {
+        let patch = patch.deliveries(self.deliveries(job, &kind));
+        self.journal.transition(job.id, to, patch, kind).await
+    }
+
+    /// After an event is committed: broadcast it; for terminal ones, wake the dispatcher (and
+    /// log them when the program has no notifier of its own).
     async fn after_commit(&self, ev: &Event) {
         self.engine.publish(ev);
         if ev.kind.is_terminal() {
             self.outbox_wake.notify_one();
-            if let Ok(Some(job)) = self.journal.get(ev.job_id).await {
-                if let Err(e) = self.notifier.notify(&job, ev).await {
-                    tracing::warn!(job_id = %job.id, error = %e, "notification failed");
+            if self.log_terminal {
+                if let Ok(Some(job)) = self.journal.get(ev.job_id).await {
+                    LogNotifier::log(&job, ev.event_type());
                 }
             }
         }
@@ -731,20 +777,17 @@ impl Inner {
             Err(Error::Cancelled { .. }) => return,
             Err(e) => {
                 tracing::info!(job_id = %id, code = e.code(), error = %e, "job failed");
-                self.journal
-                    .transition(
-                        id,
-                        JobStatus::Failed,
-                        JobPatch {
-                            error: Some(JobError::from(&e)),
-                        },
-                        EventKind::TranscriptionFailed {
-                            code: e.code().to_string(),
-                            message: e.to_string(),
-                            attempt: job.attempts,
-                        },
-                    )
-                    .await
+                self.transition_terminal(
+                    &job,
+                    JobStatus::Failed,
+                    JobPatch::default().error(JobError::from(&e)),
+                    EventKind::TranscriptionFailed {
+                        code: e.code().to_string(),
+                        message: e.to_string(),
+                        attempt: job.attempts,
+                    },
+                )
+                .await
             }
         };
         match outcome {
@@ -776,9 +819,8 @@ impl Inner {
             urls.insert(format.extension().to_string(), self.store.url(&key));
         }
         let (_, ev) = self
-            .journal
-            .transition(
-                job.id,
+            .transition_terminal(
+                job,
                 JobStatus::Completed,
                 JobPatch::default(),
                 EventKind::TranscriptionCompleted {
