@@ -640,9 +640,15 @@ pub async fn recovery<H: Harness>(h: &H) -> Outcome {
 
     // The process dies.
     let j = c.ok(h.reopen(j).await, "reopen")?;
+    let after = c.ok(j.get(a.id).await, "get")?;
     c.ensure(
-        c.get(&j, a.id).await?.status == JobStatus::Downloading,
-        || "a claim survives a reopen".into(),
+        after.as_ref().map(|x| x.status) == Some(JobStatus::Downloading),
+        || {
+            format!(
+                "a job and its claim survive a reopen: expected downloading, got {:?}",
+                after.as_ref().map(|x| x.status)
+            )
+        },
     )?;
     let plan = |job: &Job, _: &EventKind| vec![NewDelivery::new("conformance", job.id.to_string())];
     let plan: &DeliveryPlan<'_> = &plan;
