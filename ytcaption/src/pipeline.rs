@@ -607,7 +607,8 @@ impl Pipeline {
         self.inner.engine.transcribe(input, options).await
     }
 
-    /// Whether no job is pending or running and no webhook is waiting to be delivered.
+    /// Whether no job is pending or running and no notification (webhook or a notifier's) is
+    /// waiting to be delivered.
     pub async fn is_idle(&self) -> Result<bool> {
         if !self.inner.journal.outbox().is_empty().await? {
             return Ok(false);

@@ -943,6 +943,15 @@ pub async fn outbox<H: Harness>(h: &H) -> Outcome {
     c.ensure(c.ok(ob.len().await, "len")? == 1, || {
         "a delivery recorded without a retry time leaves the outbox".into()
     })?;
+    // A late failure (another dispatcher's) does not bring a finished delivery back.
+    c.ok(
+        ob.record(&retried, Some(later), failed_event(&retried, Some(later)))
+            .await,
+        "record of a finished delivery",
+    )?;
+    c.ensure(c.ok(ob.len().await, "len")? == 1, || {
+        "a record for a delivery no longer in the outbox does not bring it back".into()
+    })?;
     let left = c.ok(ob.due(later, 10).await, "due")?;
     c.ensure(left.len() == 1 && left[0].job_id == b.id, || {
         "only the deliveries not recorded as final remain".into()
@@ -953,6 +962,7 @@ pub async fn outbox<H: Harness>(h: &H) -> Outcome {
             "job_cancelled",
             "notification_failed",
             "notification_sent",
+            "notification_failed",
             "notification_failed",
         ]),
         || format!("every attempt's event is stored, in order, got {types:?}"),

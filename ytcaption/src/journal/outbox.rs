@@ -137,7 +137,9 @@ impl Delivery {
 /// * a delivery is identified by its event id and notifier name;
 /// * [`record`](Self::record) writes the attempt's event and the outbox update in one
 ///   transaction;
-/// * nothing leaves the outbox except through [`record`](Self::record) without a retry time.
+/// * nothing leaves the outbox except through [`record`](Self::record) without a retry time;
+/// * a record for a delivery that is no longer in the outbox (another dispatcher finished it)
+///   writes its event but does not bring the delivery back.
 #[async_trait]
 pub trait Outbox: Send + Sync {
     /// Deliveries whose next attempt is due at `now` (`next_attempt_at <= now`), oldest first

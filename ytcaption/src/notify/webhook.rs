@@ -2,8 +2,9 @@
 //!
 //! [`WebhookNotifier`] is the [`Notifier`] named `webhook`. When a job with a `webhook_url`
 //! ends, the journal writes its [`Delivery`] into its outbox in the same transaction as the
-//! terminal state change; the pipeline's dispatcher then POSTs it with [`WebhookNotifier`] until the receiver answers 2xx, answers 410, keeps refusing with
-//! another 4xx, or the delivery is older than [`DeliveryRetry::max_age`]. Every attempt becomes a
+//! terminal state change; the pipeline's dispatcher then POSTs it with [`WebhookNotifier`]
+//! until the receiver answers 2xx, answers 410, keeps refusing with another 4xx, or the
+//! delivery is older than [`DeliveryRetry::max_age`]. Every attempt becomes a
 //! `notification_sent` / `notification_failed` event. Delivery is at least once: receivers
 //! deduplicate on the `webhook-id` header, which is the same on every attempt.
 //!
