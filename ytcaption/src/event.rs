@@ -207,26 +207,33 @@ pub enum EventKind {
         /// Why.
         reason: String,
     },
-    /// A webhook was delivered (the receiver answered 2xx).
+    /// A notification was delivered (a webhook's receiver answered 2xx).
     NotificationSent {
-        /// The `webhook-id` header (the same on every attempt of one delivery).
+        /// The id of the event it reported (a webhook's `webhook-id` header, the same on every
+        /// attempt of one delivery).
         webhook_id: String,
+        /// The notifier that sent it (`webhook`, or the name of a program's own notifier).
+        #[serde(default = "webhook_notifier")]
+        notifier: String,
         /// The event type it reported.
         notified_event: String,
-        /// Where it went.
+        /// Where it went: the webhook URL, or the target a notifier recorded (may be empty).
         url: String,
         /// Which attempt succeeded (1 = the first).
         attempt: u32,
-        /// The receiver's status code.
+        /// The receiver's status code (0 from a notifier that has none).
         status: u16,
     },
-    /// A webhook attempt failed.
+    /// A notification attempt failed.
     NotificationFailed {
-        /// The `webhook-id` header.
+        /// The id of the event it reported (a webhook's `webhook-id` header).
         webhook_id: String,
+        /// The notifier that tried (`webhook`, or the name of a program's own notifier).
+        #[serde(default = "webhook_notifier")]
+        notifier: String,
         /// The event type it reported.
         notified_event: String,
-        /// Where it went.
+        /// Where it went: the webhook URL, or the target a notifier recorded (may be empty).
         url: String,
         /// Which attempt failed (1 = the first).
         attempt: u32,
@@ -237,6 +244,11 @@ pub enum EventKind {
         /// When the next attempt is due; `None` when the delivery was given up.
         next_attempt_at: Option<DateTime<Utc>>,
     },
+}
+
+/// Notification events written before they named their notifier were webhooks.
+fn webhook_notifier() -> String {
+    "webhook".to_string()
 }
 
 impl EventKind {
@@ -369,6 +381,7 @@ mod tests {
             },
             EventKind::NotificationSent {
                 webhook_id: Uuid::now_v7().to_string(),
+                notifier: "webhook".into(),
                 notified_event: "transcription_completed".into(),
                 url: "https://hooks.example/x".into(),
                 attempt: 2,
@@ -376,6 +389,7 @@ mod tests {
             },
             EventKind::NotificationFailed {
                 webhook_id: Uuid::now_v7().to_string(),
+                notifier: "webhook".into(),
                 notified_event: "transcription_failed".into(),
                 url: "https://hooks.example/x".into(),
                 attempt: 1,

@@ -20,7 +20,9 @@ use crate::home::Home;
 use crate::job::{Job, JobError, JobId, JobRequest, JobStatus, Source};
 #[cfg(feature = "sled")]
 use crate::journal::SledJournal;
-use crate::journal::{ChunkCheckpoint, Created, JobFilter, JobPatch, Journal};
+use crate::journal::{
+    ChunkCheckpoint, Created, JobFilter, JobPatch, Journal, NewDelivery, WEBHOOK_NOTIFIER,
+};
 use crate::notify::webhook::WebhookConfig;
 #[cfg(feature = "http")]
 use crate::notify::webhook::WebhookNotifier;
@@ -46,7 +48,7 @@ pub struct PipelineBuilder {
     downloader: Option<Arc<dyn Downloader>>,
     transcriber: Option<Arc<dyn Transcriber>>,
     store: Option<Arc<dyn Store>>,
-    notifier: Option<Arc<dyn Notifier>>,
+    notifiers: Vec<Arc<dyn Notifier>>,
     webhooks: Option<WebhookConfig>,
 }
 
@@ -66,7 +68,7 @@ impl PipelineBuilder {
             downloader: None,
             transcriber: None,
             store: None,
-            notifier: None,
+            notifiers: Vec::new(),
             webhooks: None,
         }
     }
@@ -194,9 +196,13 @@ impl PipelineBuilder {
         self
     }
 
-    /// Uses this notifier instead of the logging one.
+    /// Adds a notifier (call it again to add more). Each terminal event of a job is recorded
+    /// in the journal's outbox for every notifier that wants it ([`Notifier::target`]), with
+    /// the state change, and sent by the workers' dispatcher with retries, as webhooks are
+    /// (see [`notify`](crate::notify)). Names must be unique and not `webhook`. Without one,
+    /// each terminal event is only logged ([`LogNotifier`]).
     pub fn notifier(mut self, n: Arc<dyn Notifier>) -> Self {
-        self.notifier = Some(n);
+        self.notifiers.push(n);
         self
     }
 
@@ -219,6 +225,15 @@ impl PipelineBuilder {
         let home = settings.home()?;
         std::fs::create_dir_all(home.root())
             .map_err(|e| Error::io(format!("creating home {}", home.root().display()), e))?;
+        let mut names = std::collections::HashSet::new();
+        for n in &self.notifiers {
+            let name = n.name();
+            if name.is_empty() || name == WEBHOOK_NOTIFIER || !names.insert(name.to_string()) {
+                return Err(Error::invalid(format!(
+                    "notifier names must be unique, not empty and not {WEBHOOK_NOTIFIER:?}: {name:?}"
+                )));
+            }
+        }
         let journal: Arc<dyn Journal> = match self.journal {
             Some(j) => j,
             #[cfg(feature = "sled")]
@@ -288,13 +303,22 @@ impl PipelineBuilder {
             EngineConfig::default(),
         )
         .with_config(engine_cfg)?;
+        #[cfg(feature = "http")]
+        let webhook = WebhookNotifier::new(webhooks);
+        let log_terminal = self.notifiers.is_empty();
+        #[allow(unused_mut)]
+        let mut notifiers: Vec<Arc<dyn Notifier>> = Vec::new();
+        #[cfg(feature = "http")]
+        notifiers.push(Arc::new(webhook.clone()));
+        notifiers.extend(self.notifiers);
         let inner = Arc::new(Inner {
             home,
             journal,
             store,
-            notifier: self.notifier.unwrap_or_else(|| Arc::new(LogNotifier)),
+            notifiers,
+            log_terminal,
             #[cfg(feature = "http")]
-            webhook: WebhookNotifier::new(webhooks),
+            webhook,
             outbox_wake: Arc::new(Notify::new()),
             engine,
             wake: Notify::new(),
@@ -305,7 +329,8 @@ impl PipelineBuilder {
         });
         // Leftovers of runs that died: scratch files, then jobs.
         let _ = std::fs::remove_dir_all(inner.home.work_dir());
-        for ev in inner.journal.recover(settings.max_attempts).await? {
+        let plan = |job: &Job, kind: &EventKind| inner.deliveries(job, kind);
+        for ev in inner.journal.recover(settings.max_attempts, &plan).await? {
             inner.after_commit(&ev).await;
         }
         {
@@ -314,13 +339,12 @@ impl PipelineBuilder {
                 let w = inner.clone();
                 ws.push(tokio::spawn(async move { w.worker_loop(n).await }));
             }
-            #[cfg(feature = "http")]
             if workers > 0 {
                 let w = inner.clone();
                 let publish = move |ev: &Event| w.engine.publish(ev);
                 ws.push(tokio::spawn(crate::notify::outbox::run(
                     inner.journal.clone(),
-                    inner.webhook.clone(),
+                    inner.notifiers.clone(),
                     inner.outbox_wake.clone(),
                     inner.shutdown.clone(),
                     publish,
@@ -398,7 +422,10 @@ struct Inner {
     home: Home,
     journal: Arc<dyn Journal>,
     store: Arc<dyn Store>,
-    notifier: Arc<dyn Notifier>,
+    /// The webhook notifier first (with `http`), then the program's own.
+    notifiers: Vec<Arc<dyn Notifier>>,
+    /// Whether terminal events are logged by `after_commit` (no notifier of the program's own).
+    log_terminal: bool,
     #[cfg(feature = "http")]
     webhook: WebhookNotifier,
     outbox_wake: Arc<Notify>,
@@ -544,9 +571,8 @@ impl Pipeline {
         let current = self.get(id).await?;
         let (job, ev) = self
             .inner
-            .journal
-            .transition(
-                id,
+            .transition_terminal(
+                &current,
                 JobStatus::Cancelled,
                 JobPatch::default(),
                 EventKind::JobCancelled {
@@ -644,9 +670,10 @@ impl Pipeline {
         self.inner.engine.transcribe(input, options).await
     }
 
-    /// Whether no job is pending or running and no webhook is waiting to be delivered.
+    /// Whether no job is pending or running and no notification (webhook or a notifier's) is
+    /// waiting to be delivered.
     pub async fn is_idle(&self) -> Result<bool> {
-        if self.inner.journal.outbox_len().await? > 0 {
+        if !self.inner.journal.outbox().is_empty().await? {
             return Ok(false);
         }
         for st in [
@@ -703,14 +730,36 @@ impl Inner {
         }
     }
 
-    /// After an event is committed: broadcast it; hand terminal ones to the notifier.
+    /// The notifications of `kind`, a terminal event about to be committed for `job`: one per
+    /// notifier that wants it.
+    fn deliveries(&self, job: &Job, kind: &EventKind) -> Vec<NewDelivery> {
+        self.notifiers
+            .iter()
+            .filter_map(|n| n.target(job, kind).map(|t| NewDelivery::new(n.name(), t)))
+            .collect()
+    }
+
+    /// Ends `job` (`to` is terminal) with its notifications recorded in the same transaction.
+    async fn transition_terminal(
+        &self,
+        job: &Job,
+        to: JobStatus,
+        patch: JobPatch,
+        kind: EventKind,
+    ) -> Result<(Job, Event)> {
+        let patch = patch.deliveries(self.deliveries(job, &kind));
+        self.journal.transition(job.id, to, patch, kind).await
+    }
+
+    /// After an event is committed: broadcast it; for terminal ones, wake the dispatcher (and
+    /// log them when the program has no notifier of its own).
     async fn after_commit(&self, ev: &Event) {
         self.engine.publish(ev);
         if ev.kind.is_terminal() {
             self.outbox_wake.notify_one();
-            if let Ok(Some(job)) = self.journal.get(ev.job_id).await {
-                if let Err(e) = self.notifier.notify(&job, ev).await {
-                    tracing::warn!(job_id = %job.id, error = %e, "notification failed");
+            if self.log_terminal {
+                if let Ok(Some(job)) = self.journal.get(ev.job_id).await {
+                    LogNotifier::log(&job, ev.event_type());
                 }
             }
         }
@@ -786,20 +835,17 @@ impl Inner {
             Err(Error::Cancelled { .. }) => return,
             Err(e) => {
                 tracing::info!(job_id = %id, code = e.code(), error = %e, "job failed");
-                self.journal
-                    .transition(
-                        id,
-                        JobStatus::Failed,
-                        JobPatch {
-                            error: Some(JobError::from(&e)),
-                        },
-                        EventKind::TranscriptionFailed {
-                            code: e.code().to_string(),
-                            message: e.to_string(),
-                            attempt: job.attempts,
-                        },
-                    )
-                    .await
+                self.transition_terminal(
+                    &job,
+                    JobStatus::Failed,
+                    JobPatch::default().error(JobError::from(&e)),
+                    EventKind::TranscriptionFailed {
+                        code: e.code().to_string(),
+                        message: e.to_string(),
+                        attempt: job.attempts,
+                    },
+                )
+                .await
             }
         };
         match outcome {
@@ -831,9 +877,8 @@ impl Inner {
             urls.insert(format.extension().to_string(), self.store.url(&key));
         }
         let (_, ev) = self
-            .journal
-            .transition(
-                job.id,
+            .transition_terminal(
+                job,
                 JobStatus::Completed,
                 JobPatch::default(),
                 EventKind::TranscriptionCompleted {

@@ -1,29 +1,37 @@
 //! The journal: the durable source of truth for jobs and their events.
 //!
 //! [`Journal`] is a trait so that other backends (a PostgreSQL journal shared by many machines)
-//! can implement it; [`SledJournal`] is the embedded default. The contract every backend keeps:
+//! can implement it; [`SledJournal`] is the embedded default. Each journal owns an [`Outbox`]
+//! of pending notifications ([`Journal::outbox`]). The contract every backend keeps, checked by
+//! the [`conformance`] kit:
 //!
-//! * a job's state change and its event are committed together, or neither is;
+//! * a job's state change and its event are committed together, or neither is; an illegal
+//!   change writes nothing;
 //! * the queue hands out pending jobs by priority (high first), then age (oldest first), and
 //!   never hands one job to two workers;
 //! * an idempotency key maps to exactly one job;
-//! * [`Journal::recover`] puts jobs that a dead process left running back into the queue;
-//! * a terminal state change of a job with a webhook URL records its webhook [`Delivery`] in
-//!   the outbox in the same transaction, and each attempt's event is written together with
-//!   the outbox update it causes.
+//! * [`Journal::recover`] puts jobs that a dead process left running back into the queue, or
+//!   fails them once they have been started `max_attempts` times;
+//! * chunk checkpoints of a running job are kept until the job ends;
+//! * the deliveries a transition carries ([`JobPatch::deliveries`]) enter the outbox in the
+//!   same transaction as the state change, and each attempt's event is written together with
+//!   the outbox update it causes ([`Outbox::record`]).
+//!
+//! The journal knows nothing of how notifications are sent: `notify` depends on it.
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
 
 use crate::error::Result;
 use crate::event::{Event, EventKind};
 use crate::job::{Job, JobError, JobId, JobStatus};
-use crate::notify::webhook::Delivery;
 use crate::transcript::Segment;
 
+pub mod conformance;
+mod outbox;
 #[cfg(feature = "sled")]
 mod sled_journal;
 
+pub use outbox::{Delivery, NewDelivery, Outbox, WEBHOOK_NOTIFIER};
 #[cfg(feature = "sled")]
 pub use sled_journal::SledJournal;
 
@@ -64,6 +72,34 @@ impl JobFilter {
 pub struct JobPatch {
     /// Sets the job's error (for `failed`).
     pub error: Option<JobError>,
+    /// Notifications of this transition (one per notifier that wants it): the journal records
+    /// a [`Delivery`] for each (built by [`Delivery::for_event`] from the job as changed and
+    /// the stored event) in its outbox, in the transaction of the change.
+    pub deliveries: Vec<NewDelivery>,
+}
+
+impl JobPatch {
+    /// Sets the job's error.
+    pub fn error(mut self, error: JobError) -> Self {
+        self.error = Some(error);
+        self
+    }
+
+    /// Adds notifications to record with the transition.
+    pub fn deliveries(mut self, deliveries: impl IntoIterator<Item = NewDelivery>) -> Self {
+        self.deliveries.extend(deliveries);
+        self
+    }
+}
+
+/// Chooses the notifications of a terminal transition that a journal makes on its own (a job
+/// [`Journal::recover`] fails): given the job (before the change) and the event kind, the
+/// deliveries to record with it.
+pub type DeliveryPlan<'a> = dyn Fn(&Job, &EventKind) -> Vec<NewDelivery> + Send + Sync + 'a;
+
+/// A [`DeliveryPlan`] that records nothing.
+pub fn no_deliveries(_: &Job, _: &EventKind) -> Vec<NewDelivery> {
+    Vec::new()
 }
 
 /// A finished chunk of a job's audio, kept so that a resumed job skips it.
@@ -120,11 +156,16 @@ pub enum Created {
     Existing(Job),
 }
 
-/// Durable storage of jobs, events and the queue.
+/// Durable storage of jobs, events, the queue, chunk checkpoints and (through
+/// [`outbox`](Self::outbox)) pending notifications.
+///
+/// Every method is atomic: what it writes is committed together, or not at all, and is durable
+/// when it returns (a process killed right after loses nothing). Run the [`conformance`] kit
+/// against a new implementation.
 #[async_trait]
 pub trait Journal: Send + Sync + 'static {
     /// Stores a new pending job and its `job_created` event, unless its idempotency key
-    /// already names a job (then returns that job).
+    /// already names a job (then returns that job and writes nothing).
     async fn create(&self, job: Job) -> Result<Created>;
 
     /// The job with this id.
@@ -134,8 +175,11 @@ pub trait Journal: Send + Sync + 'static {
     async fn list(&self, filter: &JobFilter) -> Result<Vec<Job>>;
 
     /// Moves a job to `to` (refusing illegal transitions with
-    /// [`Error::IllegalTransition`](crate::Error::IllegalTransition)) and appends `event`,
-    /// in one transaction. Returns the updated job and the stored event.
+    /// [`Error::IllegalTransition`](crate::Error::IllegalTransition) and unknown jobs with
+    /// [`Error::JobNotFound`](crate::Error::JobNotFound)), applies `patch` and appends
+    /// `event`, in one transaction that also records `patch.deliveries` in the outbox. A
+    /// pending job leaves the queue; a job moved to pending enters it; a job that ends loses
+    /// its chunk checkpoints. Returns the updated job and the stored event.
     async fn transition(
         &self,
         id: JobId,
@@ -148,7 +192,8 @@ pub trait Journal: Send + Sync + 'static {
     async fn append(&self, id: JobId, event: EventKind) -> Result<Event>;
 
     /// Stores a finished chunk of a running job with its `chunk_transcribed` event, in one
-    /// transaction. Checkpoints are removed when the job ends.
+    /// transaction (refused with `IllegalTransition` when the job is not running).
+    /// Checkpoints are removed when the job ends.
     async fn save_chunk(&self, id: JobId, chunk: ChunkCheckpoint) -> Result<Event>;
 
     /// The job's chunk checkpoints, by index.
@@ -158,30 +203,22 @@ pub trait Journal: Send + Sync + 'static {
     async fn events(&self, id: JobId) -> Result<Vec<Event>>;
 
     /// Takes the next job from the queue (highest priority, then oldest) and moves it to
-    /// `downloading` with its `download_started` event. `None` when the queue is empty.
+    /// `downloading` (attempts + 1) with its `download_started` event. `None` when the queue
+    /// is empty. Concurrent callers (in this process or, for shared backends, others) never
+    /// get the same job.
     async fn claim_next(&self) -> Result<Option<(Job, Event)>>;
 
     /// Puts jobs left in `downloading`/`transcribing` back into the queue (a `job_requeued`
-    /// event each), or fails them once they have been started `max_attempts` times.
+    /// event each; their chunk checkpoints stay), or fails them (`transcription_failed` with
+    /// code `attempts_exhausted`) once they have been started `max_attempts` times; a failed
+    /// job's notifications are those `plan` chooses, recorded in the same transaction.
     /// Returns the events written.
-    async fn recover(&self, max_attempts: u32) -> Result<Vec<Event>>;
+    async fn recover(&self, max_attempts: u32, plan: &DeliveryPlan<'_>) -> Result<Vec<Event>>;
 
     /// Makes everything written so far durable.
     async fn flush(&self) -> Result<()>;
 
-    /// Webhook deliveries whose next attempt is due at `now`, oldest first, at most `limit`.
-    async fn outbox_due(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Delivery>>;
-
-    /// Deliveries not finished yet (due now or waiting to be retried).
-    async fn outbox_len(&self) -> Result<usize>;
-
-    /// Records an attempt at `delivery` and its event (`notification_sent` /
-    /// `notification_failed`) in one transaction: with `retry`, the delivery stays in the
-    /// outbox (one more attempt counted) until that time; without, it leaves the outbox.
-    async fn outbox_record(
-        &self,
-        delivery: &Delivery,
-        retry: Option<DateTime<Utc>>,
-        event: EventKind,
-    ) -> Result<Event>;
+    /// This journal's outbox: the deliveries its transitions recorded. It lives in the same
+    /// store, so that a transition and its deliveries commit together.
+    fn outbox(&self) -> &dyn Outbox;
 }

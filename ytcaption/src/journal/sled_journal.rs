@@ -7,8 +7,9 @@
 //! * `queue`: priority rank (1) ++ job id (16, time-ordered) → empty; only pending jobs
 //! * `idempotency`: key bytes → job id
 //! * `chunks`: job id (16) ++ chunk index (u32 BE) → chunk checkpoint JSON (running jobs only)
-//! * `outbox`: webhook id (16, time-ordered) → [`Delivery`] JSON; written in the transaction of
-//!   the terminal state change it reports, removed once delivered or given up
+//! * `outbox`: event id (16, time-ordered) ++ notifier name → [`Delivery`] JSON; written in the
+//!   transaction of the state change it reports, removed once delivered or given up. (Earlier
+//!   versions keyed webhook deliveries by the event id alone: `open` rewrites such keys.)
 //!
 //! Every state change writes the job, its event, the queue index and `last_event` in one sled
 //! transaction, then flushes, so a SIGKILL right after a call returns loses nothing.
@@ -23,11 +24,12 @@ use uuid::Uuid;
 
 use chrono::{DateTime, Utc};
 
-use super::{ChunkCheckpoint, Created, JobFilter, JobPatch, Journal};
+use super::{
+    ChunkCheckpoint, Created, Delivery, DeliveryPlan, JobFilter, JobPatch, Journal, Outbox,
+};
 use crate::error::{Error, Result};
 use crate::event::{Event, EventKind};
 use crate::job::{Job, JobError, JobId, JobStatus};
-use crate::notify::webhook::Delivery;
 
 /// The sled-backed [`Journal`]. One process at a time may open a journal directory.
 #[derive(Clone)]
@@ -112,9 +114,38 @@ impl SledJournal {
             path,
             claim_lock: std::sync::Mutex::new(()),
         };
-        Ok(SledJournal {
+        let journal = SledJournal {
             inner: Arc::new(inner),
-        })
+        };
+        journal.migrate_outbox_keys()?;
+        Ok(journal)
+    }
+
+    /// Rewrites outbox keys of earlier versions (the event id alone) as event id ++ notifier.
+    fn migrate_outbox_keys(&self) -> Result<()> {
+        let mut batch = sled::Batch::default();
+        let mut any = false;
+        for item in self.inner.outbox.iter() {
+            let (key, raw) = item?;
+            if key.len() == 16 {
+                let d: Delivery = serde_json::from_slice(&raw)?;
+                batch.remove(key);
+                batch.insert(Self::outbox_key(&d), raw);
+                any = true;
+            }
+        }
+        if any {
+            self.inner.outbox.apply_batch(batch)?;
+            self.durable()?;
+        }
+        Ok(())
+    }
+
+    fn outbox_key(d: &Delivery) -> Vec<u8> {
+        let mut k = Vec::with_capacity(16 + d.notifier.len());
+        k.extend_from_slice(d.event_id.as_bytes());
+        k.extend_from_slice(d.notifier.as_bytes());
+        k
     }
 
     /// The directory the journal lives in.
@@ -206,14 +237,13 @@ impl SledJournal {
             serde_json::to_vec(&event).map_err(|e| abort(e.into()))?,
         )?;
         last.insert(id.as_bytes(), event.event_id.as_bytes())?;
-        // The webhook is recorded with the state change it reports: it cannot be lost.
-        if to.is_terminal() {
-            if let Some(d) = Delivery::for_event(&job, &event) {
-                outbox.insert(
-                    d.webhook_id.as_bytes(),
-                    serde_json::to_vec(&d).map_err(|e| abort(e.into()))?,
-                )?;
-            }
+        // Notifications are recorded with the state change they report: they cannot be lost.
+        for new in &patch.deliveries {
+            let d = Delivery::for_event(&job, &event, new);
+            outbox.insert(
+                Self::outbox_key(&d),
+                serde_json::to_vec(&d).map_err(|e| abort(e.into()))?,
+            )?;
         }
         Ok((job, event))
     }
@@ -485,7 +515,7 @@ impl Journal for SledJournal {
         self.claim_sync()
     }
 
-    async fn recover(&self, max_attempts: u32) -> Result<Vec<Event>> {
+    async fn recover(&self, max_attempts: u32, plan: &DeliveryPlan<'_>) -> Result<Vec<Event>> {
         let mut stale = Vec::new();
         for item in self.inner.jobs.iter() {
             let (_, raw) = item?;
@@ -502,17 +532,15 @@ impl Journal for SledJournal {
                     job_id: job.id.to_string(),
                     attempts: job.attempts,
                 };
-                (
-                    JobStatus::Failed,
-                    JobPatch {
-                        error: Some(JobError::from(&err)),
-                    },
-                    EventKind::TranscriptionFailed {
-                        code: err.code().to_string(),
-                        message: err.to_string(),
-                        attempt: job.attempts,
-                    },
-                )
+                let kind = EventKind::TranscriptionFailed {
+                    code: err.code().to_string(),
+                    message: err.to_string(),
+                    attempt: job.attempts,
+                };
+                let patch = JobPatch::default()
+                    .error(JobError::from(&err))
+                    .deliveries(plan(&job, &kind));
+                (JobStatus::Failed, patch, kind)
             } else {
                 (
                     JobStatus::Pending,
@@ -533,7 +561,14 @@ impl Journal for SledJournal {
         self.durable()
     }
 
-    async fn outbox_due(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Delivery>> {
+    fn outbox(&self) -> &dyn Outbox {
+        self
+    }
+}
+
+#[async_trait]
+impl Outbox for SledJournal {
+    async fn due(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Delivery>> {
         let mut out = Vec::new();
         for item in self.inner.outbox.iter() {
             let (_, raw) = item?;
@@ -548,11 +583,11 @@ impl Journal for SledJournal {
         Ok(out)
     }
 
-    async fn outbox_len(&self) -> Result<usize> {
+    async fn len(&self) -> Result<usize> {
         Ok(self.inner.outbox.len())
     }
 
-    async fn outbox_record(
+    async fn record(
         &self,
         delivery: &Delivery,
         retry: Option<DateTime<Utc>>,
@@ -569,6 +604,7 @@ impl Journal for SledJournal {
             d
         });
         let next_bytes = next.as_ref().map(serde_json::to_vec).transpose()?;
+        let okey = Self::outbox_key(delivery);
         let res = (&i.events, &i.last_event, &i.outbox).transaction(|(events, last, outbox)| {
             let causation = last
                 .get(id.as_bytes())?
@@ -579,10 +615,12 @@ impl Journal for SledJournal {
                 .map_err(|e| ConflictableTransactionError::Abort(e.into()))?;
             events.insert(&key[..], bytes)?;
             last.insert(id.as_bytes(), event.event_id.as_bytes())?;
-            match &next_bytes {
-                Some(b) => outbox.insert(delivery.webhook_id.as_bytes(), b.clone())?,
-                None => outbox.remove(delivery.webhook_id.as_bytes())?,
-            };
+            // A delivery that is gone (finished by another dispatcher) is not brought back.
+            if outbox.remove(okey.clone())?.is_some() {
+                if let Some(b) = &next_bytes {
+                    outbox.insert(okey.clone(), b.clone())?;
+                }
+            }
             Ok(event)
         });
         let ev = unwrap_tx(res)?;
@@ -595,6 +633,7 @@ impl Journal for SledJournal {
 mod tests {
     use super::*;
     use crate::job::{JobRequest, Priority, Source};
+    use crate::journal::{no_deliveries, NewDelivery, WEBHOOK_NOTIFIER};
 
     fn job(priority: Priority, key: Option<&str>) -> Job {
         let mut req = JobRequest::new("/tmp/a.wav").priority(priority);
@@ -734,7 +773,7 @@ mod tests {
         let j = SledJournal::open(dir.path()).unwrap();
         let got = j.chunks(id).await.unwrap();
         assert_eq!(got.iter().map(|c| c.index).collect::<Vec<_>>(), [0, 1]);
-        j.recover(3).await.unwrap();
+        j.recover(3, &no_deliveries).await.unwrap();
         assert_eq!(
             j.chunks(id).await.unwrap().len(),
             2,
@@ -815,7 +854,7 @@ mod tests {
             (a, b)
         };
         let j = SledJournal::open(dir.path()).unwrap();
-        let evs = j.recover(3).await.unwrap();
+        let evs = j.recover(3, &no_deliveries).await.unwrap();
         assert_eq!(evs.len(), 1);
         assert_eq!(evs[0].event_type(), "job_requeued");
         assert_eq!(evs[0].job_id, a.id);
@@ -826,7 +865,7 @@ mod tests {
         assert_eq!(ev.kind, EventKind::DownloadStarted { attempt: 2 });
         let _ = b;
         // With max_attempts = 2 the next recovery fails it instead.
-        let evs = j.recover(2).await.unwrap();
+        let evs = j.recover(2, &no_deliveries).await.unwrap();
         assert_eq!(evs[0].event_type(), "transcription_failed");
         let failed = j.get(a.id).await.unwrap().unwrap();
         assert_eq!(failed.status, JobStatus::Failed);
@@ -834,24 +873,17 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn terminal_change_records_its_webhook_atomically_and_attempts_update_it() {
+    async fn terminal_change_records_its_deliveries_atomically_and_attempts_update_them() {
         let dir = tempfile::tempdir().unwrap();
         let now = Utc::now() + chrono::Duration::seconds(1);
+        let hook = NewDelivery::new(WEBHOOK_NOTIFIER, "https://hooks.example/x");
         let (hooked, event_id) = {
             let j = SledJournal::open(dir.path()).unwrap();
-            let mut req = JobRequest::new("/tmp/a.wav").webhook_url("https://hooks.example/x");
-            req.idempotency_key = None;
-            let with_hook = Job::from_request(
-                &req,
-                Source::File {
-                    path: "/tmp/a.wav".into(),
-                },
-            );
-            let hooked = created(j.create(with_hook).await.unwrap());
+            let hooked = created(j.create(job(Priority::Normal, None)).await.unwrap());
             let plain = created(j.create(job(Priority::Normal, None)).await.unwrap());
-            // Non-terminal changes and jobs without a URL record nothing.
+            // Transitions without deliveries record nothing.
             j.claim_next().await.unwrap().unwrap();
-            assert_eq!(j.outbox_len().await.unwrap(), 0);
+            assert_eq!(j.len().await.unwrap(), 0);
             j.transition(
                 plain.id,
                 JobStatus::Cancelled,
@@ -862,12 +894,12 @@ mod tests {
             )
             .await
             .unwrap();
-            assert_eq!(j.outbox_len().await.unwrap(), 0);
+            assert_eq!(j.len().await.unwrap(), 0);
             let (_, ev) = j
                 .transition(
                     hooked.id,
                     JobStatus::Cancelled,
-                    JobPatch::default(),
+                    JobPatch::default().deliveries([hook.clone(), NewDelivery::new("mine", "")]),
                     EventKind::JobCancelled {
                         from: String::new(),
                     },
@@ -878,26 +910,31 @@ mod tests {
         };
         // Durable across reopen.
         let j = SledJournal::open(dir.path()).unwrap();
-        let due = j.outbox_due(now, 10).await.unwrap();
-        assert_eq!(due.len(), 1);
-        let d = &due[0];
-        assert_eq!(d.webhook_id, event_id);
+        assert_eq!(j.outbox().len().await.unwrap(), 2);
+        let due = j.outbox().due(now, 10).await.unwrap();
+        assert_eq!(due.len(), 2);
+        let d = due.iter().find(|d| d.notifier == WEBHOOK_NOTIFIER).unwrap();
+        assert_eq!(d.event_id, event_id);
         assert_eq!(d.job_id, hooked.id);
+        assert_eq!(d.target, "https://hooks.example/x");
         assert_eq!(d.attempts, 0);
-        let body: serde_json::Value = serde_json::from_str(&d.body).unwrap();
+        let body = d.payload();
         assert_eq!(body["type"], "job_cancelled");
         assert_eq!(body["status"], "cancelled");
         assert_eq!(body["job_id"], hooked.id.to_string());
+        let mine = due.iter().find(|d| d.notifier == "mine").unwrap();
+        assert_eq!(mine.body, d.body);
         // A failed attempt keeps it (one more attempt, later), with its event.
         let later = now + chrono::Duration::seconds(60);
         let ev = j
-            .outbox_record(
+            .record(
                 d,
                 Some(later),
                 EventKind::NotificationFailed {
-                    webhook_id: d.webhook_id.to_string(),
+                    webhook_id: d.event_id.to_string(),
+                    notifier: d.notifier.clone(),
                     notified_event: d.event_type.clone(),
-                    url: d.url.clone(),
+                    url: d.target.clone(),
                     attempt: 1,
                     status: Some(503),
                     error: "503".into(),
@@ -907,28 +944,37 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(ev.causation_id, Some(event_id));
-        assert!(j.outbox_due(now, 10).await.unwrap().is_empty());
-        let again = j.outbox_due(later, 10).await.unwrap();
+        let still = j.due(now, 10).await.unwrap();
+        assert_eq!(still.len(), 1);
+        assert_eq!(still[0].notifier, "mine");
+        let again: Vec<_> = j
+            .due(later, 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|d| d.notifier == WEBHOOK_NOTIFIER)
+            .collect();
         assert_eq!(again[0].attempts, 1);
         assert_eq!(
             again[0].body, d.body,
             "the same bytes are signed every time"
         );
         // Delivered: gone from the outbox; both attempts are in the job's events.
-        j.outbox_record(
+        j.record(
             &again[0],
             None,
             EventKind::NotificationSent {
-                webhook_id: d.webhook_id.to_string(),
+                webhook_id: d.event_id.to_string(),
+                notifier: d.notifier.clone(),
                 notified_event: d.event_type.clone(),
-                url: d.url.clone(),
+                url: d.target.clone(),
                 attempt: 2,
                 status: 200,
             },
         )
         .await
         .unwrap();
-        assert_eq!(j.outbox_len().await.unwrap(), 0);
+        assert_eq!(j.len().await.unwrap(), 1);
         let types: Vec<_> = j
             .events(hooked.id)
             .await
@@ -937,5 +983,48 @@ mod tests {
             .map(|e| e.event_type())
             .collect();
         assert!(types.ends_with(&["job_cancelled", "notification_failed", "notification_sent"]));
+    }
+
+    #[tokio::test]
+    async fn outbox_records_of_earlier_versions_are_rekeyed_on_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let event_id = Uuid::now_v7();
+        {
+            let db = sled::open(dir.path()).unwrap();
+            let outbox = db.open_tree("outbox").unwrap();
+            let old = serde_json::json!({
+                "webhook_id": event_id, "job_id": JobId::new(), "url": "https://hooks.example/x",
+                "event_type": "job_cancelled", "body": "{}", "created_at": Utc::now(),
+                "attempts": 1, "next_attempt_at": Utc::now(),
+            });
+            outbox
+                .insert(event_id.as_bytes(), serde_json::to_vec(&old).unwrap())
+                .unwrap();
+            db.flush().unwrap();
+        }
+        let j = SledJournal::open(dir.path()).unwrap();
+        let due = j
+            .due(Utc::now() + chrono::Duration::seconds(1), 10)
+            .await
+            .unwrap();
+        assert_eq!(due.len(), 1);
+        assert_eq!(due[0].notifier, WEBHOOK_NOTIFIER);
+        assert_eq!(due[0].event_id, event_id);
+        // Recording a final attempt removes it: the key was rewritten consistently.
+        j.record(
+            &due[0],
+            None,
+            EventKind::NotificationSent {
+                webhook_id: event_id.to_string(),
+                notifier: WEBHOOK_NOTIFIER.into(),
+                notified_event: "job_cancelled".into(),
+                url: due[0].target.clone(),
+                attempt: 2,
+                status: 200,
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(j.len().await.unwrap(), 0);
     }
 }

@@ -1,5 +1,7 @@
-//! The webhook dispatcher: sends what the journal's outbox holds, records every attempt.
+//! The dispatcher: sends what the journal's outbox holds with the notifier each delivery names,
+//! and records every attempt.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -7,9 +9,9 @@ use chrono::Utc;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use super::webhook::{Attempt, Delivery, WebhookNotifier};
+use super::{Delivered, DeliveryRetry, Notifier, NotifyError};
 use crate::event::{Event, EventKind};
-use crate::journal::Journal;
+use crate::journal::{Delivery, Journal};
 
 /// How often the outbox is looked at without a wake-up (retries that came due).
 const POLL: Duration = Duration::from_millis(250);
@@ -17,49 +19,62 @@ const POLL: Duration = Duration::from_millis(250);
 /// Deliveries attempted at once.
 const BATCH: usize = 8;
 
-/// Runs until `shutdown`: sends due deliveries, records each attempt (and its event) in the
-/// journal, and hands each event to `publish`.
+/// Added to a policy's request timeout to bound one attempt (webhooks resolve DNS first).
+const ATTEMPT_SLACK: Duration = Duration::from_secs(15);
+
+/// Runs until `shutdown`: sends due deliveries with the notifier each names, records each
+/// attempt (and its event) in the journal's outbox, and hands each event to `publish`.
 pub(crate) async fn run(
     journal: Arc<dyn Journal>,
-    notifier: WebhookNotifier,
+    notifiers: Vec<Arc<dyn Notifier>>,
     wake: Arc<Notify>,
     shutdown: CancellationToken,
     publish: impl Fn(&Event) + Send + Sync,
 ) {
+    let by_name: HashMap<String, Arc<dyn Notifier>> = notifiers
+        .into_iter()
+        .map(|n| (n.name().to_string(), n))
+        .collect();
     loop {
         if shutdown.is_cancelled() {
             break;
         }
-        let due = match journal.outbox_due(Utc::now(), BATCH).await {
+        let due = match journal.outbox().due(Utc::now(), BATCH).await {
             Ok(d) => d,
             Err(e) => {
-                tracing::error!(error = %e, "cannot read the webhook outbox");
+                tracing::error!(error = %e, "cannot read the notification outbox");
                 Vec::new()
             }
         };
         let busy = !due.is_empty();
         let attempts = due.into_iter().map(|d| {
-            let notifier = &notifier;
+            let by_name = &by_name;
             let shutdown = &shutdown;
+            let journal = &journal;
             async move {
+                let notifier = by_name.get(&d.notifier);
+                let policy = notifier.map(|n| n.retry()).unwrap_or_default();
                 let res = tokio::select! {
-                    r = notifier.attempt(&d) => r,
+                    r = attempt(journal.as_ref(), notifier, &policy, &d) => r,
                     // Not recorded: the delivery stays due and the next process sends it again
-                    // with the same webhook-id.
+                    // (a webhook with the same webhook-id).
                     _ = shutdown.cancelled() => return None,
                 };
-                Some((d, res))
+                Some((d, policy, res))
             }
         });
-        for (d, res) in futures::future::join_all(attempts)
+        for (d, policy, res) in futures::future::join_all(attempts)
             .await
             .into_iter()
             .flatten()
         {
-            match record(journal.as_ref(), &notifier, &d, res).await {
+            match record(journal.as_ref(), &policy, &d, res).await {
                 Ok(ev) => publish(&ev),
                 Err(e) => {
-                    tracing::error!(webhook_id = %d.webhook_id, error = %e, "cannot record a webhook attempt")
+                    tracing::error!(
+                        job_id = %d.job_id, notifier = %d.notifier, event_id = %d.event_id,
+                        error = %e, "cannot record a notification attempt"
+                    )
                 }
             }
         }
@@ -74,33 +89,75 @@ pub(crate) async fn run(
     }
 }
 
+/// One attempt at `d` with its notifier (bounded by the policy's timeout).
+async fn attempt(
+    journal: &dyn Journal,
+    notifier: Option<&Arc<dyn Notifier>>,
+    policy: &DeliveryRetry,
+    d: &Delivery,
+) -> Result<Delivered, NotifyError> {
+    let Some(notifier) = notifier else {
+        // Another process may know it, or this one after a restart: retried until it ages out.
+        return Err(NotifyError::retryable(format!(
+            "no notifier named {:?} is registered in this pipeline",
+            d.notifier
+        )));
+    };
+    let job = match journal.get(d.job_id).await {
+        Ok(Some(job)) => job,
+        Ok(None) => {
+            return Err(NotifyError::permanent(format!(
+                "job {} is not in the journal",
+                d.job_id
+            )))
+        }
+        Err(e) => {
+            return Err(NotifyError::retryable(format!(
+                "cannot read job {}: {e}",
+                d.job_id
+            )))
+        }
+    };
+    let limit = policy.timeout.saturating_add(ATTEMPT_SLACK);
+    match tokio::time::timeout(limit, notifier.notify(&job, d)).await {
+        Ok(r) => r,
+        Err(_) => Err(NotifyError::retryable(format!(
+            "the notifier did not answer within {:.0} s",
+            limit.as_secs_f64()
+        ))),
+    }
+}
+
 async fn record(
     journal: &dyn Journal,
-    notifier: &WebhookNotifier,
+    policy: &DeliveryRetry,
     d: &Delivery,
-    res: Attempt,
+    res: Result<Delivered, NotifyError>,
 ) -> crate::Result<Event> {
     let attempt = d.attempts + 1;
-    let policy = notifier.config().retry;
     let (retry, kind) = match res {
-        Attempt::Delivered { status } => {
-            tracing::info!(job_id = %d.job_id, webhook_id = %d.webhook_id, attempt, status, "webhook delivered");
+        Ok(Delivered { status }) => {
+            tracing::info!(
+                job_id = %d.job_id, notifier = %d.notifier, event_id = %d.event_id, attempt,
+                ?status, "notification delivered"
+            );
             (
                 None,
                 EventKind::NotificationSent {
-                    webhook_id: d.webhook_id.to_string(),
+                    webhook_id: d.event_id.to_string(),
+                    notifier: d.notifier.clone(),
                     notified_event: d.event_type.clone(),
-                    url: d.url.clone(),
+                    url: d.target.clone(),
                     attempt,
-                    status,
+                    status: status.unwrap_or(0),
                 },
             )
         }
-        Attempt::Failed {
-            status,
-            error,
+        Err(NotifyError {
+            message,
             retryable,
-        } => {
+            status,
+        }) => {
             let next = Utc::now()
                 + chrono::Duration::from_std(policy.delay(attempt))
                     .unwrap_or(chrono::Duration::MAX);
@@ -108,22 +165,23 @@ async fn record(
                 + chrono::Duration::from_std(policy.max_age).unwrap_or(chrono::Duration::MAX);
             let retry = (retryable && next <= deadline).then_some(next);
             tracing::warn!(
-                job_id = %d.job_id, webhook_id = %d.webhook_id, attempt, ?status, error = %error,
-                retry = retry.is_some(), "webhook attempt failed"
+                job_id = %d.job_id, notifier = %d.notifier, event_id = %d.event_id, attempt,
+                ?status, error = %message, retry = retry.is_some(), "notification attempt failed"
             );
             (
                 retry,
                 EventKind::NotificationFailed {
-                    webhook_id: d.webhook_id.to_string(),
+                    webhook_id: d.event_id.to_string(),
+                    notifier: d.notifier.clone(),
                     notified_event: d.event_type.clone(),
-                    url: d.url.clone(),
+                    url: d.target.clone(),
                     attempt,
                     status,
-                    error,
+                    error: message,
                     next_attempt_at: retry,
                 },
             )
         }
     };
-    journal.outbox_record(d, retry, kind).await
+    journal.outbox().record(d, retry, kind).await
 }

@@ -1,9 +1,10 @@
 //! Signed, durable, SSRF-safe webhooks.
 //!
-//! When a job with a `webhook_url` ends, the journal writes a [`Delivery`] into its outbox in
-//! the same transaction as the terminal state change; the pipeline's dispatcher then POSTs it
-//! with [`WebhookNotifier`] until the receiver answers 2xx, answers 410, keeps refusing with
-//! another 4xx, or the delivery is older than [`DeliveryRetry::max_age`]. Every attempt becomes a
+//! [`WebhookNotifier`] is the [`Notifier`] named `webhook`. When a job with a `webhook_url`
+//! ends, the journal writes its [`Delivery`] into its outbox in the same transaction as the
+//! terminal state change; the pipeline's dispatcher then POSTs it with [`WebhookNotifier`]
+//! until the receiver answers 2xx, answers 410, keeps refusing with another 4xx, or the
+//! delivery is older than [`DeliveryRetry::max_age`]. Every attempt becomes a
 //! `notification_sent` / `notification_failed` event. Delivery is at least once: receivers
 //! deduplicate on the `webhook-id` header, which is the same on every attempt.
 //!
@@ -30,75 +31,25 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::str::FromStr;
 use std::time::Duration;
 
+#[cfg(feature = "http")]
+use async_trait::async_trait;
 use base64::Engine as _;
-use chrono::{DateTime, Utc};
+#[cfg(feature = "http")]
+use chrono::Utc;
 use hmac::{KeyInit, Mac};
 use ipnet::IpNet;
-use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
+#[cfg(feature = "http")]
+use super::{Delivered, Notifier, NotifyError};
 use crate::error::{Error, Result};
-use crate::event::{Event, EventKind};
-use crate::job::{Job, JobId};
+#[cfg(feature = "http")]
+use crate::event::EventKind;
+#[cfg(feature = "http")]
+use crate::job::Job;
+pub use crate::journal::Delivery;
 
 /// The `User-Agent` of every webhook request.
 pub const USER_AGENT: &str = concat!("ytcaption/", env!("CARGO_PKG_VERSION"));
-
-/// A pending webhook delivery, as kept in the journal's outbox.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct Delivery {
-    /// The `webhook-id` header: the id of the event that caused it; the same on every attempt.
-    pub webhook_id: Uuid,
-    /// The job it is about.
-    pub job_id: JobId,
-    /// Where it goes.
-    pub url: String,
-    /// The event type it reports (`transcription_completed`, ...).
-    pub event_type: String,
-    /// The exact JSON body (fixed when the delivery is recorded, so every attempt signs the
-    /// same bytes).
-    pub body: String,
-    /// When it was recorded.
-    pub created_at: DateTime<Utc>,
-    /// Attempts made so far.
-    pub attempts: u32,
-    /// Not before this time.
-    pub next_attempt_at: DateTime<Utc>,
-}
-
-impl Delivery {
-    /// The delivery of `event` (a terminal event of `job`), when the job has a webhook URL.
-    pub fn for_event(job: &Job, event: &Event) -> Option<Delivery> {
-        let url = job.webhook_url.clone()?;
-        let mut payload = serde_json::json!({
-            "type": event.event_type(),
-            "job_id": job.id.to_string(),
-            "status": job.status.to_string(),
-            "timestamp": event.timestamp,
-        });
-        let urls = match &event.kind {
-            EventKind::TranscriptionCompleted { result_urls, .. } => {
-                serde_json::to_value(result_urls).unwrap_or_default()
-            }
-            _ => serde_json::json!({}),
-        };
-        payload["result_urls"] = urls;
-        if let EventKind::TranscriptionFailed { code, message, .. } = &event.kind {
-            payload["error"] = serde_json::json!({"code": code, "message": message});
-        }
-        Some(Delivery {
-            webhook_id: event.event_id,
-            job_id: job.id,
-            url,
-            event_type: event.event_type().to_string(),
-            body: payload.to_string(),
-            created_at: event.timestamp,
-            attempts: 0,
-            next_attempt_at: event.timestamp,
-        })
-    }
-}
 
 /// A Standard Webhooks signing secret: `whsec_` followed by base64 of the key bytes.
 #[derive(Clone)]
@@ -545,7 +496,7 @@ impl WebhookNotifier {
                 retryable: true,
             };
         };
-        let checked = match self.config.allowlist.check(&d.url).await {
+        let checked = match self.config.allowlist.check(&d.target).await {
             Ok(c) => c,
             // DNS trouble may pass: retried. A refused address is policy: given up.
             Err(e @ Error::WebhookRefused { .. }) if is_dns_failure(&e) => {
@@ -581,7 +532,7 @@ impl WebhookNotifier {
                 }
             }
         };
-        let id = d.webhook_id.to_string();
+        let id = d.event_id.to_string();
         let ts = Utc::now().timestamp();
         let sig = secret.sign(&id, ts, d.body.as_bytes());
         let res = client
@@ -624,6 +575,42 @@ impl WebhookNotifier {
                 error: format!("request failed: {}", error_chain(&e)),
                 retryable: true,
             },
+        }
+    }
+}
+
+#[cfg(feature = "http")]
+#[async_trait]
+impl Notifier for WebhookNotifier {
+    fn name(&self) -> &str {
+        super::WEBHOOK_NOTIFIER
+    }
+
+    /// The job's `webhook_url`, when it has one.
+    fn target(&self, job: &Job, _event: &EventKind) -> Option<String> {
+        job.webhook_url.clone()
+    }
+
+    fn retry(&self) -> DeliveryRetry {
+        self.config.retry
+    }
+
+    async fn notify(
+        &self,
+        _job: &Job,
+        d: &Delivery,
+    ) -> std::result::Result<Delivered, NotifyError> {
+        match self.attempt(d).await {
+            Attempt::Delivered { status } => Ok(Delivered::with_status(status)),
+            Attempt::Failed {
+                status,
+                error,
+                retryable,
+            } => Err(NotifyError {
+                message: error,
+                retryable,
+                status,
+            }),
         }
     }
 }
