@@ -1,7 +1,7 @@
 //! Downloaders: bring a job's media onto this machine.
 //!
 //! [`Downloader`] is the seam. [`DefaultDownloader`] routes each [`Source`] to the right
-//! implementation ([`route`]): local files ([`file`]), YouTube videos through the `yt-dlp`
+//! implementation ([`route`]): local files ([`mod@file`]), YouTube videos through the `yt-dlp`
 //! program ([`youtube`]) and any other `http(s)://` URL streamed with reqwest ([`http`]).
 //! Transient failures are retried with exponential backoff and full jitter ([`retry`]); each
 //! host has a circuit breaker ([`breaker`]). Limits ([`DownloadConfig::max_bytes`],
