@@ -26,6 +26,19 @@ if [ ! -s "$YTCAPTION_TEST_MODEL" ]; then
   echo "no test model at $YTCAPTION_TEST_MODEL: run scripts/test.sh first (it imports one)" >&2
   exit 1
 fi
+export YTCAPTION_TEST_MODEL=$(realpath "$YTCAPTION_TEST_MODEL")  # the example runs in examples/node
+
+# One place to bump: the workspace's version in /Cargo.toml. package.json (and its lock file)
+# must say the same; index.js embeds it, which the typings check below catches.
+version=$(cargo pkgid --offline -p ytcaption | sed 's/.*[#@]//')
+for f in package.json package-lock.json; do
+  v=$(node -p "const p = require('./bindings/node/$f'); p.packages ? p.packages[''].version : p.version")
+  if [ "$v" != "$version" ]; then
+    echo "bindings/node/$f says $v, the workspace (Cargo.toml) $version: in bindings/node run" >&2
+    echo "  npm version --no-git-tag-version $version && npm run build" >&2
+    exit 1
+  fi
+done
 
 cd bindings/node
 step "npm ci"
@@ -46,5 +59,19 @@ done
 
 step "tsc + node:test"
 npm test
+
+step "examples/node/transcribe.mjs (one-shot SRT on stdout, a job's events on stderr)"
+cd ../../examples/node
+# Links ../../bindings/node as the user's `npm install` does; its install script (the cargo
+# build) is skipped: the addon was just built.
+npm install --ignore-scripts --no-audit --no-fund --no-package-lock --loglevel=error
+ex=$(mktemp -d "${TMPDIR:-/tmp}/ytcaption-node-example.XXXXXX")
+node transcribe.mjs "$YTCAPTION_TEST_MODEL" ../../fixtures/audio/en_jfk.wav \
+  > "$ex/out.srt" 2> "$ex/err.log" || { cat "$ex/err.log" >&2; exit 1; }
+grep -q -- "-->" "$ex/out.srt" && grep -qi "ask not" "$ex/out.srt" \
+  && grep -q "event: job_created" "$ex/err.log" && grep -q ": completed$" "$ex/err.log" \
+  && grep -qi "job text: .*ask not" "$ex/err.log" \
+  || { echo "unexpected output of the Node example:" >&2; cat "$ex/out.srt" "$ex/err.log" >&2; exit 1; }
+rm -rf "$ex"
 
 step "done"

@@ -28,14 +28,34 @@ step "venv + pip install ./bindings/python"
 "$venv/bin/pip" install "${pip_quiet[@]}" "pytest>=8,<10" "mypy>=1.18,<3"
 "$venv/bin/pip" install "${pip_quiet[@]}" --force-reinstall --no-deps ./bindings/python
 
+# One place to bump: the workspace's version in /Cargo.toml. (A pre-release's PEP 440 spelling,
+# 0.2.0a1 for 0.2.0-alpha.1, would differ here: compare the normalized form then.)
+step "package version = the workspace's (pyproject.toml takes it from Cargo.toml: dynamic)"
+version=$(cargo pkgid --offline -p ytcaption | sed 's/.*[#@]//')
+installed=$("$venv/bin/python" -c 'import importlib.metadata as m; print(m.version("ytcaption"))')
+if [ "$installed" != "$version" ]; then
+  echo "the installed Python package is $installed, the workspace (Cargo.toml) is $version" >&2
+  exit 1
+fi
+
 step "pytest"
 (cd bindings/python && "$venv/bin/python" -m pytest -q -p no:cacheprovider tests)
+
+step "examples/python/transcribe.py (one-shot SRT on stdout, a job's events on stderr)"
+ex=$(mktemp -d "${TMPDIR:-/tmp}/ytcaption-py-example.XXXXXX")
+"$venv/bin/python" examples/python/transcribe.py "$YTCAPTION_TEST_MODEL" fixtures/audio/en_jfk.wav \
+  > "$ex/out.srt" 2> "$ex/err.log" || { cat "$ex/err.log" >&2; exit 1; }
+grep -q -- "-->" "$ex/out.srt" && grep -qi "ask not" "$ex/out.srt" \
+  && grep -q "event: job_created" "$ex/err.log" && grep -q ": completed$" "$ex/err.log" \
+  && grep -qi "job text: .*ask not" "$ex/err.log" \
+  || { echo "unexpected output of the Python example:" >&2; cat "$ex/out.srt" "$ex/err.log" >&2; exit 1; }
+rm -rf "$ex"
 
 step "maturin build (abi3 wheel) + install into a fresh venv"
 "$venv/bin/pip" install "${pip_quiet[@]}" "maturin>=1.9.4,<2"
 rm -rf "$wheels" "$wheel_venv"
 (cd bindings/python && "$venv/bin/maturin" build --release --locked --quiet -o "$wheels" -i "$venv/bin/python3")  # python3: the interpreter path pip gives maturin, so the build is shared
-wheel=$(ls "$wheels"/ytcaption-0.1.0-cp39-abi3-*.whl)
+wheel=$(ls "$wheels"/ytcaption-"$version"-cp39-abi3-*.whl)
 python3 -m venv "$wheel_venv"
 "$wheel_venv/bin/pip" install "${pip_quiet[@]}" "$wheel"
 (cd "$wheel_venv" && bin/python - "$YTCAPTION_TEST_MODEL" "$root/fixtures/audio/en_jfk.wav" <<'PY'

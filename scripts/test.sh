@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs every test: system packages, the tiny.en test model (imported from PyPI's CTranslate2
-# package, which also exercises the importer), formatting, lints, all Rust test suites and the
-# Python, Node.js and C bindings' suites (scripts/test-{python,node,c}.sh).
+# Runs every test: system packages, rustdoc/MSRV/cargo-deny checks (scripts/checks.sh), the
+# tiny.en test model (imported from PyPI's CTranslate2 package, which also exercises the
+# importer), formatting, lints, all Rust test suites (the Rust example's among them) and the
+# Python, Node.js and C bindings' suites with their examples (scripts/test-{python,node,c}.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -14,6 +15,9 @@ step() { echo "== $* ($(( $(date +%s) - start )) s)" >&2; }
 step "build"
 cargo build --release --locked -p ytcaption-cli
 export YTCAPTION_BIN=target/release/ytcaption
+
+step "docs, MSRV, licences and sources (scripts/checks.sh)"
+scripts/checks.sh
 
 step "test model"
 export YTCAPTION_TEST_CT2_TINY_EN=$(scripts/fetch-ct2.sh tiny.en)

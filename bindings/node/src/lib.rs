@@ -3,7 +3,7 @@
 //!
 //! Thin by design: options are converted to the core's types (which parse and validate them),
 //! the core is called on napi-rs's tokio runtime (never on the JavaScript thread), and its
-//! errors become JavaScript `Error`s with the core's stable `code` ([`error`]).
+//! errors become JavaScript `Error`s with the core's stable `code` (`error.rs`).
 
 mod engine;
 mod error;

@@ -8,6 +8,9 @@ import { test } from 'node:test'
 
 import { bindingDir, model, tempDir } from './helpers.mjs'
 
+/** package.json: its version must equal the crate's (scripts/test-node.sh checks the workspace's). */
+const pkg = JSON.parse(fs.readFileSync(path.join(bindingDir, 'package.json'), 'utf8'))
+
 /** The environment without the `npm_*` variables of the `npm test` running us. */
 const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('npm_')))
 
@@ -37,7 +40,7 @@ function check(dir) {
   const out = JSON.parse(run(process.execPath, ['-e', script], dir))
   assert.equal(out.code, 'input_not_found')
   assert.equal(out.message, `input not found: ${path.join(fs.realpathSync(dir), 'missing.wav')}`)
-  assert.equal(out.version, '0.1.0')
+  assert.equal(out.version, pkg.version) // the crate's version (the workspace's) is the package's
 }
 
 test('npm pack gives a package that installs into a fresh directory', () => {

@@ -1,8 +1,8 @@
 //! `ytcaption._ytcaption`: the compiled half of the Python package `ytcaption`.
 //!
 //! Thin by design: every call converts arguments into the core's types, runs the core (with
-//! the GIL released, on one tokio runtime per process, see [`runtime`]), and converts the
-//! result back; errors become the exception of their family ([`errors`]). The idiomatic
+//! the GIL released, on one tokio runtime per process, see `runtime.rs`), and converts the
+//! result back; errors become the exception of their family (`errors.rs`). The idiomatic
 //! Python layer (exceptions, `wait_async`, context managers) is `python/ytcaption/`.
 
 use pyo3::prelude::*;

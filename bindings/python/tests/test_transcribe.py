@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import importlib.metadata
 import json
 import os
 import re
@@ -120,7 +121,9 @@ def test_model_is_resolved_by_the_core(tmp_path: Path, monkeypatch: pytest.Monke
 
 
 def test_module_constants() -> None:
-    assert ytcaption.__version__ == "0.1.0"
+    # Both come from the workspace version in /Cargo.toml (compiled in; maturin's metadata), which
+    # scripts/test-python.sh checks the installed package against.
+    assert ytcaption.__version__ == importlib.metadata.version("ytcaption")
     assert ytcaption.ERROR_CODES[0] == "invalid_input" and "job_failed" in ytcaption.ERROR_CODES
     assert ("en", "english") in ytcaption.LANGUAGES
     assert ytcaption.normalize("Ask not — YOUR country!") == "ask not your country"

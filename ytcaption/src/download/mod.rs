@@ -1,7 +1,7 @@
 //! Downloaders: bring a job's media onto this machine.
 //!
 //! [`Downloader`] is the seam. [`DefaultDownloader`] sends each [`Source`] to the right
-//! implementation by the [`route`] it was parsed with: local files ([`file`]), YouTube videos
+//! implementation by the [`route`] it was parsed with: local files ([`mod@file`]), YouTube videos
 //! through the `yt-dlp` program (`youtube`, feature `youtube`) and any other `http(s)://` URL
 //! streamed with reqwest (`http`, feature `http`). A source whose feature is off fails with
 //! [`DownloadErrorKind::UnsupportedSource`], naming the feature.

@@ -100,7 +100,8 @@ pub struct EngineConfig {
     pub chunk_retries: u32,
     /// Minimum time between two progress events.
     pub progress_interval: Duration,
-    /// Where media and transcripts are cached ([`Cache`]); `None` turns caching off.
+    /// Where media and transcripts are cached ([`Cache`](crate::cache::Cache)); `None` turns
+    /// caching off.
     pub cache_dir: Option<PathBuf>,
 }
 

@@ -54,7 +54,7 @@ pub enum Format {
     Srt,
     /// WebVTT subtitles (`.vtt`).
     Vtt,
-    /// The [`Transcript`](crate::Transcript) as JSON (`.json`).
+    /// The [`Transcript`] as JSON (`.json`).
     Json,
     /// Plain text, one segment per line (`.txt`).
     Txt,

@@ -1,4 +1,4 @@
-//! A conformance kit for [`Journal`] + [`Outbox`] backends.
+//! A conformance kit for [`Journal`] + [`Outbox`](super::Outbox) backends.
 //!
 //! Implement [`Harness`] for your backend (how to open a journal on fresh storage, and how to
 //! "crash" and reopen it), then run [`run_all`] or the single checks from a test:

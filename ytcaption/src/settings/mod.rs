@@ -3,11 +3,11 @@
 //! Three serde types hold everything a caller can set, each with one meaning per field,
 //! defaults in one place and validation in one place:
 //!
-//! * [`Settings`]: how an [`Engine`](crate::Engine) or a [`Pipeline`](crate::Pipeline) is opened
+//! * [`Settings`]: how an [`Engine`] or a [`Pipeline`](crate::Pipeline) is opened
 //!   (home, model, threads, chunking, VAD, downloads, store, webhooks, workers);
-//! * [`TranscribeOptions`](crate::TranscribeOptions): how one input is transcribed (language and
+//! * [`TranscribeOptions`]: how one input is transcribed (language and
 //!   [`DecodeOptions`](crate::DecodeOptions));
-//! * [`JobRequest`](crate::JobRequest): a job (the same, plus priority, webhook, idempotency).
+//! * [`JobRequest`]: a job (the same, plus priority, webhook, idempotency).
 //!
 //! Every field can also be set **by name** from a string ([`Settings::set`]) — what a CLI flag,
 //! an environment variable, a C setter or an HTTP form field carries — or from a JSON value
@@ -368,7 +368,8 @@ impl Settings {
         self.validate()?;
         let home = self.home()?;
         let model = home.resolve_model(self.model.as_deref())?;
-        let transcriber = crate::transcribe::WhisperTranscriber::new(model, self.threads_per_call(1))?;
+        let transcriber =
+            crate::transcribe::WhisperTranscriber::new(model, self.threads_per_call(1))?;
         Engine::new(
             Arc::new(transcriber),
             Arc::new(DefaultDownloader::with_config(self.download_config())),
