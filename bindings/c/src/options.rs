@@ -635,9 +635,24 @@ mod tests {
         }
     }
 
-    /// The header's docs of the generic setters name every field the core takes.
+    /// The header's docs of the generic setters, and the README, name every field the core
+    /// takes.
     #[test]
     fn header_lists_every_field() {
+        let readme = include_str!("../README.md");
+        let options = &readme[readme.find("### Options").unwrap()..];
+        let options = &options[..options.find("### Pipelines").unwrap()];
+        let requests = &readme[readme.find("### Requests").unwrap()..];
+        let names = |fs: &[&'static str]| fs.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>();
+        let settings: Vec<_> = Settings::FIELDS.iter().map(|f| f.name).collect();
+        for n in names(&settings) {
+            assert!(options.contains(&n), "README, options: {n}");
+        }
+        let request: Vec<_> = REQUEST_FIELDS.iter().map(|f| f.name).collect();
+        let decode: Vec<_> = DECODE_FIELDS.iter().map(|f| f.name).collect();
+        for n in names(&request).into_iter().chain(names(&decode)) {
+            assert!(requests.contains(&n), "README, requests: {n}");
+        }
         let header = include_str!("../include/ytcaption.h");
         let doc = |f: &str| {
             let end = header.find(&format!(" {f}(")).expect(f);
