@@ -232,9 +232,13 @@ typedef enum ytc_status {
 typedef struct ytc_engine ytc_engine;
 
 /**
- * Settings for `ytc_pipeline_open` and `ytc_engine_open`. Every setting left unset keeps the
- * library's default. Create with `ytc_options_new`, free with `ytc_options_free`; the handle is
- * only read by the functions that open things, so it may be freed right after them.
+ * Settings for `ytc_pipeline_open` and `ytc_engine_open`: the library's one settings model
+ * (the Rust API's `Settings`: the same field names, defaults and checks as its
+ * `YTCAPTION_<FIELD>` environment variables). Every setting left unset keeps its default. Values are checked when the pipeline or engine opens (`YTC_INVALID_INPUT`,
+ * the message names the field); values that cannot be read at all (an unknown name, text
+ * that is not a number) fail at once. Create with `ytc_options_new`, free with
+ * `ytc_options_free`; the handle is only read by the functions that open things, so it may be
+ * freed right after them.
  */
 typedef struct ytc_options ytc_options;
 
@@ -248,9 +252,11 @@ typedef struct ytc_pipeline ytc_pipeline;
 
 /**
  * What to do with one input, for `ytc_transcribe_with`, `ytc_engine_transcribe_with` and
- * `ytc_submit_with`: the language, decoding options and (for jobs) queue settings. Setters
- * that parse (language, priority) fail at once with `YTC_INVALID_INPUT`; numeric decoding
- * options are checked when the request is used. A request can be used for many calls.
+ * `ytc_submit_with`: the language, decoding options and (for jobs) queue settings — the core's
+ * job request, with the same names, defaults and checks as everywhere else. Values that
+ * cannot be read at all (an unknown name, a language or priority that does not exist, text
+ * that is not a number) fail at once with `YTC_INVALID_INPUT`; ranges of decoding options are
+ * checked when the request is used. A request can be used for many calls.
  */
 typedef struct ytc_request ytc_request;
 
@@ -386,8 +392,24 @@ struct ytc_options *ytc_options_new(void);
 void ytc_options_free(struct ytc_options *options);
 
 /**
+ * Sets the setting `name` from its text form, as a config file or an environment variable
+ * gives it: `ytc_options_set(o, "chunk_seconds", "0")`, `(o, "cache", "true")`,
+ * `(o, "store", "s3://bucket/prefix")`. An empty `value` resets an optional setting (home,
+ * model, vad_model, store, ...) to its default. The names: `home`, `model`, `threads`,
+ * `parallel_chunks`, `chunk_seconds`, `vad_model`, `chunk_retries`, `cache`, `yt_dlp`,
+ * `max_size_mb`, `max_duration_seconds`, `download_attempts`, `local_files`, `workers`,
+ * `max_attempts`, `store`, `webhook_secret`, `webhook_allowlist`, `webhook_retry_delay`,
+ * `webhook_max_age` (the core's `Settings::FIELDS`; the README says what each means). An
+ * unknown name or a value that is not of the field's kind fails now with
+ * `YTC_INVALID_INPUT` and a message naming the field; other checks (ranges) run when the
+ * pipeline or engine opens.
+ */
+enum ytc_status ytc_options_set(struct ytc_options *options, const char *name, const char *value);
+
+/**
  * The home directory: journal, results and models (`<home>/models/ggml-NAME.bin`). Default:
- * `$YTCAPTION_HOME`, else `~/.local/share/ytcaption`.
+ * `$YTCAPTION_HOME`, else `~/.local/share/ytcaption`. Same as `ytc_options_set(o, "home",
+ * home)`.
  */
 enum ytc_status ytc_options_set_home(struct ytc_options *options, const char *home);
 
@@ -405,30 +427,31 @@ enum ytc_status ytc_options_set_model(struct ytc_options *options, const char *m
 enum ytc_status ytc_options_set_workers(struct ytc_options *options, size_t workers);
 
 /**
- * Threads per whisper.cpp call. 0 (the default): the machine's cores shared among the workers.
- * whisper.cpp's threads spin while they wait, so workers × threads should not exceed the
- * cores.
+ * Threads per whisper.cpp call, 0 to 256. 0 (the default): the machine's cores shared among
+ * the workers and their parallel chunks. whisper.cpp's threads spin while they wait, so
+ * workers × parallel chunks × threads should not exceed the cores.
  */
 enum ytc_status ytc_options_set_threads(struct ytc_options *options, size_t threads);
 
 /**
  * A job started this many times without finishing (its process died each time) fails with
- * `YTC_ATTEMPTS_EXHAUSTED` instead of running again (default 3).
+ * `YTC_ATTEMPTS_EXHAUSTED` instead of running again (default 3; at least 1, checked when the
+ * pipeline opens).
  */
 enum ytc_status ytc_options_set_max_attempts(struct ytc_options *options, uint32_t attempts);
 
 /**
  * Chunks of one input transcribed at once, each by its own whisper.cpp state on the shared
- * model, 1 to 64 (checked when the pipeline or engine opens). Default: one per core, at most
- * 4, for a pipeline; 1 for an engine.
+ * model, 0 to 64 (checked when the pipeline or engine opens). 0 (the default): one per core,
+ * at most 4, for pipelines and engines alike.
  */
 enum ytc_status ytc_options_set_parallel_chunks(struct ytc_options *options,
                                                 size_t parallel_chunks);
 
 /**
- * Target chunk length in seconds: the audio is cut in pauses near it (at least 5; default 26;
- * `INFINITY` transcribes the whole input as one chunk). Checked when the pipeline or engine
- * opens (`YTC_INVALID_INPUT`).
+ * Target chunk length in seconds: the audio is cut in pauses near it (at least 5; default
+ * 26). 0 transcribes each input as one chunk (no chunking). Below 5 fails when the pipeline or
+ * engine opens; `INFINITY` and `NAN` fail now; all with `YTC_INVALID_INPUT`.
  */
 enum ytc_status ytc_options_set_chunk_seconds(struct ytc_options *options, double seconds);
 
@@ -454,6 +477,21 @@ struct ytc_request *ytc_request_new(void);
 void ytc_request_free(struct ytc_request *request);
 
 /**
+ * Sets the request field or decoding option `name` from its text form:
+ * `ytc_request_set(r, "beam_size", "5")`, `(r, "word_timestamps", "true")`,
+ * `(r, "language", "en")`. An empty `value` resets an optional field (`beam_size`,
+ * `initial_prompt`, `requested_by`, `webhook_url`, `idempotency_key`). The names: `language`,
+ * `priority`, `requested_by`, `webhook_url`, `idempotency_key` (the core's `REQUEST_FIELDS`)
+ * and the decoding options `beam_size`, `best_of`, `temperature`, `temperature_increment`,
+ * `initial_prompt`, `translate`, `no_speech_threshold`, `entropy_threshold`,
+ * `logprob_threshold`, `word_timestamps`, `condition_on_previous_text` (`DECODE_FIELDS`).
+ * An unknown name or a value that is not of the field's kind fails now with
+ * `YTC_INVALID_INPUT` and a message naming the field; ranges (`beam_size` 1 to 16, ...) are
+ * checked when the request is used.
+ */
+enum ytc_status ytc_request_set(struct ytc_request *request, const char *name, const char *value);
+
+/**
  * The spoken language: `"auto"` (detect), a code (`"en"`) or an English name (`"english"`).
  */
 enum ytc_status ytc_request_set_language(struct ytc_request *request, const char *language);
@@ -464,7 +502,8 @@ enum ytc_status ytc_request_set_language(struct ytc_request *request, const char
 enum ytc_status ytc_request_set_priority(struct ytc_request *request, const char *priority);
 
 /**
- * Submitting twice with the same key returns the job the first submission created.
+ * Submitting twice with the same key returns the job the first submission created (`""`:
+ * no key).
  */
 enum ytc_status ytc_request_set_idempotency_key(struct ytc_request *request, const char *key);
 
@@ -474,7 +513,8 @@ enum ytc_status ytc_request_set_idempotency_key(struct ytc_request *request, con
 enum ytc_status ytc_request_set_requested_by(struct ytc_request *request, const char *who);
 
 /**
- * Where job notifications are POSTed (`http://` or `https://`).
+ * Where job notifications are POSTed (`http://` or `https://`; checked when the job is
+ * submitted).
  */
 enum ytc_status ytc_request_set_webhook_url(struct ytc_request *request, const char *url);
 
@@ -501,7 +541,7 @@ enum ytc_status ytc_request_set_temperature(struct ytc_request *request, float t
 enum ytc_status ytc_request_set_temperature_increment(struct ytc_request *request, float increment);
 
 /**
- * Text to prime the decoder with (names, jargon, style).
+ * Text to prime the decoder with (names, jargon, style; `""`: none).
  */
 enum ytc_status ytc_request_set_initial_prompt(struct ytc_request *request, const char *prompt);
 
@@ -542,10 +582,12 @@ enum ytc_status ytc_request_set_condition_on_previous_text(struct ytc_request *r
 
 /**
  * Opens the journal in the home (creating the home if needed), requeues jobs a dead process
- * left running, and starts the workers. On success `*out` is the new pipeline.
+ * left running, and starts the workers, with every setting of `options`. On success `*out` is
+ * the new pipeline.
  *
- * Fails with `YTC_MODEL_NOT_FOUND` when workers > 0 and there is no model,
- * `YTC_JOURNAL_LOCKED` when another pipeline or process has the home's journal open.
+ * Fails with `YTC_INVALID_INPUT` (naming the field) when a setting is out of range,
+ * `YTC_MODEL_NOT_FOUND` when workers > 0 and there is no model, `YTC_JOURNAL_LOCKED` when
+ * another pipeline or process has the home's journal open.
  */
 enum ytc_status ytc_pipeline_open(const struct ytc_options *options, struct ytc_pipeline **out);
 
@@ -763,11 +805,12 @@ enum ytc_status ytc_transcript_render(const struct ytc_transcript *transcript,
                                       char **out);
 
 /**
- * Opens an engine on the model of `options` (a path, or a model name installed in the home;
- * default `$YTCAPTION_MODEL`, else the home's default model) with its `threads` and chunking
- * settings (`parallel_chunks`, `chunk_seconds`, `vad_model`, `chunk_retries`); the other
- * settings are not used. The model is loaded on first use. Fails with
- * `YTC_MODEL_NOT_FOUND` when the model file does not exist.
+ * Opens an engine with the settings of `options`: its model (a path, or a model name
+ * installed in the home; default `$YTCAPTION_MODEL`, else the home's default model), threads,
+ * chunking (`parallel_chunks`, `chunk_seconds`, `vad_model`, `chunk_retries`), `cache` and
+ * download limits; the pipeline-only settings (workers, journal, store, webhooks) are not
+ * used. The model is loaded on first use. Fails with `YTC_MODEL_NOT_FOUND` when the model file
+ * does not exist, `YTC_INVALID_INPUT` (naming the field) when a setting is out of range.
  */
 enum ytc_status ytc_engine_open(const struct ytc_options *options, struct ytc_engine **out);
 

@@ -2,8 +2,7 @@
 
 use std::ffi::{c_char, c_void};
 
-use ytcaption::transcribe::default_threads;
-use ytcaption::{Engine, Home, TranscribeOptions};
+use ytcaption::{Engine, TranscribeOptions};
 
 use crate::events::{ytc_event_callback, Subscription};
 use crate::ffi::{block_on, call, call_or, out_arg, ref_arg, runtime, str_arg, Failure};
@@ -21,11 +20,12 @@ pub struct ytc_engine {
     events: Subscription,
 }
 
-/// Opens an engine on the model of `options` (a path, or a model name installed in the home;
-/// default `$YTCAPTION_MODEL`, else the home's default model) with its `threads` and chunking
-/// settings (`parallel_chunks`, `chunk_seconds`, `vad_model`, `chunk_retries`); the other
-/// settings are not used. The model is loaded on first use. Fails with
-/// `YTC_MODEL_NOT_FOUND` when the model file does not exist.
+/// Opens an engine with the settings of `options`: its model (a path, or a model name
+/// installed in the home; default `$YTCAPTION_MODEL`, else the home's default model), threads,
+/// chunking (`parallel_chunks`, `chunk_seconds`, `vad_model`, `chunk_retries`), `cache` and
+/// download limits; the pipeline-only settings (workers, journal, store, webhooks) are not
+/// used. The model is loaded on first use. Fails with `YTC_MODEL_NOT_FOUND` when the model file
+/// does not exist, `YTC_INVALID_INPUT` (naming the field) when a setting is out of range.
 #[no_mangle]
 pub unsafe extern "C" fn ytc_engine_open(
     options: *const ytc_options,
@@ -34,21 +34,9 @@ pub unsafe extern "C" fn ytc_engine_open(
     call(|| {
         let out = out_arg(out, "out")?;
         let options = unsafe { ref_arg(options, "options") }?;
-        let root = match &options.home {
-            Some(h) => h.clone(),
-            None => Home::default_root()?,
-        };
-        let home = Home::new(root);
-        let model = home.resolve_model(options.model.as_deref())?;
-        let config = options.engine_config(&home);
-        // By default the cores are shared among the parallel chunks, as the CLI does.
-        let threads = options
-            .threads
-            .unwrap_or_else(|| (default_threads() / config.parallel.max(1)).max(1));
         let _guard = runtime().enter();
-        let engine = Engine::from_model(model, threads)?.with_config(config)?;
         let handle = Box::new(ytc_engine {
-            engine,
+            engine: options.settings.open_engine()?,
             events: Subscription::default(),
         });
         unsafe { out.write(Box::into_raw(handle)) };

@@ -1,81 +1,41 @@
 //! `ytc_options` (how to open a pipeline or an engine) and `ytc_request` (how to transcribe one
-//! input: language, decoding, job settings).
+//! input: language, decoding, job settings): thin handles on the core's one settings model
+//! ([`ytcaption::Settings`], [`ytcaption::JobRequest`]). Every setter, typed or by name, is a
+//! call onto the core's set-by-name, so names, parsing, defaults and validation are the core's.
 
 use std::ffi::c_char;
-use std::path::PathBuf;
 
-use ytcaption::{
-    EngineConfig, Home, JobRequest, Language, PipelineBuilder, Priority, TranscribeOptions,
-};
+use serde_json::Value;
+use ytcaption::{JobRequest, Settings, TranscribeOptions};
 
-use crate::ffi::{call, call_or, mut_arg, str_arg};
+use crate::ffi::{call, call_or, mut_arg, str_arg, Failure};
 use crate::status::ytc_status;
 
-/// Settings for `ytc_pipeline_open` and `ytc_engine_open`. Every setting left unset keeps the
-/// library's default. Create with `ytc_options_new`, free with `ytc_options_free`; the handle is
-/// only read by the functions that open things, so it may be freed right after them.
+/// Settings for `ytc_pipeline_open` and `ytc_engine_open`: the library's one settings model
+/// (the Rust API's `Settings`: the same field names, defaults and checks as its
+/// `YTCAPTION_<FIELD>` environment variables). Every setting left unset keeps its default. Values are checked when the pipeline or engine opens (`YTC_INVALID_INPUT`,
+/// the message names the field); values that cannot be read at all (an unknown name, text
+/// that is not a number) fail at once. Create with `ytc_options_new`, free with
+/// `ytc_options_free`; the handle is only read by the functions that open things, so it may be
+/// freed right after them.
 pub struct ytc_options {
-    pub(crate) home: Option<PathBuf>,
-    pub(crate) model: Option<String>,
-    pub(crate) workers: Option<usize>,
-    pub(crate) threads: Option<usize>,
-    pub(crate) max_attempts: Option<u32>,
-    pub(crate) parallel_chunks: Option<usize>,
-    pub(crate) chunk_seconds: Option<f64>,
-    pub(crate) vad_model: Option<PathBuf>,
-    pub(crate) chunk_retries: Option<u32>,
+    pub(crate) settings: Settings,
 }
 
-impl ytc_options {
-    /// A pipeline builder with the settings that were set.
-    pub(crate) fn builder(&self) -> PipelineBuilder {
-        let mut b = ytcaption::Pipeline::builder();
-        if let Some(h) = &self.home {
-            b = b.home(h.clone());
-        }
-        if let Some(m) = &self.model {
-            b = b.model(m.clone());
-        }
-        if let Some(n) = self.workers {
-            b = b.workers(n);
-        }
-        if let Some(n) = self.threads {
-            b = b.threads(n);
-        }
-        if let Some(n) = self.max_attempts {
-            b = b.max_attempts(n);
-        }
-        if let Some(n) = self.parallel_chunks {
-            b = b.parallel_chunks(n);
-        }
-        if let Some(s) = self.chunk_seconds {
-            b = b.chunk_seconds(s);
-        }
-        if let Some(v) = &self.vad_model {
-            b = b.vad_model(v.clone());
-        }
-        if let Some(n) = self.chunk_retries {
-            b = b.chunk_retries(n);
-        }
-        b
-    }
+/// A C number as the JSON a setting takes. JSON has no infinity or NaN: those become text,
+/// which the core refuses with a message naming the field.
+fn number(v: f64) -> Value {
+    serde_json::Number::from_f64(v)
+        .map(Value::Number)
+        .unwrap_or_else(|| Value::String(v.to_string()))
+}
 
-    /// An engine's configuration with the settings that were set (the VAD model defaults to
-    /// the home's).
-    pub(crate) fn engine_config(&self, home: &Home) -> EngineConfig {
-        let mut c = EngineConfig::default();
-        if let Some(n) = self.parallel_chunks {
-            c.parallel = n;
-        }
-        if let Some(s) = self.chunk_seconds {
-            c.chunking.set_target(s);
-        }
-        if let Some(n) = self.chunk_retries {
-            c.chunk_retries = n;
-        }
-        c.vad_model = self.vad_model.clone().or_else(|| home.vad_model());
-        c
-    }
+/// Runs `f` on the settings of `options`.
+unsafe fn with_settings(
+    options: *mut ytc_options,
+    f: impl FnOnce(&mut Settings) -> Result<(), Failure>,
+) -> ytc_status {
+    call(|| f(&mut unsafe { mut_arg(options, "options") }?.settings))
 }
 
 /// New options with every default (never NULL unless out of memory).
@@ -83,15 +43,7 @@ impl ytc_options {
 pub extern "C" fn ytc_options_new() -> *mut ytc_options {
     call_or(std::ptr::null_mut(), || {
         Ok(Box::into_raw(Box::new(ytc_options {
-            home: None,
-            model: None,
-            workers: None,
-            threads: None,
-            max_attempts: None,
-            parallel_chunks: None,
-            chunk_seconds: None,
-            vad_model: None,
-            chunk_retries: None,
+            settings: Settings::default(),
         })))
     })
 }
@@ -108,18 +60,39 @@ pub unsafe extern "C" fn ytc_options_free(options: *mut ytc_options) {
     })
 }
 
+/// Sets the setting `name` from its text form, as a config file or an environment variable
+/// gives it: `ytc_options_set(o, "chunk_seconds", "0")`, `(o, "cache", "true")`,
+/// `(o, "store", "s3://bucket/prefix")`. An empty `value` resets an optional setting (home,
+/// model, vad_model, store, ...) to its default. The names: `home`, `model`, `threads`,
+/// `parallel_chunks`, `chunk_seconds`, `vad_model`, `chunk_retries`, `cache`, `yt_dlp`,
+/// `max_size_mb`, `max_duration_seconds`, `download_attempts`, `local_files`, `workers`,
+/// `max_attempts`, `store`, `webhook_secret`, `webhook_allowlist`, `webhook_retry_delay`,
+/// `webhook_max_age` (the core's `Settings::FIELDS`; the README says what each means). An
+/// unknown name or a value that is not of the field's kind fails now with
+/// `YTC_INVALID_INPUT` and a message naming the field; other checks (ranges) run when the
+/// pipeline or engine opens.
+#[no_mangle]
+pub unsafe extern "C" fn ytc_options_set(
+    options: *mut ytc_options,
+    name: *const c_char,
+    value: *const c_char,
+) -> ytc_status {
+    unsafe {
+        with_settings(options, |s| {
+            Ok(s.set(str_arg(name, "name")?, str_arg(value, "value")?)?)
+        })
+    }
+}
+
 /// The home directory: journal, results and models (`<home>/models/ggml-NAME.bin`). Default:
-/// `$YTCAPTION_HOME`, else `~/.local/share/ytcaption`.
+/// `$YTCAPTION_HOME`, else `~/.local/share/ytcaption`. Same as `ytc_options_set(o, "home",
+/// home)`.
 #[no_mangle]
 pub unsafe extern "C" fn ytc_options_set_home(
     options: *mut ytc_options,
     home: *const c_char,
 ) -> ytc_status {
-    call(|| {
-        let o = unsafe { mut_arg(options, "options") }?;
-        o.home = Some(PathBuf::from(unsafe { str_arg(home, "home") }?));
-        Ok(())
-    })
+    unsafe { with_settings(options, |s| Ok(s.set("home", str_arg(home, "home")?)?)) }
 }
 
 /// The model: a path to a ggml file (`"models/ggml-tiny.en.bin"`) or the name of a model
@@ -130,11 +103,7 @@ pub unsafe extern "C" fn ytc_options_set_model(
     options: *mut ytc_options,
     model: *const c_char,
 ) -> ytc_status {
-    call(|| {
-        let o = unsafe { mut_arg(options, "options") }?;
-        o.model = Some(unsafe { str_arg(model, "model") }?.to_string());
-        Ok(())
-    })
+    unsafe { with_settings(options, |s| Ok(s.set("model", str_arg(model, "model")?)?)) }
 }
 
 /// Jobs run at the same time by a pipeline (default 1). 0 runs no workers: the pipeline only
@@ -144,65 +113,64 @@ pub unsafe extern "C" fn ytc_options_set_workers(
     options: *mut ytc_options,
     workers: usize,
 ) -> ytc_status {
-    call(|| {
-        unsafe { mut_arg(options, "options") }?.workers = Some(workers);
-        Ok(())
-    })
+    unsafe { with_settings(options, |s| Ok(s.set_json("workers", workers.into())?)) }
 }
 
-/// Threads per whisper.cpp call. 0 (the default): the machine's cores shared among the workers.
-/// whisper.cpp's threads spin while they wait, so workers × threads should not exceed the
-/// cores.
+/// Threads per whisper.cpp call, 0 to 256. 0 (the default): the machine's cores shared among
+/// the workers and their parallel chunks. whisper.cpp's threads spin while they wait, so
+/// workers × parallel chunks × threads should not exceed the cores.
 #[no_mangle]
 pub unsafe extern "C" fn ytc_options_set_threads(
     options: *mut ytc_options,
     threads: usize,
 ) -> ytc_status {
-    call(|| {
-        unsafe { mut_arg(options, "options") }?.threads = Some(threads);
-        Ok(())
-    })
+    unsafe { with_settings(options, |s| Ok(s.set_json("threads", threads.into())?)) }
 }
 
 /// A job started this many times without finishing (its process died each time) fails with
-/// `YTC_ATTEMPTS_EXHAUSTED` instead of running again (default 3).
+/// `YTC_ATTEMPTS_EXHAUSTED` instead of running again (default 3; at least 1, checked when the
+/// pipeline opens).
 #[no_mangle]
 pub unsafe extern "C" fn ytc_options_set_max_attempts(
     options: *mut ytc_options,
     attempts: u32,
 ) -> ytc_status {
-    call(|| {
-        unsafe { mut_arg(options, "options") }?.max_attempts = Some(attempts);
-        Ok(())
-    })
+    unsafe {
+        with_settings(
+            options,
+            |s| Ok(s.set_json("max_attempts", attempts.into())?),
+        )
+    }
 }
 
 /// Chunks of one input transcribed at once, each by its own whisper.cpp state on the shared
-/// model, 1 to 64 (checked when the pipeline or engine opens). Default: one per core, at most
-/// 4, for a pipeline; 1 for an engine.
+/// model, 0 to 64 (checked when the pipeline or engine opens). 0 (the default): one per core,
+/// at most 4, for pipelines and engines alike.
 #[no_mangle]
 pub unsafe extern "C" fn ytc_options_set_parallel_chunks(
     options: *mut ytc_options,
     parallel_chunks: usize,
 ) -> ytc_status {
-    call(|| {
-        unsafe { mut_arg(options, "options") }?.parallel_chunks = Some(parallel_chunks);
-        Ok(())
-    })
+    unsafe {
+        with_settings(options, |s| {
+            Ok(s.set_json("parallel_chunks", parallel_chunks.into())?)
+        })
+    }
 }
 
-/// Target chunk length in seconds: the audio is cut in pauses near it (at least 5; default 26;
-/// `INFINITY` transcribes the whole input as one chunk). Checked when the pipeline or engine
-/// opens (`YTC_INVALID_INPUT`).
+/// Target chunk length in seconds: the audio is cut in pauses near it (at least 5; default
+/// 26). 0 transcribes each input as one chunk (no chunking). Below 5 fails when the pipeline or
+/// engine opens; `INFINITY` and `NAN` fail now; all with `YTC_INVALID_INPUT`.
 #[no_mangle]
 pub unsafe extern "C" fn ytc_options_set_chunk_seconds(
     options: *mut ytc_options,
     seconds: f64,
 ) -> ytc_status {
-    call(|| {
-        unsafe { mut_arg(options, "options") }?.chunk_seconds = Some(seconds);
-        Ok(())
-    })
+    unsafe {
+        with_settings(options, |s| {
+            Ok(s.set_json("chunk_seconds", number(seconds))?)
+        })
+    }
 }
 
 /// A Silero VAD model (`ggml-silero-*.bin`) for finding pauses and skipping silence. Default:
@@ -212,11 +180,11 @@ pub unsafe extern "C" fn ytc_options_set_vad_model(
     options: *mut ytc_options,
     vad_model: *const c_char,
 ) -> ytc_status {
-    call(|| {
-        let o = unsafe { mut_arg(options, "options") }?;
-        o.vad_model = Some(PathBuf::from(unsafe { str_arg(vad_model, "vad_model") }?));
-        Ok(())
-    })
+    unsafe {
+        with_settings(options, |s| {
+            Ok(s.set("vad_model", str_arg(vad_model, "vad_model")?)?)
+        })
+    }
 }
 
 /// Extra attempts for a chunk whose transcription fails before its job fails (default 2).
@@ -225,16 +193,20 @@ pub unsafe extern "C" fn ytc_options_set_chunk_retries(
     options: *mut ytc_options,
     retries: u32,
 ) -> ytc_status {
-    call(|| {
-        unsafe { mut_arg(options, "options") }?.chunk_retries = Some(retries);
-        Ok(())
-    })
+    unsafe {
+        with_settings(
+            options,
+            |s| Ok(s.set_json("chunk_retries", retries.into())?),
+        )
+    }
 }
 
 /// What to do with one input, for `ytc_transcribe_with`, `ytc_engine_transcribe_with` and
-/// `ytc_submit_with`: the language, decoding options and (for jobs) queue settings. Setters
-/// that parse (language, priority) fail at once with `YTC_INVALID_INPUT`; numeric decoding
-/// options are checked when the request is used. A request can be used for many calls.
+/// `ytc_submit_with`: the language, decoding options and (for jobs) queue settings — the core's
+/// job request, with the same names, defaults and checks as everywhere else. Values that
+/// cannot be read at all (an unknown name, a language or priority that does not exist, text
+/// that is not a number) fail at once with `YTC_INVALID_INPUT`; ranges of decoding options are
+/// checked when the request is used. A request can be used for many calls.
 pub struct ytc_request {
     pub(crate) request: JobRequest,
 }
@@ -242,9 +214,7 @@ pub struct ytc_request {
 impl ytc_request {
     /// The one-shot options of this request.
     pub(crate) fn transcribe_options(&self) -> TranscribeOptions {
-        let mut o = TranscribeOptions::with_language(self.request.language.clone());
-        o.decode = self.request.options.clone();
-        o
+        self.request.transcribe_options()
     }
 
     /// A job request for `input` with these settings.
@@ -280,9 +250,33 @@ pub unsafe extern "C" fn ytc_request_free(request: *mut ytc_request) {
 /// Runs `f` on the request's `JobRequest`.
 unsafe fn with_request(
     request: *mut ytc_request,
-    f: impl FnOnce(&mut JobRequest) -> Result<(), crate::ffi::Failure>,
+    f: impl FnOnce(&mut JobRequest) -> Result<(), Failure>,
 ) -> ytc_status {
     call(|| f(&mut unsafe { mut_arg(request, "request") }?.request))
+}
+
+/// Sets the request field or decoding option `name` from its text form:
+/// `ytc_request_set(r, "beam_size", "5")`, `(r, "word_timestamps", "true")`,
+/// `(r, "language", "en")`. An empty `value` resets an optional field (`beam_size`,
+/// `initial_prompt`, `requested_by`, `webhook_url`, `idempotency_key`). The names: `language`,
+/// `priority`, `requested_by`, `webhook_url`, `idempotency_key` (the core's `REQUEST_FIELDS`)
+/// and the decoding options `beam_size`, `best_of`, `temperature`, `temperature_increment`,
+/// `initial_prompt`, `translate`, `no_speech_threshold`, `entropy_threshold`,
+/// `logprob_threshold`, `word_timestamps`, `condition_on_previous_text` (`DECODE_FIELDS`).
+/// An unknown name or a value that is not of the field's kind fails now with
+/// `YTC_INVALID_INPUT` and a message naming the field; ranges (`beam_size` 1 to 16, ...) are
+/// checked when the request is used.
+#[no_mangle]
+pub unsafe extern "C" fn ytc_request_set(
+    request: *mut ytc_request,
+    name: *const c_char,
+    value: *const c_char,
+) -> ytc_status {
+    unsafe {
+        with_request(request, |r| {
+            Ok(r.set(str_arg(name, "name")?, str_arg(value, "value")?)?)
+        })
+    }
 }
 
 /// The spoken language: `"auto"` (detect), a code (`"en"`) or an English name (`"english"`).
@@ -293,8 +287,7 @@ pub unsafe extern "C" fn ytc_request_set_language(
 ) -> ytc_status {
     unsafe {
         with_request(request, |r| {
-            r.language = str_arg(language, "language")?.parse::<Language>()?;
-            Ok(())
+            Ok(r.set("language", str_arg(language, "language")?)?)
         })
     }
 }
@@ -307,13 +300,13 @@ pub unsafe extern "C" fn ytc_request_set_priority(
 ) -> ytc_status {
     unsafe {
         with_request(request, |r| {
-            r.priority = str_arg(priority, "priority")?.parse::<Priority>()?;
-            Ok(())
+            Ok(r.set("priority", str_arg(priority, "priority")?)?)
         })
     }
 }
 
-/// Submitting twice with the same key returns the job the first submission created.
+/// Submitting twice with the same key returns the job the first submission created (`""`:
+/// no key).
 #[no_mangle]
 pub unsafe extern "C" fn ytc_request_set_idempotency_key(
     request: *mut ytc_request,
@@ -321,8 +314,7 @@ pub unsafe extern "C" fn ytc_request_set_idempotency_key(
 ) -> ytc_status {
     unsafe {
         with_request(request, |r| {
-            r.idempotency_key = Some(str_arg(key, "key")?.to_string());
-            Ok(())
+            Ok(r.set("idempotency_key", str_arg(key, "key")?)?)
         })
     }
 }
@@ -334,25 +326,21 @@ pub unsafe extern "C" fn ytc_request_set_requested_by(
     who: *const c_char,
 ) -> ytc_status {
     unsafe {
-        with_request(request, |r| {
-            r.requested_by = Some(str_arg(who, "who")?.to_string());
-            Ok(())
-        })
+        with_request(
+            request,
+            |r| Ok(r.set("requested_by", str_arg(who, "who")?)?),
+        )
     }
 }
 
-/// Where job notifications are POSTed (`http://` or `https://`).
+/// Where job notifications are POSTed (`http://` or `https://`; checked when the job is
+/// submitted).
 #[no_mangle]
 pub unsafe extern "C" fn ytc_request_set_webhook_url(
     request: *mut ytc_request,
     url: *const c_char,
 ) -> ytc_status {
-    unsafe {
-        with_request(request, |r| {
-            r.webhook_url = Some(str_arg(url, "url")?.to_string());
-            Ok(())
-        })
-    }
+    unsafe { with_request(request, |r| Ok(r.set("webhook_url", str_arg(url, "url")?)?)) }
 }
 
 /// Beam search width, 1 to 16 (1, the default, decodes greedily).
@@ -361,12 +349,7 @@ pub unsafe extern "C" fn ytc_request_set_beam_size(
     request: *mut ytc_request,
     beam_size: u32,
 ) -> ytc_status {
-    unsafe {
-        with_request(request, |r| {
-            r.options.beam_size = Some(beam_size);
-            Ok(())
-        })
-    }
+    unsafe { with_request(request, |r| Ok(r.set_json("beam_size", beam_size.into())?)) }
 }
 
 /// Candidates sampled per temperature step when falling back above 0 (greedy only), 1 to 16
@@ -376,12 +359,7 @@ pub unsafe extern "C" fn ytc_request_set_best_of(
     request: *mut ytc_request,
     best_of: u32,
 ) -> ytc_status {
-    unsafe {
-        with_request(request, |r| {
-            r.options.best_of = best_of;
-            Ok(())
-        })
-    }
+    unsafe { with_request(request, |r| Ok(r.set_json("best_of", best_of.into())?)) }
 }
 
 /// Initial sampling temperature, 0 to 1 (default 0).
@@ -392,8 +370,7 @@ pub unsafe extern "C" fn ytc_request_set_temperature(
 ) -> ytc_status {
     unsafe {
         with_request(request, |r| {
-            r.options.temperature = temperature;
-            Ok(())
+            Ok(r.set_json("temperature", number(temperature.into()))?)
         })
     }
 }
@@ -407,13 +384,12 @@ pub unsafe extern "C" fn ytc_request_set_temperature_increment(
 ) -> ytc_status {
     unsafe {
         with_request(request, |r| {
-            r.options.temperature_increment = increment;
-            Ok(())
+            Ok(r.set_json("temperature_increment", number(increment.into()))?)
         })
     }
 }
 
-/// Text to prime the decoder with (names, jargon, style).
+/// Text to prime the decoder with (names, jargon, style; `""`: none).
 #[no_mangle]
 pub unsafe extern "C" fn ytc_request_set_initial_prompt(
     request: *mut ytc_request,
@@ -421,8 +397,7 @@ pub unsafe extern "C" fn ytc_request_set_initial_prompt(
 ) -> ytc_status {
     unsafe {
         with_request(request, |r| {
-            r.options.initial_prompt = Some(str_arg(prompt, "prompt")?.to_string());
-            Ok(())
+            Ok(r.set("initial_prompt", str_arg(prompt, "prompt")?)?)
         })
     }
 }
@@ -433,12 +408,7 @@ pub unsafe extern "C" fn ytc_request_set_translate(
     request: *mut ytc_request,
     translate: bool,
 ) -> ytc_status {
-    unsafe {
-        with_request(request, |r| {
-            r.options.translate = translate;
-            Ok(())
-        })
-    }
+    unsafe { with_request(request, |r| Ok(r.set_json("translate", translate.into())?)) }
 }
 
 /// Segments whose no-speech probability is above this are treated as silence, 0 to 1 (default
@@ -450,8 +420,7 @@ pub unsafe extern "C" fn ytc_request_set_no_speech_threshold(
 ) -> ytc_status {
     unsafe {
         with_request(request, |r| {
-            r.options.no_speech_threshold = threshold;
-            Ok(())
+            Ok(r.set_json("no_speech_threshold", number(threshold.into()))?)
         })
     }
 }
@@ -464,8 +433,7 @@ pub unsafe extern "C" fn ytc_request_set_entropy_threshold(
 ) -> ytc_status {
     unsafe {
         with_request(request, |r| {
-            r.options.entropy_threshold = threshold;
-            Ok(())
+            Ok(r.set_json("entropy_threshold", number(threshold.into()))?)
         })
     }
 }
@@ -479,8 +447,7 @@ pub unsafe extern "C" fn ytc_request_set_logprob_threshold(
 ) -> ytc_status {
     unsafe {
         with_request(request, |r| {
-            r.options.logprob_threshold = threshold;
-            Ok(())
+            Ok(r.set_json("logprob_threshold", number(threshold.into()))?)
         })
     }
 }
@@ -494,8 +461,7 @@ pub unsafe extern "C" fn ytc_request_set_word_timestamps(
 ) -> ytc_status {
     unsafe {
         with_request(request, |r| {
-            r.options.word_timestamps = word_timestamps;
-            Ok(())
+            Ok(r.set_json("word_timestamps", word_timestamps.into())?)
         })
     }
 }
@@ -509,8 +475,199 @@ pub unsafe extern "C" fn ytc_request_set_condition_on_previous_text(
 ) -> ytc_status {
     unsafe {
         with_request(request, |r| {
-            r.options.condition_on_previous_text = condition;
-            Ok(())
+            Ok(r.set_json("condition_on_previous_text", condition.into())?)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::ffi::{c_char, CStr};
+
+    use ytcaption::settings::{DECODE_FIELDS, REQUEST_FIELDS};
+
+    use super::*;
+    use crate::status::ytc_last_error_message;
+
+    fn last_error() -> String {
+        let mut buf = [0 as c_char; 1024];
+        unsafe { ytc_last_error_message(buf.as_mut_ptr(), buf.len()) };
+        unsafe { CStr::from_ptr(buf.as_ptr()) }
+            .to_string_lossy()
+            .into_owned()
+    }
+
+    /// Every typed setter stores what the core's set-by-name stores for the same value.
+    #[test]
+    fn typed_setters_equal_the_generic_one() {
+        let typed = ytc_options_new();
+        let named = ytc_options_new();
+        unsafe {
+            assert_eq!(
+                ytc_options_set_home(typed, c"/h".as_ptr()),
+                ytc_status::YTC_OK
+            );
+            assert_eq!(
+                ytc_options_set_model(typed, c"tiny.en".as_ptr()),
+                ytc_status::YTC_OK
+            );
+            assert_eq!(ytc_options_set_workers(typed, 2), ytc_status::YTC_OK);
+            assert_eq!(ytc_options_set_threads(typed, 3), ytc_status::YTC_OK);
+            assert_eq!(ytc_options_set_max_attempts(typed, 4), ytc_status::YTC_OK);
+            assert_eq!(
+                ytc_options_set_parallel_chunks(typed, 5),
+                ytc_status::YTC_OK
+            );
+            assert_eq!(
+                ytc_options_set_chunk_seconds(typed, 0.0),
+                ytc_status::YTC_OK
+            );
+            assert_eq!(
+                ytc_options_set_vad_model(typed, c"/v.bin".as_ptr()),
+                ytc_status::YTC_OK
+            );
+            assert_eq!(ytc_options_set_chunk_retries(typed, 6), ytc_status::YTC_OK);
+            for (name, value) in [
+                (c"home", c"/h"),
+                (c"model", c"tiny.en"),
+                (c"workers", c"2"),
+                (c"threads", c"3"),
+                (c"max_attempts", c"4"),
+                (c"parallel_chunks", c"5"),
+                (c"chunk_seconds", c"0"),
+                (c"vad_model", c"/v.bin"),
+                (c"chunk_retries", c"6"),
+            ] {
+                let st = ytc_options_set(named, name.as_ptr(), value.as_ptr());
+                assert_eq!(st, ytc_status::YTC_OK, "{name:?}: {}", last_error());
+            }
+            assert_eq!((*typed).settings, (*named).settings);
+            assert_eq!((*typed).settings.chunk_seconds, 0.0);
+            assert!((*typed).settings.validate().is_ok());
+            ytc_options_free(typed);
+            ytc_options_free(named);
+        }
+    }
+
+    #[test]
+    fn bad_settings_name_the_field() {
+        let o = ytc_options_new();
+        unsafe {
+            let st = ytc_options_set(o, c"no_such".as_ptr(), c"1".as_ptr());
+            assert_eq!(st, ytc_status::YTC_INVALID_INPUT);
+            assert!(last_error().contains("no_such"), "{}", last_error());
+            let st = ytc_options_set(o, c"threads".as_ptr(), c"many".as_ptr());
+            assert_eq!(st, ytc_status::YTC_INVALID_INPUT);
+            assert!(last_error().contains("threads"), "{}", last_error());
+            for bad in [f64::INFINITY, f64::NAN] {
+                let st = ytc_options_set_chunk_seconds(o, bad);
+                assert_eq!(st, ytc_status::YTC_INVALID_INPUT);
+                assert!(last_error().contains("chunk_seconds"), "{}", last_error());
+            }
+            let st = ytc_options_set(o, std::ptr::null(), c"1".as_ptr());
+            assert_eq!(st, ytc_status::YTC_NULL_ARGUMENT);
+            let st = ytc_options_set(o, c"threads".as_ptr(), std::ptr::null());
+            assert_eq!(st, ytc_status::YTC_NULL_ARGUMENT);
+            assert_eq!(
+                (*o).settings,
+                Settings::default(),
+                "failed sets change nothing"
+            );
+            ytc_options_free(o);
+        }
+    }
+
+    #[test]
+    fn request_setters_go_through_the_core() {
+        let typed = ytc_request_new();
+        let named = ytc_request_new();
+        unsafe {
+            assert_eq!(
+                ytc_request_set_language(typed, c"english".as_ptr()),
+                ytc_status::YTC_OK
+            );
+            assert_eq!(
+                ytc_request_set_priority(typed, c"high".as_ptr()),
+                ytc_status::YTC_OK
+            );
+            assert_eq!(ytc_request_set_beam_size(typed, 0), ytc_status::YTC_OK);
+            assert_eq!(ytc_request_set_temperature(typed, 0.2), ytc_status::YTC_OK);
+            assert_eq!(
+                ytc_request_set_word_timestamps(typed, true),
+                ytc_status::YTC_OK
+            );
+            assert_eq!(
+                ytc_request_set_initial_prompt(typed, c"Hi.".as_ptr()),
+                ytc_status::YTC_OK
+            );
+            for (name, value) in [
+                (c"language", c"en"),
+                (c"priority", c"HIGH"),
+                (c"beam_size", c"0"),
+                (c"temperature", c"0.2"),
+                (c"word_timestamps", c"yes"),
+                (c"initial_prompt", c"Hi."),
+            ] {
+                let st = ytc_request_set(named, name.as_ptr(), value.as_ptr());
+                assert_eq!(st, ytc_status::YTC_OK, "{name:?}: {}", last_error());
+            }
+            assert_eq!((*typed).request, (*named).request);
+            // beam_size 0 is kept, and refused when the request is used.
+            let err = (*named).transcribe_options().validate().unwrap_err();
+            assert!(err.to_string().contains("beam_size"), "{err}");
+
+            let st = ytc_request_set(named, c"no_such".as_ptr(), c"1".as_ptr());
+            assert_eq!(st, ytc_status::YTC_INVALID_INPUT);
+            assert!(last_error().contains("no_such"), "{}", last_error());
+            let st = ytc_request_set(named, c"best_of".as_ptr(), c"five".as_ptr());
+            assert_eq!(st, ytc_status::YTC_INVALID_INPUT);
+            assert!(last_error().contains("best_of"), "{}", last_error());
+            let st = ytc_request_set_temperature(named, f32::NAN);
+            assert_eq!(st, ytc_status::YTC_INVALID_INPUT);
+            assert!(last_error().contains("temperature"), "{}", last_error());
+            assert_eq!(
+                (*typed).request,
+                (*named).request,
+                "failed sets change nothing"
+            );
+            ytc_request_free(typed);
+            ytc_request_free(named);
+        }
+    }
+
+    /// The header's docs of the generic setters, and the README, name every field the core
+    /// takes.
+    #[test]
+    fn header_lists_every_field() {
+        let readme = include_str!("../README.md");
+        let options = &readme[readme.find("### Options").unwrap()..];
+        let options = &options[..options.find("### Pipelines").unwrap()];
+        let requests = &readme[readme.find("### Requests").unwrap()..];
+        let names = |fs: &[&'static str]| fs.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>();
+        let settings: Vec<_> = Settings::FIELDS.iter().map(|f| f.name).collect();
+        for n in names(&settings) {
+            assert!(options.contains(&n), "README, options: {n}");
+        }
+        let request: Vec<_> = REQUEST_FIELDS.iter().map(|f| f.name).collect();
+        let decode: Vec<_> = DECODE_FIELDS.iter().map(|f| f.name).collect();
+        for n in names(&request).into_iter().chain(names(&decode)) {
+            assert!(requests.contains(&n), "README, requests: {n}");
+        }
+        let header = include_str!("../include/ytcaption.h");
+        let doc = |f: &str| {
+            let end = header.find(&format!(" {f}(")).expect(f);
+            let start = header[..end].rfind("*/").unwrap();
+            let start = header[..start].rfind("/**").unwrap();
+            header[start..end].to_string()
+        };
+        let options = doc("ytc_options_set");
+        for f in Settings::FIELDS {
+            assert!(options.contains(&format!("`{}`", f.name)), "{}", f.name);
+        }
+        let request = doc("ytc_request_set");
+        let names = REQUEST_FIELDS.iter().map(|f| f.name);
+        for name in names.chain(DECODE_FIELDS.iter().map(|f| f.name)) {
+            assert!(request.contains(&format!("`{name}`")), "{name}");
+        }
     }
 }

@@ -4,7 +4,9 @@ use std::ffi::{c_char, c_void, CString};
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use ytcaption::{JobFilter, JobId, JobRequest, JobStatus, Language, Pipeline, TranscribeOptions};
+use ytcaption::{
+    JobFilter, JobId, JobRequest, JobStatus, Language, Pipeline, PipelineBuilder, TranscribeOptions,
+};
 
 use crate::events::{ytc_event_callback, Subscription};
 use crate::ffi::{
@@ -26,10 +28,12 @@ pub struct ytc_pipeline {
 }
 
 /// Opens the journal in the home (creating the home if needed), requeues jobs a dead process
-/// left running, and starts the workers. On success `*out` is the new pipeline.
+/// left running, and starts the workers, with every setting of `options`. On success `*out` is
+/// the new pipeline.
 ///
-/// Fails with `YTC_MODEL_NOT_FOUND` when workers > 0 and there is no model,
-/// `YTC_JOURNAL_LOCKED` when another pipeline or process has the home's journal open.
+/// Fails with `YTC_INVALID_INPUT` (naming the field) when a setting is out of range,
+/// `YTC_MODEL_NOT_FOUND` when workers > 0 and there is no model, `YTC_JOURNAL_LOCKED` when
+/// another pipeline or process has the home's journal open.
 #[no_mangle]
 pub unsafe extern "C" fn ytc_pipeline_open(
     options: *const ytc_options,
@@ -38,7 +42,8 @@ pub unsafe extern "C" fn ytc_pipeline_open(
     call(|| {
         let out = out_arg(out, "out")?;
         let options = unsafe { ref_arg(options, "options") }?;
-        let pipeline = block_on(options.builder().build())?;
+        let builder = PipelineBuilder::from_settings(options.settings.clone());
+        let pipeline = block_on(builder.build())?;
         let handle = Box::new(ytc_pipeline {
             pipeline,
             events: Subscription::default(),

@@ -150,6 +150,7 @@ typedef struct {
 
 static recorder rec_a = {.mu = PTHREAD_MUTEX_INITIALIZER};
 static recorder rec_b = {.mu = PTHREAD_MUTEX_INITIALIZER};
+static recorder rec_c = {.mu = PTHREAD_MUTEX_INITIALIZER};
 
 static void record(recorder *r, const ytc_event *ev, void *userdata) {
     pthread_mutex_lock(&r->mu);
@@ -168,6 +169,7 @@ static void record(recorder *r, const ytc_event *ev, void *userdata) {
 }
 
 static void on_event_a(const ytc_event *ev, void *userdata) { record(&rec_a, ev, userdata); }
+static void on_event_c(const ytc_event *ev, void *userdata) { record(&rec_c, ev, userdata); }
 static void on_event_b(const ytc_event *ev, void *userdata) {
     /* Some work in the callback, to widen the window in which it is running. */
     sleep_ms(1);
@@ -190,6 +192,17 @@ static int saw(recorder *r, const char *type, const char *job) {
     }
     pthread_mutex_unlock(&r->mu);
     return found;
+}
+
+/* How many events of `type` for `job` `r` saw. */
+static int count_of(recorder *r, const char *type, const char *job) {
+    int n = 0;
+    pthread_mutex_lock(&r->mu);
+    for (int i = 0; i < r->count && i < MAX_EVENTS; i++) {
+        if (strcmp(r->types[i], type) == 0 && strcmp(r->jobs[i], job) == 0) n++;
+    }
+    pthread_mutex_unlock(&r->mu);
+    return n;
 }
 
 /* Events are delivered on their own thread: give it a moment to catch up. */
@@ -302,6 +315,12 @@ static void check_null_arguments(void) {
     EXPECT(ytc_options_set_vad_model(NULL, "x"), YTC_NULL_ARGUMENT);
     EXPECT(ytc_options_set_vad_model(o, NULL), YTC_NULL_ARGUMENT);
     EXPECT(ytc_options_set_chunk_retries(NULL, 1), YTC_NULL_ARGUMENT);
+    EXPECT(ytc_options_set(NULL, "threads", "1"), YTC_NULL_ARGUMENT);
+    EXPECT(ytc_options_set(o, NULL, "1"), YTC_NULL_ARGUMENT);
+    EXPECT(ytc_options_set(o, "threads", NULL), YTC_NULL_ARGUMENT);
+    EXPECT(ytc_request_set(NULL, "beam_size", "1"), YTC_NULL_ARGUMENT);
+    EXPECT(ytc_request_set(r, NULL, "1"), YTC_NULL_ARGUMENT);
+    EXPECT(ytc_request_set(r, "beam_size", NULL), YTC_NULL_ARGUMENT);
     EXPECT(ytc_request_set_word_timestamps(NULL, true), YTC_NULL_ARGUMENT);
     EXPECT(ytc_request_set_condition_on_previous_text(NULL, true), YTC_NULL_ARGUMENT);
     ytc_word word = {.start = 7.0};
@@ -502,6 +521,28 @@ static void check_bad_inputs(ytc_pipeline *p, const ctx *c) {
     EXPECT(ytc_request_set_temperature(r, 3.0f), YTC_OK);
     EXPECT(ytc_transcribe_with(p, c->jfk, r, &t), YTC_INVALID_INPUT);
     ytc_request_free(r);
+
+    /* The same through the generic setter: any field by name, from its text form. */
+    r = ytc_request_new();
+    EXPECT(ytc_request_set(r, "no_such", "1"), YTC_INVALID_INPUT);
+    CHECK(strstr(last_message(), "no_such") != NULL, "message: %s", last_error);
+    EXPECT(ytc_request_set(r, "best_of", "five"), YTC_INVALID_INPUT);
+    CHECK(strstr(last_message(), "best_of") != NULL, "message: %s", last_error);
+    EXPECT(ytc_request_set(r, "language", "klingon"), YTC_INVALID_INPUT);
+    EXPECT(ytc_request_set(r, "priority", "urgent"), YTC_INVALID_INPUT);
+    EXPECT(ytc_request_set(r, "language", "en"), YTC_OK);
+    EXPECT(ytc_request_set(r, "beam_size", "0"), YTC_OK); /* checked when used */
+    EXPECT(ytc_transcribe_with(p, c->jfk, r, &t), YTC_INVALID_INPUT);
+    CHECK(strstr(last_message(), "beam_size") != NULL, "message: %s", last_error);
+    char id[YTC_JOB_ID_SIZE] = "untouched";
+    EXPECT(ytc_submit_with(p, c->jfk, r, id, sizeof id), YTC_INVALID_INPUT);
+    CHECK(strstr(last_message(), "beam_size") != NULL, "message: %s", last_error);
+    CHECK(strcmp(id, "untouched") == 0, "job id written by a failed submit");
+    EXPECT(ytc_request_set(r, "beam_size", ""), YTC_OK); /* empty: back to the default */
+    EXPECT(ytc_request_set(r, "temperature", "1.5"), YTC_OK);
+    EXPECT(ytc_transcribe_with(p, c->jfk, r, &t), YTC_INVALID_INPUT);
+    CHECK(strstr(last_message(), "temperature") != NULL, "message: %s", last_error);
+    ytc_request_free(r);
     CHECK(t == SENTINEL, "out written by a failed transcription");
 }
 
@@ -674,17 +715,62 @@ static void check_engine(const ctx *c) {
     }
     ytc_engine_free(e);
 
+    /* Settings by name, from their text form: checked by the core, messages name the field. */
+    o = ytc_options_new();
+    EXPECT(ytc_options_set(o, "no_such", "1"), YTC_INVALID_INPUT);
+    CHECK(strstr(last_message(), "no_such") != NULL, "message: %s", last_error);
+    EXPECT(ytc_options_set(o, "threads", "many"), YTC_INVALID_INPUT);
+    CHECK(strstr(last_message(), "threads") != NULL, "message: %s", last_error);
+    EXPECT(ytc_options_set(o, "cache", "maybe"), YTC_INVALID_INPUT);
+    CHECK(strstr(last_message(), "cache") != NULL, "message: %s", last_error);
+    EXPECT(ytc_options_set_chunk_seconds(o, INFINITY), YTC_INVALID_INPUT); /* 0 is no chunking */
+    CHECK(strstr(last_message(), "chunk_seconds") != NULL, "message: %s", last_error);
+    EXPECT(ytc_options_set(o, "model", c->model), YTC_OK);
+    EXPECT(ytc_options_set(o, "threads", "1"), YTC_OK);
+    EXPECT(ytc_options_set(o, "parallel_chunks", "65"), YTC_OK); /* checked when opened */
+    e = SENTINEL;
+    EXPECT(ytc_engine_open(o, &e), YTC_INVALID_INPUT);
+    CHECK(strstr(last_message(), "parallel_chunks") != NULL, "message: %s", last_error);
+    CHECK(e == SENTINEL, "out written by a failed open");
+    EXPECT(ytc_options_set(o, "parallel_chunks", "0"), YTC_OK); /* automatic */
+    EXPECT(ytc_options_set(o, "chunk_seconds", "1"), YTC_OK);
+    EXPECT(ytc_engine_open(o, &e), YTC_INVALID_INPUT);
+    CHECK(strstr(last_message(), "chunk_seconds") != NULL, "message: %s", last_error);
+    CHECK(e == SENTINEL, "out written by a failed open");
+    /* 5 s chunks, then 0: the whole input as one chunk. */
+    EXPECT(ytc_options_set_chunk_seconds(o, 5.0), YTC_OK);
+    EXPECT(ytc_options_set(o, "chunk_seconds", "0"), YTC_OK);
+    EXPECT(ytc_options_set(o, "vad_model", ""), YTC_OK); /* empty: the default */
+    e = NULL;
+    EXPECT(ytc_engine_open(o, &e), YTC_OK);
+    ytc_options_free(o);
+    rec_c.caller = pthread_self();
+    EXPECT(ytc_engine_set_event_callback(e, on_event_c, &rec_c), YTC_OK);
+    r = ytc_request_new();
+    EXPECT(ytc_request_set(r, "language", "en"), YTC_OK);
+    EXPECT(ytc_request_set(r, "temperature_increment", "0.2"), YTC_OK);
+    t = NULL;
+    EXPECT(ytc_engine_transcribe_with(e, c->jfk, r, &t), YTC_OK);
+    ytc_request_free(r);
+    if (t) {
+        check_transcript(t, c, "chunk_seconds 0");
+        const char *job = ytc_transcript_job_id(t);
+        CHECK(eventually_saw(&rec_c, "chunk_transcribed", job), "chunk events");
+        sleep_ms(500); /* every chunk's event was published before the call returned */
+        CHECK(count_of(&rec_c, "chunk_transcribed", job) == 1, "%d chunks with chunk_seconds 0",
+              count_of(&rec_c, "chunk_transcribed", job));
+        ytc_transcript_free(t);
+    }
+    ytc_engine_free(e);
+    CHECK(rec_c.malformed == 0 && rec_c.wrong_userdata == 0 && rec_c.on_caller_thread == 0,
+          "engine events: %d malformed, %d wrong userdata, %d on the caller's thread",
+          rec_c.malformed, rec_c.wrong_userdata, rec_c.on_caller_thread);
+
     /* Chunks of about 5 s, two at a time, with word timings. */
     o = ytc_options_new();
     EXPECT(ytc_options_set_model(o, c->model), YTC_OK);
     EXPECT(ytc_options_set_threads(o, 1), YTC_OK);
-    EXPECT(ytc_options_set_parallel_chunks(o, 0), YTC_OK);
-    e = SENTINEL;
-    EXPECT(ytc_engine_open(o, &e), YTC_INVALID_INPUT);
-    CHECK(e == SENTINEL, "out written by a failed open");
     EXPECT(ytc_options_set_parallel_chunks(o, 2), YTC_OK);
-    EXPECT(ytc_options_set_chunk_seconds(o, 1.0), YTC_OK);
-    EXPECT(ytc_engine_open(o, &e), YTC_INVALID_INPUT);
     EXPECT(ytc_options_set_chunk_seconds(o, 5.0), YTC_OK);
     EXPECT(ytc_options_set_chunk_retries(o, 1), YTC_OK);
     e = NULL;
@@ -703,6 +789,10 @@ static void check_engine(const ctx *c) {
               ytc_transcript_text(t));
         CHECK(eventually_saw(&rec_a, "chunk_transcribed", ytc_transcript_job_id(t)),
               "chunk events");
+        sleep_ms(500);
+        CHECK(count_of(&rec_a, "chunk_transcribed", ytc_transcript_job_id(t)) >= 2,
+              "%d chunks of 5 s in 11 s", count_of(&rec_a, "chunk_transcribed",
+                                                    ytc_transcript_job_id(t)));
         size_t words = 0;
         int found = 0;
         size_t n = ytc_transcript_segment_count(t);
