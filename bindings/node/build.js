@@ -9,7 +9,8 @@
 //
 // Cargo builds into the workspace's target directory (`$CARGO_TARGET_DIR` when set), for the
 // host, without `--target`: `napi build` always passes one, which would build whisper.cpp a
-// second time in a per-triple directory. Typings come from napi-rs's own generator.
+// second time in a per-triple directory. Typings come from napi-rs's own generator, plus the
+// option objects' interfaces, which the addon writes from the core's settings tables.
 'use strict'
 
 const { spawnSync } = require('node:child_process')
@@ -130,7 +131,10 @@ async function buildWithTypings() {
     configDtsHeaderFile: pkg.napi.dtsHeaderFile,
     declareBindingTarget: true,
   })
-  fs.writeFileSync(path.join(here, 'index.d.ts'), dts)
+  // The option objects' interfaces are written from the core's settings tables, by the addon
+  // itself (no Rust struct lists their fields).
+  const addon = require(path.join(here, `${binaryName}.${platformTag()}.node`))
+  fs.writeFileSync(path.join(here, 'index.d.ts'), `${dts.trimEnd()}\n\n${addon.__optionTypings()}`)
   await cli.writeJsBinding({
     platform: true,
     idents: exports,

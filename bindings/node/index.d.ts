@@ -33,7 +33,7 @@ export declare class Engine {
   /**
    * Opens an engine: `model` is a ggml file or a model name installed in `home`
    * (default: `$YTCAPTION_MODEL`, else the home's default model). The model is read on
-   * the first transcription.
+   * the first transcription. A bad value rejects with `invalid_input` naming the option.
    */
   static open(options?: EngineOptions | undefined | null): Promise<Engine>
   /** Transcribes a file (or URL) now; resolves to its `Transcript`. */
@@ -63,7 +63,8 @@ export declare class Pipeline {
   /**
    * Opens the home's journal (recovering jobs a dead process left running) and starts the
    * workers. Rejects with `journal_locked` while another pipeline has the home open, and
-   * with `model_not_found` when workers need a model and none is found.
+   * with `model_not_found` when workers need a model and none is found, and a bad value
+   * with `invalid_input` naming the option.
    */
   static open(options?: PipelineOptions | undefined | null): Promise<Pipeline>
   /** The home directory (journal, results, models). */
@@ -163,37 +164,6 @@ export declare class Transcript {
   toJSON(): Record<string, any>
 }
 
-/** Which model to load, and how: for the top-level `transcribe()` and `Engine.open()`. */
-export interface EngineOptions {
-  /**
-   * A path to a ggml model file, or the name of a model installed in the home
-   * (`'tiny.en'`). Default: `$YTCAPTION_MODEL`, else the home's default model.
-   */
-  model?: string
-  /**
-   * The home directory whose models are looked up by name. Default: `$YTCAPTION_HOME`,
-   * else `~/.local/share/ytcaption`.
-   */
-  home?: string
-  /** whisper.cpp threads (default: the machine's cores, shared among the parallel chunks). */
-  threads?: number
-  /**
-   * Chunks of one input transcribed at once, each by its own whisper state (1 to 64;
-   * default: 1).
-   */
-  parallelChunks?: number
-  /**
-   * Target chunk length in seconds: the audio is cut in pauses near it (at least 5;
-   * default 26; `Infinity`: no chunking).
-   */
-  chunkSeconds?: number
-  /**
-   * A Silero VAD model (`ggml-silero-*.bin`) for finding pauses and skipping silence.
-   * Default: one in the home's models dir, else an energy detector.
-   */
-  vadModel?: string
-}
-
 /** Every error family (`err.category` of a rejection is one of them). */
 export declare function errorCategories(): Array<string>
 
@@ -276,49 +246,6 @@ export interface ListOptions {
   limit?: number
 }
 
-/** Options of `Pipeline.open()`. */
-export interface PipelineOptions {
-  /**
-   * The home directory: journal, results, models. Default: `$YTCAPTION_HOME`, else
-   * `~/.local/share/ytcaption`. One pipeline (one process) at a time owns a home.
-   */
-  home?: string
-  /**
-   * A path to a ggml model file, or the name of a model installed in the home
-   * (`'tiny.en'`). Default: `$YTCAPTION_MODEL`, else the home's default model.
-   */
-  model?: string
-  /**
-   * Concurrent jobs (default 1). 0 runs no workers: the pipeline only submits and reads
-   * jobs.
-   */
-  workers?: number
-  /** whisper.cpp threads per job (default: the machine's cores shared among the workers). */
-  threads?: number
-  /**
-   * A job started this many times without finishing (its process died each time) fails
-   * with `attempts_exhausted` (default 3).
-   */
-  maxAttempts?: number
-  /**
-   * Chunks of one input transcribed at once, each by its own whisper state (1 to 64;
-   * default: one per core, at most 4).
-   */
-  parallelChunks?: number
-  /**
-   * Target chunk length in seconds: the audio is cut in pauses near it (at least 5;
-   * default 26; `Infinity`: no chunking).
-   */
-  chunkSeconds?: number
-  /**
-   * A Silero VAD model (`ggml-silero-*.bin`) for finding pauses and skipping silence.
-   * Default: one in the home's models dir, else an energy detector.
-   */
-  vadModel?: string
-  /** Extra attempts for a failed chunk before its job fails (default 2). */
-  chunkRetries?: number
-}
-
 /** One timed piece of a transcript. */
 export interface Segment {
   /** Position in the transcript, from 0. */
@@ -335,65 +262,13 @@ export interface Segment {
   words: Array<Word>
 }
 
-/** Job options of `Pipeline.submit()`, besides the `TranscribeOptions`. */
-export interface SubmitOptions {
-  /** Queue priority: `'low'`, `'normal'` (default) or `'high'`. */
-  priority?: 'low' | 'normal' | 'high'
-  /** Who asked (free text, kept with the job). */
-  requestedBy?: string
-  /** Where to POST notifications (http:// or https://). */
-  webhookUrl?: string
-  /** Submitting twice with the same key returns the first job. */
-  idempotencyKey?: string
-}
-
 /**
  * Transcribes a media file (WAV, FLAC, MP3, Ogg, M4A, ...) now, without a journal, and
- * resolves to its `Transcript`. `options` takes the model (`model`, `home`, `threads`) and
- * the transcription options (`language`, `beamSize`, ...). Loads the model for this call:
- * use `Engine` to transcribe many files with one model.
+ * resolves to its `Transcript`. `options` takes the engine's (`model`, `home`, `threads`,
+ * `chunkSeconds`, ...) and the transcription options (`language`, `beamSize`, ...). Loads the
+ * model for this call: use `Engine` to transcribe many files with one model.
  */
 export declare function transcribe(input: string, options?: TranscribeOptions & EngineOptions): Promise<Transcript>
-
-/**
- * How to transcribe: the spoken language and whisper.cpp's decoding knobs. Every field is
- * optional; unset fields keep the core's defaults (whisper.cpp's).
- */
-export interface TranscribeOptions {
-  /**
-   * Spoken language: `'auto'` (the default: detect), a code (`'en'`) or an English name
-   * (`'english'`). English-only models (`*.en`) accept only English.
-   */
-  language?: string
-  /** Beam search width (1 to 16); unset or 1 decodes greedily (fastest). */
-  beamSize?: number
-  /** Candidates sampled per temperature step when falling back (1 to 16; default 5). */
-  bestOf?: number
-  /** Initial sampling temperature (0 to 1; default 0). */
-  temperature?: number
-  /**
-   * Temperature step of the fallback when a segment fails the quality checks (0 to 1;
-   * default 0.2; 0 disables the fallback).
-   */
-  temperatureIncrement?: number
-  /** Text to prime the decoder with (names, jargon, style). */
-  initialPrompt?: string
-  /** Translate to English instead of transcribing (multilingual models). */
-  translate?: boolean
-  /**
-   * Segments whose no-speech probability is above this are treated as silence (0 to 1;
-   * default 0.6).
-   */
-  noSpeechThreshold?: number
-  /** Entropy threshold of the repetition guard (default 2.4). */
-  entropyThreshold?: number
-  /** Average log-probability below which a segment is decoded again hotter (default -1). */
-  logprobThreshold?: number
-  /** Keep word-level timings in the segments (`segment.words`; default false). */
-  wordTimestamps?: boolean
-  /** Prompt each 30 s window with the previous window's text (default false). */
-  conditionOnPreviousText?: boolean
-}
 
 /** The version of ytcaption this addon was built from. */
 export declare function version(): string
@@ -424,3 +299,119 @@ export interface Word {
  * (case, punctuation, numbers): 0 is a perfect transcript.
  */
 export declare function wordErrorRate(reference: string, hypothesis: string): number
+
+/* The option objects, written from the core's settings tables by `npm run build`. */
+
+/** Which model to load, and how: options of `Engine.open()` and of the top-level `transcribe()`. Every field is optional: unset fields keep the core's defaults. */
+export interface EngineOptions {
+  /** Home directory: journal, results, models, cache [default: $YTCAPTION_HOME, else the per-user data dir] */
+  home?: string
+  /** ggml model file, or the name of a model in the home's models dir (tiny.en, base, ...) */
+  model?: string
+  /** Threads per whisper.cpp call; 0: the machine's cores shared among workers and parallel chunks */
+  threads?: number
+  /** Chunks transcribed at once, each by its own whisper state; 0: one per core, at most 4 */
+  parallelChunks?: number
+  /** Target chunk length in seconds (at least 5); cuts fall in pauses near it; 0: no chunking [default: 26] */
+  chunkSeconds?: number
+  /** Silero VAD model for finding pauses and skipping silence [default: ggml-silero-*.bin in the home's models dir, else an energy detector] */
+  vadModel?: string
+  /** Extra attempts for a failed chunk before its job fails [default: 2] */
+  chunkRetries?: number
+  /** Reuse downloaded media and finished transcripts from the home's cache/ dir */
+  cache?: boolean
+  /** The yt-dlp program, for YouTube URLs [default: yt-dlp on PATH] */
+  ytDlp?: string
+  /** Refuse media larger than this many megabytes [default: 4096] */
+  maxSizeMb?: number
+  /** Refuse media longer than this many seconds (from the source's metadata, before downloading) */
+  maxDurationSeconds?: number
+  /** Attempts for a download that fails with a transient error (network, 5xx, 429) [default: 5] */
+  downloadAttempts?: number
+  /** Accept local paths and file:// URLs [default: true] */
+  localFiles?: boolean
+}
+
+/** Options of `Pipeline.open()`: the engine's and the pipeline's settings. Every field is optional: unset fields keep the core's defaults. */
+export interface PipelineOptions {
+  /** Home directory: journal, results, models, cache [default: $YTCAPTION_HOME, else the per-user data dir] */
+  home?: string
+  /** ggml model file, or the name of a model in the home's models dir (tiny.en, base, ...) */
+  model?: string
+  /** Threads per whisper.cpp call; 0: the machine's cores shared among workers and parallel chunks */
+  threads?: number
+  /** Chunks transcribed at once, each by its own whisper state; 0: one per core, at most 4 */
+  parallelChunks?: number
+  /** Target chunk length in seconds (at least 5); cuts fall in pauses near it; 0: no chunking [default: 26] */
+  chunkSeconds?: number
+  /** Silero VAD model for finding pauses and skipping silence [default: ggml-silero-*.bin in the home's models dir, else an energy detector] */
+  vadModel?: string
+  /** Extra attempts for a failed chunk before its job fails [default: 2] */
+  chunkRetries?: number
+  /** Reuse downloaded media and finished transcripts from the home's cache/ dir */
+  cache?: boolean
+  /** The yt-dlp program, for YouTube URLs [default: yt-dlp on PATH] */
+  ytDlp?: string
+  /** Refuse media larger than this many megabytes [default: 4096] */
+  maxSizeMb?: number
+  /** Refuse media longer than this many seconds (from the source's metadata, before downloading) */
+  maxDurationSeconds?: number
+  /** Attempts for a download that fails with a transient error (network, 5xx, 429) [default: 5] */
+  downloadAttempts?: number
+  /** Accept local paths and file:// URLs [default: true] */
+  localFiles?: boolean
+  /** Jobs run at once; 0: no workers (submit and read only) [default: 1] */
+  workers?: number
+  /** Give up on a job after it was started this many times without finishing [default: 3] */
+  maxAttempts?: number
+  /** Result store: s3://bucket/prefix (AWS_* variables), file:///dir or a directory [default: the home's results dir] */
+  store?: string
+  /** Webhook signing secret (whsec_<base64>) */
+  webhookSecret?: string
+  /** Non-public webhook destinations to allow anyway: comma-separated hosts, IPs or CIDRs */
+  webhookAllowlist?: string
+  /** Seconds after a failed webhook attempt, doubling each time (with jitter) [default: 5] */
+  webhookRetryDelay?: number
+  /** Give up on a webhook delivery this many seconds after the job ended [default: 86400] */
+  webhookMaxAge?: number
+}
+
+/** Job options of `Pipeline.submit()`, besides the `TranscribeOptions`. */
+export interface SubmitOptions {
+  /** Queue priority [default: normal] */
+  priority?: 'low' | 'normal' | 'high'
+  /** Who asked (free text, kept with the job) */
+  requestedBy?: string
+  /** URL to notify when the job ends */
+  webhookUrl?: string
+  /** Submitting again with the same key returns the first job */
+  idempotencyKey?: string
+}
+
+/** How to transcribe: the spoken language and whisper.cpp's decoding options. Every field is optional: unset fields keep the core's defaults. */
+export interface TranscribeOptions {
+  /** Spoken language: auto (detect), a code (en) or an English name (english) */
+  language?: string
+  /** Beam search width, 1 to 16 (unset or 1: greedy, the fastest) */
+  beamSize?: number
+  /** Candidates per temperature step when falling back, greedy only, 1 to 16 [default: 5] */
+  bestOf?: number
+  /** Initial sampling temperature, 0 to 1 [default: 0] */
+  temperature?: number
+  /** Temperature step of the fallback when a segment fails the quality checks, 0 to 1 (0: off) [default: 0.2] */
+  temperatureIncrement?: number
+  /** Text to prime the decoder with (names, jargon, style) */
+  initialPrompt?: string
+  /** Translate to English instead of transcribing */
+  translate?: boolean
+  /** Segments above this no-speech probability are silence, 0 to 1 [default: 0.6] */
+  noSpeechThreshold?: number
+  /** Repetition guard: decode again above this entropy [default: 2.4] */
+  entropyThreshold?: number
+  /** Decode again hotter below this average log-probability [default: -1] */
+  logprobThreshold?: number
+  /** Keep word timings in the segments */
+  wordTimestamps?: boolean
+  /** Prompt each 30 s window with the previous window's text (whisper's default; off here) */
+  conditionOnPreviousText?: boolean
+}

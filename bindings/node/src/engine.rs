@@ -5,8 +5,8 @@ use ytcaption as yc;
 
 use crate::error::Outcome;
 use crate::events::{EventCallback, Listeners, Subscription};
+use crate::options::{self, JsOptions, Takes};
 use crate::transcript::Transcript;
-use crate::types::{EngineOptions, TranscribeOptions};
 
 /// A model ready for one-shot transcriptions (no journal, nothing stored). Reuse one engine
 /// to avoid loading the model for every file.
@@ -16,37 +16,39 @@ pub struct Engine {
     listeners: Listeners,
 }
 
-/// Opens an engine on the model that `options` names (resolved by the core).
-pub fn open_engine(options: &EngineOptions) -> yc::Result<yc::Engine> {
-    options.open()
-}
-
 #[napi]
 impl Engine {
     /// Opens an engine: `model` is a ggml file or a model name installed in `home`
     /// (default: `$YTCAPTION_MODEL`, else the home's default model). The model is read on
-    /// the first transcription.
-    #[napi(ts_return_type = "Promise<Engine>")]
-    pub async fn open(options: Option<EngineOptions>) -> Outcome<Engine> {
-        Outcome(
-            open_engine(&options.unwrap_or_default()).map(|inner| Engine {
-                inner,
+    /// the first transcription. A bad value rejects with `invalid_input` naming the option.
+    #[napi(
+        ts_args_type = "options?: EngineOptions | undefined | null",
+        ts_return_type = "Promise<Engine>"
+    )]
+    pub async fn open(options: Option<JsOptions>) -> Outcome<Engine> {
+        Outcome((|| {
+            let [e] = options.unwrap_or_default().split([Takes::Engine])?;
+            Ok(Engine {
+                inner: options::settings(e)?.open_engine()?,
                 listeners: Listeners::default(),
-            }),
-        )
+            })
+        })())
     }
 
     /// Transcribes a file (or URL) now; resolves to its `Transcript`.
-    #[napi(ts_return_type = "Promise<Transcript>")]
+    #[napi(
+        ts_args_type = "input: string, options?: TranscribeOptions | undefined | null",
+        ts_return_type = "Promise<Transcript>"
+    )]
     pub async fn transcribe(
         &self,
         input: String,
-        options: Option<TranscribeOptions>,
+        options: Option<JsOptions>,
     ) -> Outcome<Transcript> {
         let engine = self.inner.clone();
         Outcome(
             async move {
-                let opts = options.unwrap_or_default().to_core()?;
+                let opts = options::transcribe_only(options)?;
                 engine.transcribe(&input, &opts).await.map(Transcript::from)
             }
             .await,

@@ -8,6 +8,7 @@
 mod engine;
 mod error;
 mod events;
+pub mod options;
 mod pipeline;
 mod transcript;
 mod types;
@@ -20,30 +21,27 @@ pub use error::Outcome;
 pub use events::Subscription;
 pub use pipeline::Pipeline;
 pub use transcript::Transcript;
-pub use types::{
-    EngineOptions, Job, JobError, JobEvent, ListOptions, PipelineOptions, Segment, SubmitOptions,
-    TranscribeOptions, WaitOptions, Word,
-};
+pub use types::{Job, JobError, JobEvent, ListOptions, Segment, WaitOptions, Word};
 
-use types::Both;
+use options::{JsOptions, Takes};
 
 /// Transcribes a media file (WAV, FLAC, MP3, Ogg, M4A, ...) now, without a journal, and
-/// resolves to its `Transcript`. `options` takes the model (`model`, `home`, `threads`) and
-/// the transcription options (`language`, `beamSize`, ...). Loads the model for this call:
-/// use `Engine` to transcribe many files with one model.
+/// resolves to its `Transcript`. `options` takes the engine's (`model`, `home`, `threads`,
+/// `chunkSeconds`, ...) and the transcription options (`language`, `beamSize`, ...). Loads the
+/// model for this call: use `Engine` to transcribe many files with one model.
 #[napi(
     ts_args_type = "input: string, options?: TranscribeOptions & EngineOptions",
     ts_return_type = "Promise<Transcript>"
 )]
-pub async fn transcribe(
-    input: String,
-    options: Option<Both<TranscribeOptions, EngineOptions>>,
-) -> Outcome<Transcript> {
+pub async fn transcribe(input: String, options: Option<JsOptions>) -> Outcome<Transcript> {
     Outcome(
         async {
-            let Both(t, e) = options.unwrap_or_default();
-            let opts = t.to_core()?;
-            let engine = engine::open_engine(&e)?;
+            let [t, e] = options
+                .unwrap_or_default()
+                .split([Takes::Transcribe, Takes::Engine])?;
+            // Check the options before loading a model.
+            let opts = options::transcribe_options(t)?;
+            let engine = options::settings(e)?.open_engine()?;
             engine.transcribe(&input, &opts).await.map(Transcript::from)
         }
         .await,

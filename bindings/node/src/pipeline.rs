@@ -7,11 +7,9 @@ use ytcaption as yc;
 
 use crate::error::Outcome;
 use crate::events::{EventCallback, Listeners, Subscription};
+use crate::options::{self, JsOptions, Takes};
 use crate::transcript::Transcript;
-use crate::types::{
-    count, Both, Job, JobEvent, ListOptions, PipelineOptions, SubmitOptions, TranscribeOptions,
-    WaitOptions,
-};
+use crate::types::{Job, JobEvent, ListOptions, WaitOptions};
 
 /// A durable transcription service inside your program: `submit()` writes a job into the
 /// journal (on disk, in the home), workers run it, `wait()` resolves to its transcript. A job
@@ -44,40 +42,17 @@ fn job_id(id: &str) -> yc::Result<yc::JobId> {
 impl Pipeline {
     /// Opens the home's journal (recovering jobs a dead process left running) and starts the
     /// workers. Rejects with `journal_locked` while another pipeline has the home open, and
-    /// with `model_not_found` when workers need a model and none is found.
-    #[napi(ts_return_type = "Promise<Pipeline>")]
-    pub async fn open(options: Option<PipelineOptions>) -> Outcome<Pipeline> {
+    /// with `model_not_found` when workers need a model and none is found, and a bad value
+    /// with `invalid_input` naming the option.
+    #[napi(
+        ts_args_type = "options?: PipelineOptions | undefined | null",
+        ts_return_type = "Promise<Pipeline>"
+    )]
+    pub async fn open(options: Option<JsOptions>) -> Outcome<Pipeline> {
         Outcome(
             async {
-                let o = options.unwrap_or_default();
-                let mut b = yc::Pipeline::builder();
-                if let Some(h) = &o.home {
-                    b = b.home(h);
-                }
-                if let Some(m) = &o.model {
-                    b = b.model(m);
-                }
-                if let Some(n) = count("workers", o.workers)? {
-                    b = b.workers(n);
-                }
-                if let Some(n) = count("threads", o.threads)? {
-                    b = b.threads(n);
-                }
-                if let Some(n) = count("maxAttempts", o.max_attempts)? {
-                    b = b.max_attempts(n);
-                }
-                if let Some(n) = count("parallelChunks", o.parallel_chunks)? {
-                    b = b.parallel_chunks(n);
-                }
-                if let Some(s) = o.chunk_seconds {
-                    b = b.chunk_seconds(s);
-                }
-                if let Some(v) = &o.vad_model {
-                    b = b.vad_model(v);
-                }
-                if let Some(n) = count("chunkRetries", o.chunk_retries)? {
-                    b = b.chunk_retries(n);
-                }
+                let [s] = options.unwrap_or_default().split([Takes::Pipeline])?;
+                let b = yc::PipelineBuilder::from_settings(options::settings(s)?);
                 let p = b.build().await?;
                 Ok(Pipeline {
                     home: p.home().root().display().to_string(),
@@ -111,16 +86,14 @@ impl Pipeline {
         ts_args_type = "input: string, options?: TranscribeOptions & SubmitOptions",
         ts_return_type = "Promise<Job>"
     )]
-    pub async fn submit(
-        &self,
-        input: String,
-        options: Option<Both<TranscribeOptions, SubmitOptions>>,
-    ) -> Outcome<Job> {
+    pub async fn submit(&self, input: String, options: Option<JsOptions>) -> Outcome<Job> {
         Outcome(
             async {
                 let p = self.get_open()?;
-                let Both(t, s) = options.unwrap_or_default();
-                p.submit(s.to_core(input, &t)?).await.map(Job::from)
+                let [fields] = options.unwrap_or_default().split([Takes::Request])?;
+                p.submit(options::job_request(input, fields)?)
+                    .await
+                    .map(Job::from)
             }
             .await,
         )
@@ -208,16 +181,19 @@ impl Pipeline {
     }
 
     /// Transcribes a file now with this pipeline's model, without a job.
-    #[napi(ts_return_type = "Promise<Transcript>")]
+    #[napi(
+        ts_args_type = "input: string, options?: TranscribeOptions | undefined | null",
+        ts_return_type = "Promise<Transcript>"
+    )]
     pub async fn transcribe(
         &self,
         input: String,
-        options: Option<TranscribeOptions>,
+        options: Option<JsOptions>,
     ) -> Outcome<Transcript> {
         Outcome(
             async {
                 let p = self.get_open()?;
-                let o = options.unwrap_or_default().to_core()?;
+                let o = options::transcribe_only(options)?;
                 p.transcribe(&input, &o).await.map(Transcript::from)
             }
             .await,

@@ -155,6 +155,37 @@ test('word timestamps, and chunks transcribed in parallel', async () => {
   assert.match(words.map((w) => w.text).join('').toLowerCase(), /country/)
   const plain = await (await yc.Engine.open({ model, threads: 1 })).transcribe(jfk, { language: 'en' })
   assert.ok(plain.segments.every((s) => s.words.length === 0))
-  await rejectsWith(yc.Engine.open({ model, parallelChunks: 0 }), 'invalid_input', 'invalid_input')
+  await rejectsWith(yc.Engine.open({ model, parallelChunks: 65 }), 'invalid_input', 'invalid_input')
   await rejectsWith(yc.Engine.open({ model, chunkSeconds: 1 }), 'invalid_input', 'invalid_input')
+})
+
+test('options are the core settings: chunkSeconds 0 is one chunk, bad values name the field', async () => {
+  // 0 means "no chunking" (and parallelChunks 0 "one per core"), as everywhere in ytcaption:
+  // 44 s of speech, which the default 26 s target cuts in two or more, is one chunk.
+  const engine = await yc.Engine.open({ model, threads, chunkSeconds: 0, parallelChunks: 0 })
+  const events = []
+  engine.onEvent((ev) => events.push(ev))
+  const t = await engine.transcribe(repeatWav(4), { language: 'en' })
+  await engine.close()
+  assert.ok(t.duration > 40 && /country/i.test(t.text), t.text)
+  const chunks = events.filter((e) => e.type === 'chunk_transcribed').map((e) => e.data)
+  assert.equal(chunks.length, 1, JSON.stringify(chunks))
+  assert.ok(chunks[0].start_seconds === 0 && chunks[0].end_seconds >= t.duration - 0.05, JSON.stringify(chunks))
+
+  const named = async (promise, field) => {
+    const err = await rejectsWith(promise, 'invalid_input', 'invalid_input')
+    assert.ok(err.message.includes(field), `the message names ${field}: ${err.message}`)
+  }
+  await named(yc.transcribe(jfk, { model, threads: 1, beamSize: 0 }), 'beam_size')
+  await named(yc.transcribe(jfk, { model, threads: 1, bestOf: 'five' }), 'best_of')
+  await named(yc.Engine.open({ model, chunkSeconds: Infinity }), 'chunkSeconds')
+  await named(yc.Engine.open({ model, threads: 1.5 }), 'threads')
+  await named(yc.Engine.open({ model, threads: true }), 'threads')
+  // Keys are the core's names in camelCase; anything else is refused, not ignored.
+  await named(yc.Engine.open({ model, chunk_seconds: 0 }), 'chunk_seconds')
+  await named(yc.Engine.open({ model, beamSize: 2 }), 'beamSize')
+  await named(yc.transcribe(jfk, { model, threads: 1, beamsize: 2 }), 'beamsize')
+  // undefined and null keep the defaults.
+  const plain = await yc.transcribe(jfk, { model, threads: 1, language: 'en', beamSize: undefined, initialPrompt: null })
+  assert.ok(yc.wordErrorRate(ref, plain.text) <= 0.1, plain.text)
 })

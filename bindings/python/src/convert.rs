@@ -1,32 +1,19 @@
-//! Arguments from Python into the core's types. Parsing and validation are the core's
-//! (`FromStr`, `DecodeOptions::validate`); this only moves values across.
+//! Arguments from Python into the core's types. Every keyword argument is a field of the core's
+//! settings model, set by name from its JSON form ([`Settings::set_json`],
+//! [`TranscribeOptions::set_json`], [`JobRequest::set_json`]): names, parsing, defaults and
+//! validation are the core's, this only moves values across.
 
 use std::path::PathBuf;
 
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
-use ytcaption::{
-    DecodeOptions, EngineConfig, Error, Home, JobId, Language, PipelineBuilder, TranscribeOptions,
-};
+use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyString};
+use serde_json::Value;
+use ytcaption::settings::{Scope, DECODE_FIELDS, REQUEST_FIELDS};
+use ytcaption::{Error, JobId, JobRequest, Settings, TranscribeOptions};
 
 use crate::errors::OrRaise;
 use crate::types::PyJob;
-
-/// The decoding options accepted as keyword arguments, in the order the stubs list them.
-pub const DECODE_OPTIONS: [&str; 11] = [
-    "beam_size",
-    "best_of",
-    "temperature",
-    "temperature_increment",
-    "initial_prompt",
-    "translate",
-    "no_speech_threshold",
-    "entropy_threshold",
-    "logprob_threshold",
-    "word_timestamps",
-    "condition_on_previous_text",
-];
 
 /// A path or URL argument (`str` or `os.PathLike`) as the core's input string.
 pub fn input_str(py: Python<'_>, input: PathBuf) -> PyResult<String> {
@@ -48,93 +35,174 @@ pub fn job_id(arg: &Bound<'_, PyAny>) -> PyResult<JobId> {
     text.parse().or_raise(arg.py())
 }
 
-/// A language argument (`auto`, a code or an English name).
-pub fn language(py: Python<'_>, language: &str) -> PyResult<Language> {
-    language.parse().or_raise(py)
+/// The names of the core's decoding options, in its order.
+pub fn decode_option_names() -> Vec<&'static str> {
+    DECODE_FIELDS.iter().map(|f| f.name).collect()
 }
 
-/// Decoding options from keyword arguments; `None` keeps the core's default. Unknown
-/// keywords are a `TypeError`, as for any Python function.
-pub fn decode_options(kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<DecodeOptions> {
-    let mut o = DecodeOptions::default();
-    let Some(kwargs) = kwargs else {
-        return Ok(o);
+/// The names a call takes, by scope: `engine` and `pipeline` (the [`Settings`] fields of that
+/// scope), `request` (a job's own fields); `None` for another scope name.
+pub fn setting_names(scope: &str) -> Option<Vec<&'static str>> {
+    let settings = |s: Scope| {
+        Settings::FIELDS
+            .iter()
+            .filter(|f| f.scope == s)
+            .map(|f| f.name)
+            .collect()
     };
-    for (key, value) in kwargs.iter() {
-        let key: String = key.extract()?;
-        if value.is_none() && DECODE_OPTIONS.contains(&key.as_str()) {
-            continue;
+    match scope {
+        "engine" => Some(settings(Scope::Engine)),
+        "pipeline" => Some(settings(Scope::Pipeline)),
+        "request" => Some(REQUEST_FIELDS.iter().map(|f| f.name).collect()),
+        _ => None,
+    }
+}
+
+/// A keyword argument's value as JSON: `None`, `bool`, `int`, `float`, `str` or an
+/// `os.PathLike` (through `os.fspath`). Anything else is a `TypeError`; a number JSON cannot
+/// hold (`inf`, `nan`) an `InvalidInputError` naming the field.
+fn to_json(name: &str, value: &Bound<'_, PyAny>) -> PyResult<Value> {
+    let py = value.py();
+    if value.is_none() {
+        return Ok(Value::Null);
+    }
+    // bool before int: `True` is an `int` too.
+    if value.is_instance_of::<PyBool>() {
+        return Ok(Value::Bool(value.extract()?));
+    }
+    if value.is_instance_of::<PyInt>() {
+        if let Ok(n) = value.extract::<i64>() {
+            return Ok(Value::from(n));
         }
-        match key.as_str() {
-            "beam_size" => o.beam_size = Some(value.extract()?),
-            "best_of" => o.best_of = value.extract()?,
-            "temperature" => o.temperature = value.extract()?,
-            "temperature_increment" => o.temperature_increment = value.extract()?,
-            "initial_prompt" => o.initial_prompt = Some(value.extract()?),
-            "translate" => o.translate = value.extract()?,
-            "no_speech_threshold" => o.no_speech_threshold = value.extract()?,
-            "entropy_threshold" => o.entropy_threshold = value.extract()?,
-            "logprob_threshold" => o.logprob_threshold = value.extract()?,
-            "word_timestamps" => o.word_timestamps = value.extract()?,
-            "condition_on_previous_text" => o.condition_on_previous_text = value.extract()?,
-            other => {
+        if let Ok(n) = value.extract::<u64>() {
+            return Ok(Value::from(n));
+        }
+        return Err(Error::invalid(format!("{name}: {value} is too large"))).or_raise(py);
+    }
+    if value.is_instance_of::<PyFloat>() {
+        let x: f64 = value.extract()?;
+        return serde_json::Number::from_f64(x)
+            .map(Value::Number)
+            .ok_or_else(|| Error::invalid(format!("{name}: expected a finite number, got {x}")))
+            .or_raise(py);
+    }
+    if value.is_instance_of::<PyString>() {
+        return Ok(Value::String(value.extract()?));
+    }
+    if let Ok(path) = py.import("os")?.call_method1("fspath", (value,)) {
+        if let Ok(s) = path.extract::<String>() {
+            return Ok(Value::String(s));
+        }
+    }
+    Err(PyTypeError::new_err(format!(
+        "{name}: expected None, a bool, a number, a str or a path, got {}",
+        value.get_type().name()?
+    )))
+}
+
+/// What a call takes by keyword: engine settings, pipeline settings, one-shot options
+/// (`language` and the decoding options) or a job's fields (with the decoding options).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Takes {
+    /// The settings of scope `Engine`.
+    Engine,
+    /// Every setting (scopes `Engine` and `Pipeline`).
+    Pipeline,
+    /// `language` and the decoding options.
+    Transcribe,
+    /// A job's own fields and the decoding options.
+    Request,
+}
+
+impl Takes {
+    /// Whether `name` is one of these fields, spelled exactly as the core names it.
+    fn has(self, name: &str) -> bool {
+        let setting = |all: bool| {
+            Settings::FIELDS
+                .iter()
+                .any(|f| f.name == name && (all || f.scope == Scope::Engine))
+        };
+        let decode = || DECODE_FIELDS.iter().any(|f| f.name == name);
+        match self {
+            Takes::Engine => setting(false),
+            Takes::Pipeline => setting(true),
+            Takes::Transcribe => name == "language" || decode(),
+            Takes::Request => REQUEST_FIELDS.iter().any(|f| f.name == name) || decode(),
+        }
+    }
+}
+
+/// Named argument values, in the order given.
+pub type Named<'py> = Vec<(String, Bound<'py, PyAny>)>;
+
+/// Keyword arguments split among the targets of a call (in the order given): each keyword goes
+/// to the first target that has a field of that name; one none has is a `TypeError`, as for
+/// any Python function.
+pub fn split<'py, const N: usize>(
+    function: &str,
+    kwargs: Option<&Bound<'py, PyDict>>,
+    targets: [Takes; N],
+) -> PyResult<[Named<'py>; N]> {
+    let mut out: [Vec<_>; N] = std::array::from_fn(|_| Vec::new());
+    for (key, value) in kwargs.into_iter().flat_map(|d| d.iter()) {
+        let key: String = key.extract()?;
+        match targets.iter().position(|t| t.has(&key)) {
+            Some(i) => out[i].push((key, value)),
+            None => {
                 return Err(PyTypeError::new_err(format!(
-                    "unexpected keyword argument {other:?} (decoding options: {})",
-                    DECODE_OPTIONS.join(", ")
+                    "{function}() got an unexpected keyword argument {key:?}"
                 )))
             }
         }
     }
+    Ok(out)
+}
+
+/// Settings from named values (`None` keeps a default).
+pub fn settings<'py>(
+    py: Python<'py>,
+    args: impl IntoIterator<Item = (String, Bound<'py, PyAny>)>,
+) -> PyResult<Settings> {
+    let mut s = Settings::default();
+    for (name, value) in args {
+        s.set_json(&name, to_json(&name, &value)?).or_raise(py)?;
+    }
+    Ok(s)
+}
+
+/// One-shot options from named values, validated by the core.
+pub fn transcribe_options<'py>(
+    py: Python<'py>,
+    args: impl IntoIterator<Item = (String, Bound<'py, PyAny>)>,
+) -> PyResult<TranscribeOptions> {
+    let mut o = TranscribeOptions::default();
+    for (name, value) in args {
+        o.set_json(&name, to_json(&name, &value)?).or_raise(py)?;
+    }
+    o.validate().or_raise(py)?;
     Ok(o)
 }
 
-/// Options of a one-shot transcription.
-pub fn transcribe_options(
-    py: Python<'_>,
-    lang: &str,
-    kwargs: Option<&Bound<'_, PyDict>>,
-) -> PyResult<TranscribeOptions> {
-    let mut options = TranscribeOptions::with_language(language(py, lang)?);
-    options.decode = decode_options(kwargs)?;
-    Ok(options)
+/// A job request for `input` from named values.
+pub fn job_request<'py>(
+    py: Python<'py>,
+    input: String,
+    args: impl IntoIterator<Item = (String, Bound<'py, PyAny>)>,
+) -> PyResult<JobRequest> {
+    let mut req = JobRequest::new(input);
+    for (name, value) in args {
+        req.set_json(&name, to_json(&name, &value)?).or_raise(py)?;
+    }
+    Ok(req)
 }
 
-/// The chunking options of `transcribe()`, `Engine()` and `Pipeline()`; `None` keeps the
-/// core's default.
-#[derive(Default, Clone)]
-pub struct Chunking {
-    /// Chunks of one input transcribed at once.
-    pub parallel_chunks: Option<usize>,
-    /// Target chunk length in seconds (`inf`: no chunking).
-    pub chunk_seconds: Option<f64>,
-    /// Silero VAD model (`ggml-silero-*.bin`).
-    pub vad_model: Option<PathBuf>,
-}
-
-impl Chunking {
-    /// `config` with these options set; the VAD model defaults to the home's.
-    pub fn apply(&self, mut config: EngineConfig, home: &Home) -> EngineConfig {
-        if let Some(n) = self.parallel_chunks {
-            config.parallel = n;
-        }
-        if let Some(s) = self.chunk_seconds {
-            config.chunking.set_target(s);
-        }
-        config.vad_model = self.vad_model.clone().or_else(|| home.vad_model());
-        config
-    }
-
-    /// A pipeline builder with these options set.
-    pub fn build(&self, mut b: PipelineBuilder) -> PipelineBuilder {
-        if let Some(n) = self.parallel_chunks {
-            b = b.parallel_chunks(n);
-        }
-        if let Some(s) = self.chunk_seconds {
-            b = b.chunk_seconds(s);
-        }
-        if let Some(v) = &self.vad_model {
-            b = b.vad_model(v.clone());
-        }
-        b
-    }
+/// `(name, value)` pairs of named parameters, for [`settings`] and friends.
+pub fn named<'py>(
+    py: Python<'py>,
+    params: impl IntoIterator<Item = (&'static str, Option<Bound<'py, PyAny>>)>,
+) -> Named<'py> {
+    params
+        .into_iter()
+        .map(|(n, v)| (n.to_string(), v.unwrap_or_else(|| py.None().into_bound(py))))
+        .collect()
 }

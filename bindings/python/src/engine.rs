@@ -3,42 +3,21 @@
 use std::path::PathBuf;
 
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
+use pyo3::types::{PyDict, PyString};
 use tokio_util::sync::CancellationToken;
-use ytcaption::transcribe::default_threads;
-use ytcaption::{Engine, EngineConfig, Home};
+use ytcaption::{Engine, Settings, TranscribeOptions};
 
-use crate::convert::{self, Chunking};
+use crate::convert::{self, Takes};
 use crate::errors::OrRaise;
 use crate::events::Subscription;
 use crate::lifecycle;
 use crate::runtime;
 use crate::types::PyTranscript;
 
-/// Resolves the model (a path, an installed name, `$YTCAPTION_MODEL`, the home's default) and
-/// opens an engine on it. The model file is read on the first transcription.
-fn open_engine(
-    py: Python<'_>,
-    model: Option<PathBuf>,
-    threads: Option<usize>,
-    home: Option<PathBuf>,
-    chunking: &Chunking,
-) -> PyResult<Engine> {
-    let model = model.map(|m| convert::input_str(py, m)).transpose()?;
-    py.detach(|| {
-        let root = match home {
-            Some(h) => h,
-            None => Home::default_root()?,
-        };
-        let home = Home::new(root);
-        let path = home.resolve_model(model.as_deref())?;
-        let config = chunking.apply(EngineConfig::default(), &home);
-        // By default the cores are shared among the parallel chunks, as the CLI does.
-        let threads =
-            threads.unwrap_or_else(|| (default_threads() / config.parallel.max(1)).max(1));
-        Engine::from_model(path, threads)?.with_config(config)
-    })
-    .or_raise(py)
+/// Opens an engine on these settings (the core resolves the model: a path, an installed name,
+/// `$YTCAPTION_MODEL`, the home's default). The model file is read on the first transcription.
+fn open_engine(py: Python<'_>, settings: Settings) -> PyResult<Engine> {
+    py.detach(|| settings.open_engine()).or_raise(py)
 }
 
 /// Transcribes `input` on `engine` with the GIL released; Ctrl-C cancels the transcription
@@ -47,11 +26,9 @@ pub fn transcribe_on(
     py: Python<'_>,
     engine: Engine,
     input: PathBuf,
-    language: &str,
-    kwargs: Option<&Bound<'_, PyDict>>,
+    options: TranscribeOptions,
 ) -> PyResult<PyTranscript> {
     let input = convert::input_str(py, input)?;
-    let options = convert::transcribe_options(py, language, kwargs)?;
     let cancel = CancellationToken::new();
     let token = cancel.clone();
     let running = lifecycle::one_shot(cancel.clone());
@@ -72,40 +49,52 @@ pub fn transcribe_on(
     PyTranscript::new(py, result.or_raise(py)?)
 }
 
+/// The one-shot options of `transcribe(input, language, **options)` methods: `language` and
+/// the decoding options.
+pub fn transcribe_kwargs(
+    py: Python<'_>,
+    language: &str,
+    options: Option<&Bound<'_, PyDict>>,
+) -> PyResult<TranscribeOptions> {
+    let [decode] = convert::split("transcribe", options, [Takes::Transcribe])?;
+    let language = (
+        "language".to_string(),
+        PyString::new(py, language).into_any(),
+    );
+    convert::transcribe_options(py, std::iter::once(language).chain(decode))
+}
+
 /// Transcribes a media file now and returns its `Transcript` (no journal, no job).
 ///
 /// `model` is a path to a ggml model or the name of one installed in the home (`tiny.en`);
 /// by default `$YTCAPTION_MODEL`, else the home's default model. `language` is `auto`, a
-/// code (`en`) or a name (`english`). Decoding options (`beam_size`, `initial_prompt`, ...)
-/// are keyword arguments. `parallel_chunks`, `chunk_seconds` and `vad_model` set how the
-/// audio is cut into chunks (see `Engine`). The GIL is released while it runs; Ctrl-C stops it.
+/// code (`en`) or a name (`english`). The other keyword arguments are the decoding options
+/// (`beam_size`, `initial_prompt`, ..., see `DECODE_OPTIONS`) and the engine's settings
+/// (`parallel_chunks`, `chunk_seconds`, `vad_model`, ..., see `Engine`). The GIL is released
+/// while it runs; Ctrl-C stops it.
 #[pyfunction]
-#[pyo3(signature = (
-    input, model=None, language="auto", threads=None, home=None, *, parallel_chunks=None,
-    chunk_seconds=None, vad_model=None, **options
-))]
-#[allow(clippy::too_many_arguments)]
+#[pyo3(signature = (input, model=None, language="auto", threads=None, home=None, **options))]
 pub fn transcribe(
     py: Python<'_>,
     input: PathBuf,
-    model: Option<PathBuf>,
+    model: Option<Bound<'_, PyAny>>,
     language: &str,
-    threads: Option<usize>,
-    home: Option<PathBuf>,
-    parallel_chunks: Option<usize>,
-    chunk_seconds: Option<f64>,
-    vad_model: Option<PathBuf>,
+    threads: Option<Bound<'_, PyAny>>,
+    home: Option<Bound<'_, PyAny>>,
     options: Option<&Bound<'_, PyDict>>,
 ) -> PyResult<PyTranscript> {
+    let [decode, engine] =
+        convert::split("transcribe", options, [Takes::Transcribe, Takes::Engine])?;
+    let language = (
+        "language".to_string(),
+        PyString::new(py, language).into_any(),
+    );
     // Check the arguments before loading a model.
-    convert::transcribe_options(py, language, options)?;
-    let chunking = Chunking {
-        parallel_chunks,
-        chunk_seconds,
-        vad_model,
-    };
-    let engine = open_engine(py, model, threads, home, &chunking)?;
-    transcribe_on(py, engine, input, language, options)
+    let options = convert::transcribe_options(py, std::iter::once(language).chain(decode))?;
+    let mut settings = convert::named(py, [("model", model), ("threads", threads), ("home", home)]);
+    settings.extend(engine);
+    let engine = open_engine(py, convert::settings(py, settings)?)?;
+    transcribe_on(py, engine, input, options)
 }
 
 /// A loaded model for repeated one-shot transcriptions (no journal). Thread-safe: several
@@ -117,33 +106,26 @@ pub struct PyEngine {
 
 #[pymethods]
 impl PyEngine {
-    /// Opens an engine on `model` (see `transcribe()` for how it is found) with `threads`
-    /// whisper.cpp threads per transcription (default: the machine's cores, at most 8, shared
-    /// among the parallel chunks). The audio is cut in pauses into chunks of about
-    /// `chunk_seconds` (default 26; `math.inf`: no chunking), `parallel_chunks` of them
-    /// transcribed at once (default 1); `vad_model` is a Silero VAD model (default: a
-    /// `ggml-silero-*.bin` in the home's models dir, else an energy detector).
+    /// Opens an engine on `model` (see `transcribe()` for how it is found). The keyword
+    /// arguments are the core's engine settings (`setting_names("engine")`): `threads`
+    /// whisper.cpp threads per call (default 0: the machine's cores shared among the parallel
+    /// chunks), `home`, the audio cut in pauses into chunks of about `chunk_seconds` (default
+    /// 26; 0: no chunking), `parallel_chunks` of them transcribed at once (default 0: one per
+    /// core, at most 4), `vad_model` a Silero VAD model (default: a `ggml-silero-*.bin` in the
+    /// home's models dir, else an energy detector), `chunk_retries`, `cache`, the download
+    /// limits. A bad value is an `InvalidInputError` that names the setting.
     #[new]
-    #[pyo3(signature = (
-        model=None, *, threads=None, home=None, parallel_chunks=None, chunk_seconds=None,
-        vad_model=None
-    ))]
+    #[pyo3(signature = (model=None, **settings))]
     fn new(
         py: Python<'_>,
-        model: Option<PathBuf>,
-        threads: Option<usize>,
-        home: Option<PathBuf>,
-        parallel_chunks: Option<usize>,
-        chunk_seconds: Option<f64>,
-        vad_model: Option<PathBuf>,
+        model: Option<Bound<'_, PyAny>>,
+        settings: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Self> {
-        let chunking = Chunking {
-            parallel_chunks,
-            chunk_seconds,
-            vad_model,
-        };
+        let [engine] = convert::split("Engine", settings, [Takes::Engine])?;
+        let mut named = convert::named(py, [("model", model)]);
+        named.extend(engine);
         Ok(PyEngine {
-            engine: open_engine(py, model, threads, home, &chunking)?,
+            engine: open_engine(py, convert::settings(py, named)?)?,
         })
     }
 
@@ -162,7 +144,8 @@ impl PyEngine {
         language: &str,
         options: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<PyTranscript> {
-        transcribe_on(py, self.engine.clone(), input, language, options)
+        let options = transcribe_kwargs(py, language, options)?;
+        transcribe_on(py, self.engine.clone(), input, options)
     }
 
     /// Calls `callback(event)` for every event of this engine's transcriptions, in order, on

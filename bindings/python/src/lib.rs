@@ -17,6 +17,8 @@ mod pipeline;
 mod runtime;
 mod types;
 
+use errors::OrRaise;
+
 /// Word error rate of `hypothesis` against `reference` after the core's normalization
 /// (lowercase, accents and punctuation removed): 0.0 is perfect.
 #[pyfunction]
@@ -41,17 +43,40 @@ fn error_classes(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
     Ok(out)
 }
 
+/// The names of the core's decoding options (keyword arguments of `transcribe()` and
+/// `Pipeline.submit()`), in the core's order; the same as `DECODE_OPTIONS`.
+#[pyfunction]
+fn decode_option_names(py: Python<'_>) -> PyResult<Bound<'_, PyTuple>> {
+    PyTuple::new(py, convert::decode_option_names())
+}
+
+/// The names of the core's settings of a scope, in the core's order: `"engine"` (keyword
+/// arguments of `Engine()`, `transcribe()` and `Pipeline()`), `"pipeline"` (of `Pipeline()`
+/// only) or `"request"` (a job's own fields, keyword arguments of `Pipeline.submit()`).
+#[pyfunction]
+fn setting_names<'py>(py: Python<'py>, scope: &str) -> PyResult<Bound<'py, PyTuple>> {
+    match convert::setting_names(scope) {
+        Some(names) => PyTuple::new(py, names),
+        None => Err(ytcaption::Error::invalid(format!(
+            "unknown scope {scope:?} (engine, pipeline or request)"
+        )))
+        .or_raise(py),
+    }
+}
+
 #[pymodule]
 fn _ytcaption(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
     m.add("__version__", ytcaption::VERSION)?;
     m.add("ERROR_CODES", PyTuple::new(py, ytcaption::ERROR_CODES)?)?;
     m.add("LANGUAGES", PyTuple::new(py, ytcaption::LANGUAGES)?)?;
-    m.add("DECODE_OPTIONS", PyTuple::new(py, convert::DECODE_OPTIONS)?)?;
+    m.add("DECODE_OPTIONS", decode_option_names(py)?)?;
     m.add_function(wrap_pyfunction!(engine::transcribe, m)?)?;
     m.add_function(wrap_pyfunction!(word_error_rate, m)?)?;
     m.add_function(wrap_pyfunction!(normalize, m)?)?;
     m.add_function(wrap_pyfunction!(error_classes, m)?)?;
+    m.add_function(wrap_pyfunction!(decode_option_names, m)?)?;
+    m.add_function(wrap_pyfunction!(setting_names, m)?)?;
     m.add_function(wrap_pyfunction!(lifecycle::_shutdown, m)?)?;
     m.add_class::<engine::PyEngine>()?;
     m.add_class::<pipeline::PyPipeline>()?;

@@ -5,9 +5,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyTuple};
+use pyo3::types::{PyDict, PyInt, PyTuple};
 use tokio_util::sync::CancellationToken;
-use ytcaption::{Error, JobFilter, JobRequest, JobStatus, Pipeline, Priority};
+use ytcaption::{Error, JobFilter, JobStatus, Pipeline, PipelineBuilder};
 
 use crate::convert;
 use crate::errors::{to_py, OrRaise};
@@ -84,50 +84,41 @@ impl PyPipeline {
     ///
     /// `home` defaults to `$YTCAPTION_HOME`, else `~/.local/share/ytcaption`; `model` (a path,
     /// or a name installed in the home) to `$YTCAPTION_MODEL`, else the home's default.
-    /// `threads` is whisper.cpp's threads per job (default: the cores shared among the
+    /// `threads` is whisper.cpp's threads per call (default 0: the cores shared among the
     /// workers and their parallel chunks). With `workers=0` the pipeline only submits and
-    /// reads jobs. `parallel_chunks` (default: one per core, at most 4), `chunk_seconds`
-    /// (default 26; `math.inf`: no chunking), `vad_model` and `chunk_retries` (default 2) set
-    /// how a job's audio is cut into chunks and retried.
+    /// reads jobs. The keyword arguments are the core's other settings (`setting_names("engine")`
+    /// and `setting_names("pipeline")`): `parallel_chunks` (default 0: one per core, at most 4),
+    /// `chunk_seconds` (default 26; 0: no chunking), `vad_model` and `chunk_retries` (default
+    /// 2) set how a job's audio is cut into chunks and retried; `store`, `webhook_secret`,
+    /// `cache`, the download limits, ... A bad value is an `InvalidInputError` that names the
+    /// setting.
     #[new]
     #[pyo3(signature = (
-        home=None, model=None, workers=1, threads=None, max_attempts=None, *,
-        parallel_chunks=None, chunk_seconds=None, vad_model=None, chunk_retries=None
+        home=None, model=None, workers=1, threads=None, max_attempts=None, **settings
     ))]
-    #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
-        home: Option<PathBuf>,
-        model: Option<PathBuf>,
+        home: Option<Bound<'_, PyAny>>,
+        model: Option<Bound<'_, PyAny>>,
         workers: usize,
-        threads: Option<usize>,
-        max_attempts: Option<u32>,
-        parallel_chunks: Option<usize>,
-        chunk_seconds: Option<f64>,
-        vad_model: Option<PathBuf>,
-        chunk_retries: Option<u32>,
+        threads: Option<Bound<'_, PyAny>>,
+        max_attempts: Option<Bound<'_, PyAny>>,
+        settings: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Self> {
-        let chunking = convert::Chunking {
-            parallel_chunks,
-            chunk_seconds,
-            vad_model,
-        };
-        let mut builder = chunking.build(Pipeline::builder().workers(workers));
-        if let Some(n) = chunk_retries {
-            builder = builder.chunk_retries(n);
-        }
-        if let Some(h) = &home {
-            builder = builder.home(h.clone());
-        }
-        if let Some(m) = model {
-            builder = builder.model(convert::input_str(py, m)?);
-        }
-        if let Some(t) = threads {
-            builder = builder.threads(t);
-        }
-        if let Some(n) = max_attempts {
-            builder = builder.max_attempts(n);
-        }
+        let [rest] = convert::split("Pipeline", settings, [convert::Takes::Pipeline])?;
+        let workers = PyInt::new(py, workers).into_any();
+        let mut named = convert::named(
+            py,
+            [
+                ("home", home),
+                ("model", model),
+                ("workers", Some(workers)),
+                ("threads", threads),
+                ("max_attempts", max_attempts),
+            ],
+        );
+        named.extend(rest);
+        let builder = PipelineBuilder::from_settings(convert::settings(py, named)?);
         let pipeline = runtime::block_on(py, builder.build()).or_raise(py)?;
         let slot: lifecycle::Slot = Arc::new(Mutex::new(Some(pipeline.clone())));
         lifecycle::register_pipeline(&slot);
@@ -160,39 +151,20 @@ impl PyPipeline {
             .is_none()
     }
 
-    /// Writes a pending job for `input` (a path or URL) and returns it. With an
-    /// `idempotency_key` already used, returns the job that key first created.
-    #[pyo3(signature = (
-        input, *, language="auto", priority="normal", webhook_url=None, idempotency_key=None,
-        requested_by=None, **options
-    ))]
-    #[allow(clippy::too_many_arguments)]
+    /// Writes a pending job for `input` (a path or URL) and returns it. The keyword arguments
+    /// are the job's fields (`language`, `priority`, `webhook_url`, `idempotency_key`,
+    /// `requested_by`) and the decoding options. With an `idempotency_key` already used,
+    /// returns the job that key first created.
+    #[pyo3(signature = (input, **options))]
     fn submit(
         &self,
         py: Python<'_>,
         input: PathBuf,
-        language: &str,
-        priority: &str,
-        webhook_url: Option<String>,
-        idempotency_key: Option<String>,
-        requested_by: Option<String>,
         options: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<PyJob> {
         let pipeline = self.pipeline(py)?;
-        let priority: Priority = priority.parse().or_raise(py)?;
-        let mut req = JobRequest::new(convert::input_str(py, input)?)
-            .language(convert::language(py, language)?)
-            .priority(priority)
-            .options(convert::decode_options(options)?);
-        if let Some(url) = webhook_url {
-            req = req.webhook_url(url);
-        }
-        if let Some(key) = idempotency_key {
-            req = req.idempotency_key(key);
-        }
-        if let Some(who) = requested_by {
-            req = req.requested_by(who);
-        }
+        let [fields] = convert::split("submit", options, [convert::Takes::Request])?;
+        let req = convert::job_request(py, convert::input_str(py, input)?, fields)?;
         let job = runtime::block_on(py, pipeline.submit(req)).or_raise(py)?;
         Ok(PyJob(job))
     }
@@ -321,8 +293,9 @@ impl PyPipeline {
         language: &str,
         options: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<PyTranscript> {
+        let options = crate::engine::transcribe_kwargs(py, language, options)?;
         let engine = self.pipeline(py)?.engine().clone();
-        crate::engine::transcribe_on(py, engine, input, language, options)
+        crate::engine::transcribe_on(py, engine, input, options)
     }
 
     /// Whether no job is pending or running.

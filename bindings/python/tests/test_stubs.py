@@ -37,28 +37,58 @@ def stub_functions() -> dict[str, ast.FunctionDef]:
     return out
 
 
-@pytest.mark.parametrize(
-    "name", ["transcribe", "Engine.transcribe", "Pipeline.transcribe", "Pipeline.submit"]
-)
-def test_decode_options_in_stubs_are_the_runtime_ones(name: str) -> None:
-    # At runtime these take the options as **kwargs, which stubtest does not look into.
+def keywords(fn: ast.FunctionDef) -> list[str]:
+    """Every parameter but ``self``/``cls`` and the input."""
+    args = fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs
+    return [a.arg for a in args if a.arg not in ("self", "cls", "input")]
+
+
+# What each call takes by keyword, from the core's tables (at runtime these calls take
+# **kwargs, which stubtest does not look into): the stub lists exactly these names.
+ENGINE = ytcaption._ytcaption.setting_names("engine")
+PIPELINE = ytcaption._ytcaption.setting_names("pipeline")
+REQUEST = ytcaption._ytcaption.setting_names("request")
+DECODE = ytcaption._ytcaption.decode_option_names()
+TAKES = {
+    "transcribe": ENGINE + ("language",) + DECODE,
+    "Engine.__new__": ENGINE,
+    "Engine.transcribe": ("language",) + DECODE,
+    "Pipeline.__new__": ENGINE + PIPELINE,
+    "Pipeline.transcribe": ("language",) + DECODE,
+    "Pipeline.submit": REQUEST + DECODE,
+}
+
+
+def test_core_tables_are_exposed() -> None:
+    assert ytcaption.DECODE_OPTIONS == DECODE
+    assert "beam_size" in DECODE and "chunk_seconds" in ENGINE and "workers" in PIPELINE
+    assert REQUEST[0] == "language" and "priority" in REQUEST
+    assert not set(ENGINE) & set(PIPELINE)
+    with pytest.raises(ytcaption.InvalidInputError):
+        ytcaption._ytcaption.setting_names("decode")
+
+
+@pytest.mark.parametrize("name", sorted(TAKES))
+def test_stub_documents_exactly_the_core_names(name: str) -> None:
     fn = stub_functions()[name]
-    kwonly = [a.arg for a in fn.args.kwonlyargs]
-    assert kwonly[-len(ytcaption.DECODE_OPTIONS):] == list(ytcaption.DECODE_OPTIONS)
+    names = keywords(fn)
+    assert sorted(names) == sorted(TAKES[name]), name
+    # The decoding options come last, in the core's order.
+    if set(DECODE) <= set(names):
+        assert names[-len(DECODE):] == list(DECODE)
 
 
-def test_every_decode_option_is_accepted(tmp_path: Path) -> None:
-    values = {
-        "beam_size": 2, "best_of": 2, "temperature": 0.0, "temperature_increment": 0.0,
-        "initial_prompt": "x", "translate": False, "no_speech_threshold": 0.5,
-        "entropy_threshold": 2.0, "logprob_threshold": -1.0, "word_timestamps": True,
-        "condition_on_previous_text": True,
-    }
-    assert set(values) == set(ytcaption.DECODE_OPTIONS)
-    for name, value in values.items():
-        # Options are read before the model is looked for: a ModelError means it was taken.
-        with pytest.raises(ytcaption.ModelError):
-            ytcaption.transcribe("clip.wav", model=tmp_path / "none.bin", **{name: value})  # type: ignore[arg-type]
+def test_every_name_is_accepted(tmp_path: Path) -> None:
+    # Keywords are read before the model is looked for: a ModelError means it was taken
+    # (None keeps the default). Values are checked by the core (test_transcribe.py).
+    for name in TAKES["transcribe"]:
+        if name not in ("model", "language"):
+            with pytest.raises(ytcaption.ModelError):
+                ytcaption.transcribe("clip.wav", model=tmp_path / "none.bin", **{name: None})
+    for name in TAKES["Engine.__new__"]:
+        if name != "model":
+            with pytest.raises(ytcaption.ModelError):
+                ytcaption.Engine(tmp_path / "none.bin", **{name: None})
 
 
 def test_stubs_ship_with_the_package() -> None:

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 import ytcaption
-from conftest import JFK, JFK_TEXT, MODEL, REPO, THREADS, wait_until
+from conftest import JFK, JFK_TEXT, MODEL, REPO, THREADS, repeat_wav, wait_until
 
 
 def cli_binary() -> Path:
@@ -173,7 +173,54 @@ def test_word_timestamps_and_chunks() -> None:
 
 def test_bad_chunking_options_are_invalid_input() -> None:
     with pytest.raises(ytcaption.InvalidInputError) as e:
-        ytcaption.Engine(MODEL, parallel_chunks=0)
+        ytcaption.Engine(MODEL, parallel_chunks=65)
     assert e.value.code == "invalid_input"
     with pytest.raises(ytcaption.InvalidInputError):
         ytcaption.Engine(MODEL, chunk_seconds=1.0)
+
+
+def test_chunk_seconds_0_is_one_chunk(tmp_path: Path) -> None:
+    # 0 means "no chunking" (and parallel_chunks=0 "one per core"), as everywhere in ytcaption:
+    # 44 s of speech, which the default 26 s target cuts in two or more, is one chunk.
+    clip = repeat_wav(JFK, tmp_path / "jfk_x4.wav", 4)
+    engine = ytcaption.Engine(MODEL, threads=THREADS, chunk_seconds=0, parallel_chunks=0)
+    seen: list[ytcaption.Event] = []
+    sub = engine.on_event(seen.append)
+    t = engine.transcribe(clip, language="en")
+    wait_until(lambda: any(e.type == "chunk_transcribed" for e in seen))
+    sub.cancel()
+    assert t.duration > 40 and "country" in t.text.lower()
+    chunks = [e.data for e in seen if e.type == "chunk_transcribed"]
+    assert len(chunks) == 1, chunks
+    assert chunks[0]["start_seconds"] == 0 and chunks[0]["end_seconds"] >= t.duration - 0.05
+
+
+def test_settings_are_the_core_ones(tmp_path: Path) -> None:
+    # A bad value is the core's InvalidInputError, naming the setting, before a model loads.
+    cases: list[tuple[dict[str, Any], str]] = [
+        ({"beam_size": 0}, "beam_size"),
+        ({"best_of": "five"}, "best_of"),
+        ({"temperature": 2.0}, "temperature"),
+        ({"chunk_seconds": float("inf")}, "chunk_seconds"),
+        ({"chunk_seconds": 1}, "chunk_seconds"),
+        ({"threads": 1.5}, "threads"),
+        ({"threads": True}, "threads"),
+        ({"max_size_mb": 0}, "max_size_mb"),
+    ]
+    for kwargs, field in cases:
+        with pytest.raises(ytcaption.InvalidInputError) as e:
+            ytcaption.transcribe(JFK, model=tmp_path / "none.bin", **kwargs)
+        assert e.value.code == "invalid_input"
+        assert field in str(e.value), (kwargs, str(e.value))
+    # Pipeline-only settings are not engine settings; aliases are not keywords.
+    for bad in ({"workers": 1}, {"store": "x"}, {"prompt": "x"}, {"beam_size": 2}):
+        with pytest.raises(TypeError, match=next(iter(bad))):
+            ytcaption.Engine(MODEL, **bad)
+    with pytest.raises(TypeError, match="priority"):
+        ytcaption.transcribe(JFK, model=MODEL, priority="high")
+    # os.PathLike values go through os.fspath; None keeps the default.
+    t = ytcaption.transcribe(
+        JFK, model=MODEL, language="en", threads=THREADS, home=tmp_path / "home",
+        vad_model=None, chunk_seconds=None, beam_size=None,
+    )
+    assert "country" in t.text.lower()

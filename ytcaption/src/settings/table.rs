@@ -136,7 +136,7 @@ impl<T> Field<T> {
 }
 
 /// JSON as front ends send it, made fit for the field: a whole `f64` for a count (JavaScript
-/// has only doubles), a number for a flag stays refused.
+/// has only doubles), a choice in lower case; a number for a flag stays refused.
 fn normalize<T>(f: &Field<T>, value: Value) -> Result<Value> {
     let bad = |v: &Value| {
         Error::invalid(format!(
@@ -161,6 +161,8 @@ fn normalize<T>(f: &Field<T>, value: Value) -> Result<Value> {
         (FieldKind::Count | FieldKind::Number, v) => return Err(bad(&v)),
         (FieldKind::Flag, v @ Value::Bool(_)) => v,
         (FieldKind::Flag, v) => return Err(bad(&v)),
+        // As from text: a choice is matched without regard to case (`"HIGH"` is `high`).
+        (FieldKind::Choice(_), Value::String(s)) => Value::String(s.trim().to_ascii_lowercase()),
         (_, v @ Value::String(_)) => v,
         (_, v) => return Err(bad(&v)),
     })

@@ -140,6 +140,10 @@ fn requests_take_job_fields_and_decode_options() {
     assert!(r.options.word_timestamps);
     assert!(r.set("language", "klingon").is_err());
     assert!(r.set("priority", "urgent").is_err());
+    // From JSON too, a choice is matched without regard to case.
+    r.set_json("priority", serde_json::json!("Low")).unwrap();
+    assert_eq!(r.priority, crate::Priority::Low);
+    assert!(r.set_json("priority", serde_json::json!("urgent")).is_err());
     assert!(JobRequest::has_field("beam_size") && JobRequest::has_field("priority"));
     assert!(!JobRequest::has_field("threads"));
     let mut t = TranscribeOptions::default();

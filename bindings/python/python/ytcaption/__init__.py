@@ -100,8 +100,9 @@ _P = TypeVar("_P", bound="Pipeline")
 class Pipeline(_ytcaption.Pipeline):
     """A durable transcription service in this process.
 
-    ``Pipeline(home=None, model=None, workers=1, threads=None, max_attempts=None)`` opens (or
-    creates) the home: the journal, the results and the models. Jobs a dead process left
+    ``Pipeline(home=None, model=None, workers=1, threads=None, max_attempts=None, **settings)``
+    opens (or creates) the home: the journal, the results and the models; the keyword arguments
+    are the core's settings (``chunk_seconds=0``: no chunking, ``store``, ...). Jobs a dead process left
     running go back to the queue, then ``workers`` workers start. Use it as a context manager
     (or call :meth:`close`) to stop the workers and release the journal: one pipeline per home
     at a time, across processes too.

@@ -20,6 +20,8 @@ __all__ = [
     "word_error_rate",
     "normalize",
     "error_classes",
+    "decode_option_names",
+    "setting_names",
     "_shutdown",
     "Engine",
     "Pipeline",
@@ -47,6 +49,13 @@ def transcribe(
     parallel_chunks: Optional[int] = None,
     chunk_seconds: Optional[float] = None,
     vad_model: Optional[_Path] = None,
+    chunk_retries: Optional[int] = None,
+    cache: Optional[bool] = None,
+    yt_dlp: Optional[_Path] = None,
+    max_size_mb: Optional[int] = None,
+    max_duration_seconds: Optional[int] = None,
+    download_attempts: Optional[int] = None,
+    local_files: Optional[bool] = None,
     beam_size: Optional[int] = None,
     best_of: Optional[int] = None,
     temperature: Optional[float] = None,
@@ -69,6 +78,12 @@ def normalize(text: str) -> str:
 
 def error_classes() -> dict[str, str]:
     """The exception class name of each error family of the core."""
+
+def decode_option_names() -> tuple[str, ...]:
+    """The names of the core's decoding options (the same as ``DECODE_OPTIONS``)."""
+
+def setting_names(scope: str) -> tuple[str, ...]:
+    """The names of the core's settings of a scope: ``"engine"``, ``"pipeline"`` or ``"request"``."""
 
 def _shutdown() -> None:
     """Stops running transcriptions and closes open pipelines (run by ``atexit``)."""
@@ -238,11 +253,18 @@ class Engine:
         cls,
         model: Optional[_Path] = None,
         *,
-        threads: Optional[int] = None,
         home: Optional[_Path] = None,
+        threads: Optional[int] = None,
         parallel_chunks: Optional[int] = None,
         chunk_seconds: Optional[float] = None,
         vad_model: Optional[_Path] = None,
+        chunk_retries: Optional[int] = None,
+        cache: Optional[bool] = None,
+        yt_dlp: Optional[_Path] = None,
+        max_size_mb: Optional[int] = None,
+        max_duration_seconds: Optional[int] = None,
+        download_attempts: Optional[int] = None,
+        local_files: Optional[bool] = None,
     ) -> Self: ...
     @property
     def model(self) -> str: ...
@@ -281,6 +303,17 @@ class Pipeline:
         chunk_seconds: Optional[float] = None,
         vad_model: Optional[_Path] = None,
         chunk_retries: Optional[int] = None,
+        cache: Optional[bool] = None,
+        yt_dlp: Optional[_Path] = None,
+        max_size_mb: Optional[int] = None,
+        max_duration_seconds: Optional[int] = None,
+        download_attempts: Optional[int] = None,
+        local_files: Optional[bool] = None,
+        store: Optional[str] = None,
+        webhook_secret: Optional[str] = None,
+        webhook_allowlist: Optional[str] = None,
+        webhook_retry_delay: Optional[float] = None,
+        webhook_max_age: Optional[float] = None,
     ) -> Self: ...
     @property
     def home(self) -> pathlib.Path: ...
@@ -294,9 +327,9 @@ class Pipeline:
         *,
         language: str = "auto",
         priority: str = "normal",
+        requested_by: Optional[str] = None,
         webhook_url: Optional[str] = None,
         idempotency_key: Optional[str] = None,
-        requested_by: Optional[str] = None,
         beam_size: Optional[int] = None,
         best_of: Optional[int] = None,
         temperature: Optional[float] = None,
