@@ -25,16 +25,16 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::fs::File;
-use std::io::{self, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
+use std::io::{self, BufReader, BufWriter, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 
 use super::ggml::{self, GgmlHeader, GgmlWriter, Hparams, MelFilters, TensorType};
+use super::output::{commit_ggml, temp_path_for, HashWriter};
 use super::quantize::{self, QuantType};
 use crate::error::{Error, Result};
-use crate::fsutil::AtomicFile;
 
 /// The `model.bin` binary versions this reader understands.
 pub const SUPPORTED_BINARY_VERSIONS: std::ops::RangeInclusive<u32> = 4..=6;
@@ -1014,43 +1014,6 @@ fn plan(h: &Hparams) -> Vec<Planned> {
     p.tensors
 }
 
-/// A writer that hashes what goes through it.
-pub(crate) struct HashWriter<W: Write> {
-    pub(crate) inner: W,
-    pub(crate) hasher: Sha256,
-}
-
-impl<W: Write> Write for HashWriter<W> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.hasher.update(&buf[..n]);
-        Ok(n)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
-    }
-}
-
-/// Finishes a ggml file written to `file`'s temporary path (its SHA-256 computed on the way),
-/// syncs it and renames it into place: `(bytes written, hex SHA-256)`.
-pub(crate) fn commit_ggml(
-    w: GgmlWriter<HashWriter<BufWriter<File>>>,
-    file: AtomicFile,
-) -> Result<(u64, String)> {
-    let ctx = || format!("writing {}", file.tmp_path().display());
-    let bytes = w.bytes_written();
-    let sink = w.finish().map_err(|e| Error::io(ctx(), e))?;
-    let sha256 = hex::encode(sink.hasher.finalize());
-    let f = sink
-        .inner
-        .into_inner()
-        .map_err(|e| Error::io(ctx(), e.into_error()))?;
-    drop(f);
-    file.commit()?;
-    Ok((bytes, sha256))
-}
-
 /// Options of [`import_with`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
@@ -1274,24 +1237,6 @@ fn resolve_dir(path: &Path) -> Result<PathBuf> {
         }),
         Err(e) => Err(Error::io(format!("reading {}", path.display()), e)),
     }
-}
-
-/// The atomic writer of `output` (its parent directory created), after refusing a directory.
-pub(crate) fn temp_path_for(output: &Path) -> Result<AtomicFile> {
-    if output.file_name().is_none() {
-        return Err(Error::invalid(format!(
-            "{} is not a file path",
-            output.display()
-        )));
-    }
-    if output.is_dir() {
-        return Err(Error::invalid(format!(
-            "{} is a directory; give the output file's path (e.g. {}/ggml-model.bin)",
-            output.display(),
-            output.display()
-        )));
-    }
-    AtomicFile::new(output)
 }
 
 /// The output bytes of one planned tensor.

@@ -37,6 +37,7 @@ pub mod ct2;
 pub mod download;
 pub mod ggml;
 pub mod mel;
+mod output;
 pub mod quantize;
 
 pub use ct2::{ImportOptions, ImportProgress, ImportReport};

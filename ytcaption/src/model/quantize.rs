@@ -49,7 +49,7 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::ct2::{commit_ggml, temp_path_for, HashWriter};
+use super::output::{commit_ggml, temp_path_for, HashWriter};
 use super::ggml::{self, GgmlFile, GgmlHeader, GgmlWriter, Hparams, TensorType};
 use crate::error::{Error, Result};
 
