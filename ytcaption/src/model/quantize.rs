@@ -49,8 +49,8 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::output::{commit_ggml, temp_path_for, HashWriter};
 use super::ggml::{self, GgmlFile, GgmlHeader, GgmlWriter, Hparams, TensorType};
+use super::output::{commit_ggml, temp_path_for, HashWriter};
 use crate::error::{Error, Result};
 
 /// ggml's quantization format version (`GGML_QNT_VERSION`), written into quantized files'

@@ -1,0 +1,200 @@
+//! The workers: claim queued jobs, run them through the [`Engine`] with a journal-backed
+//! [`Sink`], store the results and record the outcome.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use tokio_util::sync::CancellationToken;
+
+use crate::engine::{RunSpec, Sink};
+use crate::error::{Error, Result};
+use crate::event::{Event, EventKind};
+use crate::format::Format;
+use crate::job::{Job, JobError, JobId, JobStatus};
+use crate::journal::{ChunkCheckpoint, JobPatch, Journal};
+
+use super::{result_key, Inner};
+
+/// How often idle workers look at the queue even without a wake-up.
+const IDLE_POLL: Duration = Duration::from_millis(500);
+
+/// The sink of job runs: every event goes through the journal.
+struct JournalSink<'a> {
+    journal: &'a dyn Journal,
+    job_id: JobId,
+}
+
+#[async_trait]
+impl Sink for JournalSink<'_> {
+    async fn event(&self, kind: EventKind) -> Result<Event> {
+        self.journal.append(self.job_id, kind).await
+    }
+    async fn checkpoints(&self) -> Result<Vec<ChunkCheckpoint>> {
+        self.journal.chunks(self.job_id).await
+    }
+    async fn checkpoint(&self, chunk: ChunkCheckpoint) -> Result<Event> {
+        self.journal
+            .save_chunk(self.job_id, chunk)
+            .await
+            .map_err(|e| match e {
+                Error::IllegalTransition { .. } => Error::Cancelled {
+                    job_id: Some(self.job_id.to_string()),
+                },
+                e => e,
+            })
+    }
+    async fn transition(&self, to: JobStatus, kind: EventKind) -> Result<Event> {
+        match self
+            .journal
+            .transition(self.job_id, to, JobPatch::default(), kind)
+            .await
+        {
+            Ok((_, ev)) => Ok(ev),
+            // Cancelled while we worked: stop quietly.
+            Err(Error::IllegalTransition { from, .. }) if from == "cancelled" => {
+                Err(Error::Cancelled {
+                    job_id: Some(self.job_id.to_string()),
+                })
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
+
+impl Inner {
+    pub(super) async fn worker_loop(self: Arc<Self>, n: usize) {
+        tracing::debug!(worker = n, "worker started");
+        loop {
+            if self.shutdown.is_cancelled() {
+                break;
+            }
+            let claimed = {
+                let _order = self.publish_order.lock().await;
+                let claimed = self.journal.claim_next().await;
+                if let Ok(Some((_, ev))) = &claimed {
+                    self.engine.publish(ev);
+                }
+                claimed
+            };
+            match claimed {
+                Ok(Some((job, _))) => {
+                    self.run_job(job).await;
+                }
+                Ok(None) => {
+                    tokio::select! {
+                        _ = self.wake.notified() => {}
+                        _ = tokio::time::sleep(IDLE_POLL) => {}
+                        _ = self.shutdown.cancelled() => break,
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot read the queue");
+                    tokio::select! {
+                        _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                        _ = self.shutdown.cancelled() => break,
+                    }
+                }
+            }
+        }
+        tracing::debug!(worker = n, "worker stopped");
+    }
+
+    async fn run_job(&self, job: Job) {
+        let id = job.id;
+        let cancel = CancellationToken::new();
+        self.running
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(id, cancel.clone());
+        if self.shutdown.is_cancelled() {
+            cancel.cancel();
+        }
+        let res = self.process(&job, &cancel).await;
+        self.running
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&id);
+        let outcome = match res {
+            Ok(()) => return,
+            Err(Error::Cancelled { .. }) if self.shutdown.is_cancelled() => {
+                self.journal
+                    .transition(
+                        id,
+                        JobStatus::Pending,
+                        JobPatch::default(),
+                        EventKind::JobRequeued {
+                            from: "running".into(),
+                            reason: "the pipeline was closed".into(),
+                        },
+                    )
+                    .await
+            }
+            Err(Error::Cancelled { .. }) => return,
+            Err(e) => {
+                tracing::info!(job_id = %id, code = e.code(), error = %e, "job failed");
+                self.transition_terminal(
+                    &job,
+                    JobStatus::Failed,
+                    JobPatch::default().error(JobError::from(&e)),
+                    EventKind::TranscriptionFailed {
+                        code: e.code().to_string(),
+                        message: e.to_string(),
+                        attempt: job.attempts,
+                    },
+                )
+                .await
+            }
+        };
+        match outcome {
+            Ok((_, ev)) => self.after_commit(&ev).await,
+            Err(Error::IllegalTransition { .. }) => {} // cancelled meanwhile
+            Err(e) => tracing::error!(job_id = %id, error = %e, "cannot record the job's end"),
+        }
+    }
+
+    async fn process(&self, job: &Job, cancel: &CancellationToken) -> Result<()> {
+        let sink = JournalSink {
+            journal: self.journal.as_ref(),
+            job_id: job.id,
+        };
+        let spec = RunSpec {
+            job_id: job.id,
+            source: &job.source,
+            language: &job.language,
+            options: &job.options,
+            cancel,
+        };
+        let (transcript, _fetched) = self.engine.run(&spec, &sink).await?;
+        let mut urls = std::collections::BTreeMap::new();
+        for format in [Format::Srt, Format::Vtt, Format::Txt, Format::Json] {
+            let key = result_key(job.id, format);
+            self.store
+                .put(&key, transcript.render(format).into_bytes())
+                .await?;
+            urls.insert(format.extension().to_string(), self.store.url(&key));
+        }
+        let (_, ev) = self
+            .transition_terminal(
+                job,
+                JobStatus::Completed,
+                JobPatch::default(),
+                EventKind::TranscriptionCompleted {
+                    language: transcript.language.clone(),
+                    duration_seconds: transcript.duration_seconds,
+                    processing_time_seconds: transcript.processing_time_seconds,
+                    segments: transcript.segments.len(),
+                    result_urls: urls,
+                },
+            )
+            .await
+            .map_err(|e| match e {
+                Error::IllegalTransition { .. } => Error::Cancelled {
+                    job_id: Some(job.id.to_string()),
+                },
+                e => e,
+            })?;
+        self.after_commit(&ev).await;
+        Ok(())
+    }
+}
