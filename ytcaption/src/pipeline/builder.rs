@@ -116,7 +116,7 @@ impl PipelineBuilder {
     }
 
     /// Chunks of one job transcribed at once, each by its own whisper state on the shared model
-    /// (0, the default: [`default_parallel_chunks`]).
+    /// (0, the default: [`default_parallel_chunks`](crate::default_parallel_chunks)).
     pub fn parallel_chunks(mut self, n: usize) -> Self {
         self.settings.parallel_chunks = n;
         self
