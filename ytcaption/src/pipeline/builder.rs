@@ -190,7 +190,7 @@ impl PipelineBuilder {
     /// in the journal's outbox for every notifier that wants it ([`Notifier::target`]), with
     /// the state change, and sent by the workers' dispatcher with retries, as webhooks are
     /// (see [`notify`](crate::notify)). Names must be unique and not `webhook`. Without one,
-    /// each terminal event is only logged ([`LogNotifier`]).
+    /// each terminal event is only logged ([`LogNotifier`](crate::notify::LogNotifier)).
     pub fn notifier(mut self, n: Arc<dyn Notifier>) -> Self {
         self.notifiers.push(n);
         self
