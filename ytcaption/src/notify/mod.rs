@@ -128,9 +128,9 @@ impl std::fmt::Display for NotifyError {
 
 impl std::error::Error for NotifyError {}
 
-impl From<crate::Error> for NotifyError {
-    /// Retryable when the error is transient ([`Error::is_transient`](crate::Error::is_transient)).
-    fn from(e: crate::Error) -> Self {
+impl From<crate::error::Error> for NotifyError {
+    /// Retryable when the error is transient ([`Error::is_transient`](crate::error::Error::is_transient)).
+    fn from(e: crate::error::Error) -> Self {
         NotifyError {
             message: e.to_string(),
             retryable: e.is_transient(),

@@ -133,7 +133,7 @@ async fn record(
     policy: &DeliveryRetry,
     d: &Delivery,
     res: Result<Delivered, NotifyError>,
-) -> crate::Result<Event> {
+) -> crate::error::Result<Event> {
     let attempt = d.attempts + 1;
     let (retry, kind) = match res {
         Ok(Delivered { status }) => {

@@ -366,7 +366,7 @@ impl Transcriber for MissingModel {
     fn model_name(&self) -> String {
         "none".into()
     }
-    async fn check_language(&self, _: &crate::Language) -> Result<()> {
+    async fn check_language(&self, _: &crate::language::Language) -> Result<()> {
         Err(self.error())
     }
     async fn detect_language(&self, _: Arc<Vec<f32>>) -> Result<(String, f32)> {

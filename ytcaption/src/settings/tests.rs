@@ -133,7 +133,7 @@ fn requests_take_job_fields_and_decode_options() {
     r.set("initial_prompt", "Kennedy").unwrap();
     r.set_json("word_timestamps", serde_json::json!(true))
         .unwrap();
-    assert_eq!(r.priority, crate::Priority::High);
+    assert_eq!(r.priority, crate::job::Priority::High);
     assert_eq!(r.language.code(), Some("en"));
     assert_eq!(r.options.temperature, 0.4);
     assert_eq!(r.options.initial_prompt.as_deref(), Some("Kennedy"));
@@ -142,7 +142,7 @@ fn requests_take_job_fields_and_decode_options() {
     assert!(r.set("priority", "urgent").is_err());
     // From JSON too, a choice is matched without regard to case.
     r.set_json("priority", serde_json::json!("Low")).unwrap();
-    assert_eq!(r.priority, crate::Priority::Low);
+    assert_eq!(r.priority, crate::job::Priority::Low);
     assert!(r.set_json("priority", serde_json::json!("urgent")).is_err());
     assert!(JobRequest::has_field("beam_size") && JobRequest::has_field("priority"));
     assert!(!JobRequest::has_field("threads"));

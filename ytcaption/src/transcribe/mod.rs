@@ -18,8 +18,6 @@ pub mod merge;
 mod whisper;
 
 #[cfg(feature = "whisper")]
-pub(crate) use whisper::install_log_hooks;
-#[cfg(feature = "whisper")]
 pub use whisper::WhisperTranscriber;
 
 /// Threads per whisper.cpp call when none are configured: the machine's cores, at most 8.
@@ -124,7 +122,7 @@ pub trait Transcriber: Send + Sync + 'static {
     /// [`Error::InvalidInput`](crate::Error::InvalidInput), asking for a language.
     async fn detect_language(&self, samples: Arc<Vec<f32>>) -> Result<(String, f32)> {
         let _ = samples;
-        Err(crate::Error::invalid(format!(
+        Err(crate::error::Error::invalid(format!(
             "the transcriber {:?} cannot detect the language: give one",
             self.model_name()
         )))
