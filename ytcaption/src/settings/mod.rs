@@ -446,6 +446,7 @@ impl JobRequest {
 
     /// Sets a job field or a decoding option from its text form.
     pub fn set(&mut self, name: &str, value: &str) -> Result<()> {
+        Self::check_field(name)?;
         if table::lookup(REQUEST_FIELDS, name).is_some() {
             table::set_text(REQUEST_FIELDS, self, name, value)
         } else {
@@ -455,11 +456,28 @@ impl JobRequest {
 
     /// Sets a job field or a decoding option from a JSON value (`null` keeps the default).
     pub fn set_json(&mut self, name: &str, value: Value) -> Result<()> {
+        Self::check_field(name)?;
         if table::lookup(REQUEST_FIELDS, name).is_some() {
             table::set_json(REQUEST_FIELDS, self, name, value)
         } else {
             table::set_json(DECODE_FIELDS, &mut self.options, name, value)
         }
+    }
+
+    /// Refuses a name that is neither a job field nor a decoding option, listing both.
+    fn check_field(name: &str) -> Result<()> {
+        if Self::has_field(name) {
+            return Ok(());
+        }
+        let known: Vec<&str> = REQUEST_FIELDS
+            .iter()
+            .map(|f| f.name)
+            .chain(DECODE_FIELDS.iter().map(|f| f.name))
+            .collect();
+        Err(Error::invalid(format!(
+            "unknown job field {name:?} (known: {})",
+            known.join(", ")
+        )))
     }
 
     /// The one-shot options of this request (its language and decoding options).

@@ -146,6 +146,16 @@ fn requests_take_job_fields_and_decode_options() {
     assert!(r.set_json("priority", serde_json::json!("urgent")).is_err());
     assert!(JobRequest::has_field("beam_size") && JobRequest::has_field("priority"));
     assert!(!JobRequest::has_field("threads"));
+    // An unknown name lists the job fields and the decoding options.
+    for e in [
+        r.set("threads", "2").unwrap_err(),
+        r.set_json("threads", serde_json::json!(2)).unwrap_err(),
+    ] {
+        assert_eq!(e.code(), "invalid_input");
+        let m = e.to_string();
+        assert!(m.contains("unknown job field \"threads\""), "{m}");
+        assert!(m.contains("priority") && m.contains("beam_size"), "{m}");
+    }
     let mut t = TranscribeOptions::default();
     t.set("beam_size", "5").unwrap();
     t.set_json("language", serde_json::json!("es")).unwrap();
