@@ -150,7 +150,7 @@ impl std::fmt::Debug for FetchContext<'_> {
 /// #[async_trait]
 /// impl Downloader for Library {
 ///     async fn fetch(&self, source: &Source, ctx: &FetchContext<'_>) -> Result<Fetched> {
-///         let Source::Url { url } = source else {
+///         let Source::Url { url, .. } = source else {
 ///             return Err(Error::invalid("library URLs only"));
 ///         };
 ///         let name = url
