@@ -38,9 +38,10 @@
 //! | `s3`      | `s3://` result stores (object_store, AWS)                         | `open_store("s3://…")` fails with `invalid_input` |
 //! | `sled`    | the sled journal, a pipeline's default                            | [`PipelineBuilder::journal`] is required (`invalid_input`) |
 //! | `whisper` | whisper.cpp: the default transcriber, Silero VAD                  | [`PipelineBuilder::transcriber`] is required (`invalid_input`) |
+//! | `model`   | `ytcaption::model`: ggml files, CTranslate2 import, quantization, downloads by name | the module is absent (the CLI's `model` command needs it) |
 //!
-//! Local files, decoding, chunking, formats, the local results store ([`store::LocalStore`])
-//! and model import and quantization are always there.
+//! Local files, decoding, chunking, formats and the local results store
+//! ([`store::LocalStore`]) are always there.
 
 pub mod audio;
 pub mod cache;
@@ -55,6 +56,7 @@ pub mod home;
 mod job;
 pub mod journal;
 mod language;
+#[cfg(feature = "model")]
 pub mod model;
 pub mod notify;
 mod options;
