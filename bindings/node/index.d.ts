@@ -308,7 +308,7 @@ export interface EngineOptions {
   home?: string
   /** ggml model file, or the name of a model in the home's models dir (tiny.en, base, ...) */
   model?: string
-  /** Threads per whisper.cpp call; 0: the machine's cores shared among workers and parallel chunks */
+  /** Busy whisper.cpp threads of the process, all jobs and chunks together; 0: the cores it may use */
   threads?: number
   /** Chunks transcribed at once, each by its own whisper state; 0: one per core, at most 4 */
   parallelChunks?: number
@@ -338,7 +338,7 @@ export interface PipelineOptions {
   home?: string
   /** ggml model file, or the name of a model in the home's models dir (tiny.en, base, ...) */
   model?: string
-  /** Threads per whisper.cpp call; 0: the machine's cores shared among workers and parallel chunks */
+  /** Busy whisper.cpp threads of the process, all jobs and chunks together; 0: the cores it may use */
   threads?: number
   /** Chunks transcribed at once, each by its own whisper state; 0: one per core, at most 4 */
   parallelChunks?: number

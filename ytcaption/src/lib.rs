@@ -80,7 +80,7 @@ pub use language::{Language, LANGUAGES};
 pub use notify::webhook::{Allowlist, DeliveryRetry, WebhookConfig, WebhookSecret};
 pub use options::{DecodeOptions, TranscribeOptions};
 pub use pipeline::{default_parallel_chunks, result_key, Pipeline, PipelineBuilder};
-pub use settings::Settings;
+pub use settings::{Settings, ThreadPlan};
 pub use source::Source;
 pub use store::{open_store, S3Options};
 pub use transcript::{Segment, Transcript, Word};

@@ -427,9 +427,10 @@ enum ytc_status ytc_options_set_model(struct ytc_options *options, const char *m
 enum ytc_status ytc_options_set_workers(struct ytc_options *options, size_t workers);
 
 /**
- * Threads per whisper.cpp call, 0 to 256. 0 (the default): the machine's cores shared among
- * the workers and their parallel chunks. whisper.cpp's threads spin while they wait, so
- * workers × parallel chunks × threads should not exceed the cores.
+ * Busy whisper.cpp threads, all workers and parallel chunks together, 0 to 256. 0 (the
+ * default): the cores the process may use. A budget, not a multiplier: it is shared among
+ * workers, chunks and the threads of each call, never exceeding the cores (whisper.cpp's
+ * threads spin while they wait).
  */
 enum ytc_status ytc_options_set_threads(struct ytc_options *options, size_t threads);
 

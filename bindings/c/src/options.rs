@@ -116,9 +116,10 @@ pub unsafe extern "C" fn ytc_options_set_workers(
     unsafe { with_settings(options, |s| Ok(s.set_json("workers", workers.into())?)) }
 }
 
-/// Threads per whisper.cpp call, 0 to 256. 0 (the default): the machine's cores shared among
-/// the workers and their parallel chunks. whisper.cpp's threads spin while they wait, so
-/// workers × parallel chunks × threads should not exceed the cores.
+/// Busy whisper.cpp threads, all workers and parallel chunks together, 0 to 256. 0 (the
+/// default): the cores the process may use. A budget, not a multiplier: it is shared among
+/// workers, chunks and the threads of each call, never exceeding the cores (whisper.cpp's
+/// threads spin while they wait).
 #[no_mangle]
 pub unsafe extern "C" fn ytc_options_set_threads(
     options: *mut ytc_options,

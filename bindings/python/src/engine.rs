@@ -108,8 +108,8 @@ pub struct PyEngine {
 impl PyEngine {
     /// Opens an engine on `model` (see `transcribe()` for how it is found). The keyword
     /// arguments are the core's engine settings (`setting_names("engine")`): `threads`
-    /// whisper.cpp threads per call (default 0: the machine's cores shared among the parallel
-    /// chunks), `home`, the audio cut in pauses into chunks of about `chunk_seconds` (default
+    /// busy whisper.cpp threads in all, chunks together (default 0: the cores the process may
+    /// use), `home`, the audio cut in pauses into chunks of about `chunk_seconds` (default
     /// 26; 0: no chunking), `parallel_chunks` of them transcribed at once (default 0: one per
     /// core, at most 4), `vad_model` a Silero VAD model (default: a `ggml-silero-*.bin` in the
     /// home's models dir, else an energy detector), `chunk_retries`, `cache`, the download

@@ -84,8 +84,8 @@ impl PyPipeline {
     ///
     /// `home` defaults to `$YTCAPTION_HOME`, else `~/.local/share/ytcaption`; `model` (a path,
     /// or a name installed in the home) to `$YTCAPTION_MODEL`, else the home's default.
-    /// `threads` is whisper.cpp's threads per call (default 0: the cores shared among the
-    /// workers and their parallel chunks). With `workers=0` the pipeline only submits and
+    /// `threads` is the budget of busy whisper.cpp threads, shared among the workers, their
+    /// parallel chunks and each call's threads (default 0: the cores the process may use). With `workers=0` the pipeline only submits and
     /// reads jobs. The keyword arguments are the core's other settings (`setting_names("engine")`
     /// and `setting_names("pipeline")`): `parallel_chunks` (default 0: one per core, at most 4),
     /// `chunk_seconds` (default 26; 0: no chunking), `vad_model` and `chunk_retries` (default

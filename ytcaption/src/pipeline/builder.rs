@@ -94,8 +94,8 @@ impl PipelineBuilder {
         self
     }
 
-    /// Threads per whisper.cpp call (0, the default: the machine's cores divided among the
-    /// workers and their parallel chunks).
+    /// Busy whisper.cpp threads of the whole pipeline, all workers and chunks together (0, the
+    /// default: the cores this process may use). See [`Settings::thread_plan`].
     pub fn threads(mut self, n: usize) -> Self {
         self.settings.threads = n;
         self
@@ -254,18 +254,25 @@ impl PipelineBuilder {
             (None, None) => Arc::new(LocalStore::new(home.results_dir())?),
         };
         // whisper.cpp's threads spin while they wait: more busy threads than cores is far
-        // slower, so by default the cores are shared among the workers.
+        // slower, so one thread budget is shared among the workers, their parallel chunks and
+        // the threads of each call.
         let mut engine_cfg = settings.engine_config(&home)?;
         if let Some(c) = self.chunking {
             engine_cfg.chunking = c;
         }
         let workers = settings.workers;
-        let threads = settings.threads_per_call(workers);
+        let plan = settings.thread_plan(workers);
+        plan.log();
+        engine_cfg.parallel = plan.parallel;
+        let threads = plan.per_call;
         let transcriber: Arc<dyn Transcriber> = match self.transcriber {
             Some(t) => t,
             #[cfg(feature = "whisper")]
             None => match home.resolve_model(settings.model.as_deref()) {
-                Ok(path) => Arc::new(WhisperTranscriber::new(path, threads)?),
+                Ok(path) => Arc::new(
+                    WhisperTranscriber::new(path, threads)?
+                        .with_concurrent_calls(plan.concurrent_calls),
+                ),
                 // Without workers a pipeline can still submit and read jobs; the missing model
                 // is reported when something needs it.
                 Err(e) if workers == 0 => Arc::new(MissingModel(e.to_string())),

@@ -46,7 +46,6 @@ use crate::home::Home;
 use crate::job::JobRequest;
 use crate::notify::webhook::{DeliveryRetry, WebhookConfig};
 use crate::options::TranscribeOptions;
-use crate::transcribe::default_threads;
 
 mod table;
 
@@ -68,8 +67,9 @@ pub struct Settings {
     /// A ggml model file, or the name of one installed in the home (`tiny.en`). Default:
     /// `$YTCAPTION_MODEL`, else the home's default model.
     pub model: Option<String>,
-    /// Threads per whisper.cpp call; 0 (the default): the machine's cores shared among the
-    /// workers and their parallel chunks.
+    /// Busy whisper.cpp threads of the whole process, all jobs and chunks together (a budget,
+    /// not a multiplier); 0 (the default): the cores this process may use. More than the cores
+    /// is clamped to them. See [`thread_plan`](Self::thread_plan).
     pub threads: usize,
     /// Chunks of one input transcribed at once, each by its own whisper state on the shared
     /// model; 0 (the default): one per core, at most 4.
@@ -283,7 +283,8 @@ impl Settings {
         Ok(c)
     }
 
-    /// Chunks transcribed at once: `parallel_chunks`, or one per core (at most 4).
+    /// Chunks transcribed at once by one job: `parallel_chunks`, or one per core (at most 4),
+    /// before the thread budget is shared out (see [`thread_plan`](Self::thread_plan)).
     pub fn parallel(&self) -> usize {
         if self.parallel_chunks == 0 {
             default_parallel_chunks()
@@ -292,13 +293,56 @@ impl Settings {
         }
     }
 
-    /// Threads per whisper call: `threads`, or the cores shared among `workers` jobs of
-    /// [`parallel`](Self::parallel) chunks each (at least 1).
+    /// Threads per whisper call for `workers` jobs at once: [`thread_plan`](Self::thread_plan)'s
+    /// `per_call`.
     pub fn threads_per_call(&self, workers: usize) -> usize {
-        if self.threads > 0 {
-            self.threads
+        self.thread_plan(workers).per_call
+    }
+
+    /// Shares the thread budget ([`threads`](Self::threads), or the cores this process may use)
+    /// among `workers` jobs at once, the parallel chunks of each and the threads of each
+    /// whisper call, so that `workers × parallel × per_call` never exceeds the budget:
+    /// whisper.cpp's threads spin while they wait, and more busy threads than cores is many
+    /// times slower. Combinations that would exceed it are clamped (the plan's `notes` say
+    /// how); where even one thread per job is too many (more workers than the budget),
+    /// `concurrent_calls` bounds the whisper calls that run at once.
+    pub fn thread_plan(&self, workers: usize) -> ThreadPlan {
+        let cores = available_cores();
+        let mut notes = Vec::new();
+        let budget = match self.threads {
+            0 => cores,
+            t if t > cores => {
+                notes.push(format!(
+                    "threads {t} is more than the {cores} cores this process may use; using {cores}"
+                ));
+                cores
+            }
+            t => t,
+        };
+        let workers = workers.max(1);
+        let share = (budget / workers).max(1);
+        let parallel = if self.parallel_chunks == 0 {
+            share.min(4)
+        } else if self.parallel_chunks > share {
+            notes.push(format!(
+                "parallel_chunks {} with {workers} worker(s) would run more whisper calls than the {budget} threads; running {share} chunk(s) at once",
+                self.parallel_chunks
+            ));
+            share
         } else {
-            (default_threads() / (workers.max(1) * self.parallel())).max(1)
+            self.parallel_chunks
+        };
+        let mut per_call = (budget / (workers * parallel)).max(1);
+        if self.threads == 0 {
+            // whisper.cpp gains little from more than 8 threads in one call.
+            per_call = per_call.min(8);
+        }
+        ThreadPlan {
+            budget,
+            parallel,
+            per_call,
+            concurrent_calls: (budget / per_call).max(1),
+            notes,
         }
     }
 
@@ -307,7 +351,7 @@ impl Settings {
     pub fn engine_config(&self, home: &Home) -> Result<EngineConfig> {
         Ok(EngineConfig {
             chunking: self.chunking()?,
-            parallel: self.parallel(),
+            parallel: self.thread_plan(1).parallel,
             // Silero VAD runs in whisper.cpp: the home's model is a default only with it.
             vad_model: self.vad_model.clone().or_else(|| {
                 if cfg!(feature = "whisper") {
@@ -368,8 +412,10 @@ impl Settings {
         self.validate()?;
         let home = self.home()?;
         let model = home.resolve_model(self.model.as_deref())?;
-        let transcriber =
-            crate::transcribe::WhisperTranscriber::new(model, self.threads_per_call(1))?;
+        let plan = self.thread_plan(1);
+        plan.log();
+        let transcriber = crate::transcribe::WhisperTranscriber::new(model, plan.per_call)?
+            .with_concurrent_calls(plan.concurrent_calls);
         Engine::new(
             Arc::new(transcriber),
             Arc::new(DefaultDownloader::with_config(self.download_config())),
@@ -382,7 +428,40 @@ impl Settings {
 /// Chunks of one job transcribed at once by default: one per core (whisper.cpp scales better
 /// over independent states than over threads of one state), at most 4.
 pub fn default_parallel_chunks() -> usize {
-    default_threads().clamp(1, 4)
+    available_cores().clamp(1, 4)
+}
+
+/// The cores this process may use: its CPU affinity and cgroup CPU quota (Rust's
+/// `available_parallelism`), 1 when unknown.
+pub fn available_cores() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+}
+
+/// How the busy threads are shared: the result of [`Settings::thread_plan`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ThreadPlan {
+    /// Busy threads in all: `threads`, or the cores this process may use.
+    pub budget: usize,
+    /// Chunks of one job transcribed at once.
+    pub parallel: usize,
+    /// Threads of one whisper call.
+    pub per_call: usize,
+    /// Whisper calls the process runs at once, all jobs together: `budget / per_call`.
+    pub concurrent_calls: usize,
+    /// What was clamped and why, one sentence each.
+    pub notes: Vec<String>,
+}
+
+impl ThreadPlan {
+    /// Writes the notes as warnings (`tracing`).
+    pub fn log(&self) {
+        for n in &self.notes {
+            tracing::warn!("{n}");
+        }
+    }
 }
 
 fn seconds(name: &str, v: f64) -> Result<Duration> {

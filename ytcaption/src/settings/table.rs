@@ -245,7 +245,7 @@ use Scope::{Engine, Pipeline, Request};
 pub(super) const SETTINGS_FIELDS: &[Field<Settings>] = &[
     field!(Settings, "home", Path, true, Engine, "Home directory: journal, results, models, cache [default: $YTCAPTION_HOME, else the per-user data dir]", home),
     field!(Settings, "model", Text, true, Engine, "ggml model file, or the name of a model in the home's models dir (tiny.en, base, ...)", model),
-    field!(Settings, "threads", Count, false, Engine, "Threads per whisper.cpp call; 0: the machine's cores shared among workers and parallel chunks", threads),
+    field!(Settings, "threads", Count, false, Engine, "Busy whisper.cpp threads of the process, all jobs and chunks together; 0: the cores it may use", threads),
     field!(Settings, "parallel_chunks", Count, false, Engine, "Chunks transcribed at once, each by its own whisper state; 0: one per core, at most 4", parallel_chunks),
     field!(Settings, "chunk_seconds", Number, false, Engine, "Target chunk length in seconds (at least 5); cuts fall in pauses near it; 0: no chunking [default: 26]", chunk_seconds),
     field!(Settings, "vad_model", Path, true, Engine, "Silero VAD model for finding pauses and skipping silence [default: ggml-silero-*.bin in the home's models dir, else an energy detector]", vad_model),

@@ -178,3 +178,55 @@ fn env_variables_by_field_name() {
     std::env::remove_var("YTCAPTION_CHUNK_RETRIES");
     std::env::remove_var("YTCAPTION_WEBHOOK_MAX_AGE");
 }
+
+#[test]
+fn thread_plan_never_exceeds_the_budget() {
+    let cores = available_cores();
+    for threads in 0..=2 * cores + 1 {
+        for parallel_chunks in 0..=6 {
+            for workers in 1..=6 {
+                let s = Settings {
+                    threads,
+                    parallel_chunks,
+                    ..Settings::default()
+                };
+                let p = s.thread_plan(workers);
+                let what =
+                    format!("threads {threads} -p {parallel_chunks} workers {workers}: {p:?}");
+                assert!(p.budget >= 1 && p.budget <= cores, "{what}");
+                if threads > 0 {
+                    assert_eq!(p.budget, threads.min(cores), "{what}");
+                }
+                assert!(p.parallel >= 1 && p.per_call >= 1, "{what}");
+                // The calls that may run at once, all jobs together, fit the budget...
+                assert!(p.concurrent_calls * p.per_call <= p.budget, "{what}");
+                // ...and where every worker can have a thread, no call ever waits for one.
+                if workers <= p.budget {
+                    assert!(workers * p.parallel * p.per_call <= p.budget, "{what}");
+                    assert!(p.concurrent_calls >= workers * p.parallel, "{what}");
+                }
+                let clamped = threads > cores || parallel_chunks > (p.budget / workers).max(1);
+                assert_eq!(!p.notes.is_empty(), clamped, "{what}");
+            }
+        }
+    }
+}
+
+#[test]
+fn thread_plan_default_uses_the_cores_once() {
+    let cores = available_cores();
+    let p = Settings::default().thread_plan(1);
+    assert_eq!(p.parallel, cores.min(4));
+    assert_eq!(p.per_call, (cores / p.parallel).clamp(1, 8));
+    // `-t N` with N the cores (whisper.cpp's habit) is the same plan as the default.
+    let t = Settings {
+        threads: cores,
+        ..Settings::default()
+    }
+    .thread_plan(1);
+    assert_eq!(t.parallel, p.parallel);
+    if cores <= 32 {
+        assert_eq!(t.per_call, p.per_call);
+    }
+    assert!(t.notes.is_empty() && p.notes.is_empty());
+}

@@ -18,7 +18,7 @@ pub mod merge;
 mod whisper;
 
 #[cfg(feature = "whisper")]
-pub use whisper::WhisperTranscriber;
+pub use whisper::{peak_busy_threads, WhisperTranscriber};
 
 /// Threads per whisper.cpp call when none are configured: the machine's cores, at most 8.
 pub fn default_threads() -> usize {

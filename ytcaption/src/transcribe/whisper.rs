@@ -2,11 +2,11 @@
 //! concurrent call, reused across calls.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use tokio::sync::OnceCell;
+use tokio::sync::{OnceCell, OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 use whisper_rs::{
     FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters, WhisperState,
@@ -28,6 +28,39 @@ pub struct WhisperTranscriber {
     threads: usize,
     ctx: OnceCell<Arc<WhisperContext>>,
     states: Mutex<Vec<WhisperState>>,
+    /// Bounds the whisper calls that run at once (all jobs of the process that share this
+    /// transcriber); `None`: unbounded (each caller bounds its own calls).
+    gate: Option<Arc<Semaphore>>,
+}
+
+/// Busy whisper.cpp threads in this process now, and the most there have been: every call of
+/// every [`WhisperTranscriber`] adds its threads while it runs.
+static BUSY_THREADS: AtomicUsize = AtomicUsize::new(0);
+static PEAK_BUSY_THREADS: AtomicUsize = AtomicUsize::new(0);
+
+/// The most whisper.cpp threads that have run at once in this process (transcription and
+/// language detection calls of every [`WhisperTranscriber`], each counted with its thread
+/// count). A diagnostic: the thread budget ([`Settings::thread_plan`](crate::Settings::thread_plan))
+/// keeps it at or under the cores.
+pub fn peak_busy_threads() -> usize {
+    PEAK_BUSY_THREADS.load(Ordering::Relaxed)
+}
+
+/// Counts `n` busy threads while alive.
+struct Busy(usize);
+
+impl Busy {
+    fn new(n: usize) -> Busy {
+        let now = BUSY_THREADS.fetch_add(n, Ordering::SeqCst) + n;
+        PEAK_BUSY_THREADS.fetch_max(now, Ordering::SeqCst);
+        Busy(n)
+    }
+}
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        BUSY_THREADS.fetch_sub(self.0, Ordering::SeqCst);
+    }
 }
 
 impl WhisperTranscriber {
@@ -50,7 +83,29 @@ impl WhisperTranscriber {
             threads: threads.max(1),
             ctx: OnceCell::new(),
             states: Mutex::new(Vec::new()),
+            gate: None,
         })
+    }
+
+    /// The same transcriber running at most `n` whisper calls at once (further calls wait for
+    /// one to finish), so that jobs sharing it stay within a thread budget: see
+    /// [`Settings::thread_plan`](crate::Settings::thread_plan).
+    pub fn with_concurrent_calls(mut self, n: usize) -> Self {
+        self.gate = Some(Arc::new(Semaphore::new(n.max(1))));
+        self
+    }
+
+    /// Waits for a turn under [`with_concurrent_calls`](Self::with_concurrent_calls)'s bound.
+    async fn turn(&self) -> Result<Option<OwnedSemaphorePermit>> {
+        match &self.gate {
+            None => Ok(None),
+            Some(g) => g
+                .clone()
+                .acquire_owned()
+                .await
+                .map(Some)
+                .map_err(|e| Error::transcription_with("the transcriber is closed", e)),
+        }
     }
 
     /// The model file.
@@ -167,9 +222,11 @@ impl Transcriber for WhisperTranscriber {
                 message: "no samples to detect the language from".into(),
             });
         }
+        let turn = self.turn().await?;
         let mut state = self.take_state(&ctx)?;
         let threads = self.threads;
         let (state, res) = tokio::task::spawn_blocking(move || {
+            let _busy = Busy::new(threads);
             let n = samples.len().min(30 * 16000);
             let r = state
                 .pcm_to_mel(&samples[..n], threads)
@@ -179,6 +236,7 @@ impl Transcriber for WhisperTranscriber {
         })
         .await
         .map_err(|e| Error::transcription_with("whisper.cpp panicked", e))?;
+        drop(turn);
         self.put_state(state);
         let (id, probs) = res?;
         let code = whisper_rs::get_lang_str(id).unwrap_or("en").to_string();
@@ -201,11 +259,13 @@ impl Transcriber for WhisperTranscriber {
                 input.language.code().unwrap_or("en"),
             ));
         }
+        let turn = self.turn().await?;
         let mut state = self.take_state(&ctx)?;
         let threads = self.threads;
         let multilingual = ctx.is_multilingual();
         let eot = ctx.token_eot();
         let (state, result) = tokio::task::spawn_blocking(move || {
+            let _busy = Busy::new(threads);
             let r = run_full(
                 &mut state,
                 &input,
@@ -219,6 +279,7 @@ impl Transcriber for WhisperTranscriber {
         })
         .await
         .map_err(|e| Error::transcription_with("whisper.cpp panicked", e))?;
+        drop(turn);
         self.put_state(state);
         result
     }
