@@ -153,7 +153,7 @@ pub fn describe_event(ev: &Event) -> String {
         ),
         EventKind::TranscriptionFailed { code, message, .. } => format!("[{code}] {message}"),
         EventKind::JobCancelled { from } => format!("was {from}"),
-        EventKind::JobRequeued { from, reason } => format!("was {from}: {reason}"),
+        EventKind::JobRequeued { from, reason, .. } => format!("was {from}: {reason}"),
         EventKind::NotificationSent {
             url,
             attempt,
