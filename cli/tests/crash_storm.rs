@@ -276,7 +276,8 @@ fn a_crash_storm_loses_no_job_and_gives_up_none_that_advances() {
                 running
             })
         };
-        for job in running.iter().chain(run.claimed.iter()) {
+        let judged: HashSet<&String> = running.iter().chain(run.claimed.iter()).collect();
+        for job in judged {
             let n = stalled.entry(job.clone()).or_default();
             if run.progressed.contains(job) && run.claimed.contains(job) {
                 *n = 0;
