@@ -29,6 +29,8 @@ const KILLS: usize = 12;
 const CHASED: usize = 4;
 const MAX_ATTEMPTS: u32 = 3;
 const JOBS: usize = 20;
+/// How long a chasing run waits for the long job's first chunk.
+const CHASE_LIMIT: Duration = Duration::from_secs(60);
 /// How long one run may wait for a job at the limit to make progress before the kill.
 const GATE_LIMIT: Duration = Duration::from_secs(180);
 
@@ -213,8 +215,9 @@ fn a_crash_storm_loses_no_job_and_gives_up_none_that_advances() {
             let due = match (chase, chased_at) {
                 (false, _) => Some(spawned + wait),
                 (true, Some(at)) => Some(at + jitter),
-                // The long job may have finished: then nothing is left to chase.
-                (true, None) if done.contains(&long) => Some(now),
+                // The long job may have finished (or, were it given up, never start again):
+                // then nothing is left to chase.
+                (true, None) if done.contains(&long) || now - spawned > CHASE_LIMIT => Some(now),
                 (true, None) => None,
             };
             // ... once no job at the limit is unfinished without progress in this run.
@@ -263,10 +266,23 @@ fn a_crash_storm_loses_no_job_and_gives_up_none_that_advances() {
         // A job claimed just before the kill may not have printed its claim: the journal
         // knows (a job left running by an earlier run that died before its recovery counts
         // twice here; the count only needs to be an upper bound).
+        // And no job may have been given up.
         let running = {
             let rt = tokio::runtime::Runtime::new().unwrap();
             rt.block_on(async {
                 let journal = SledJournal::open(home.join("journal")).unwrap();
+                let failed = journal
+                    .list(&JobFilter::status(JobStatus::Failed))
+                    .await
+                    .unwrap();
+                assert!(
+                    failed.is_empty(),
+                    "seed {seed}, kill {kill}: jobs were given up: {:?}",
+                    failed
+                        .iter()
+                        .map(|j| (j.id.to_string() == long, j.attempts, j.error.clone()))
+                        .collect::<Vec<_>>()
+                );
                 let mut running = Vec::new();
                 for st in [JobStatus::Downloading, JobStatus::Transcribing] {
                     for job in journal.list(&JobFilter::status(st)).await.unwrap() {
