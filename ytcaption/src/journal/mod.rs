@@ -26,7 +26,7 @@
 
 use async_trait::async_trait;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::event::{Event, EventKind};
 use crate::job::{Job, JobError, JobId, JobStatus};
 use crate::transcript::Segment;
@@ -146,7 +146,7 @@ impl Recovery {
         let progressed = judged.end_dead_start();
         let stalled = judged.stalled_starts;
         if !progressed && stalled >= max_attempts.max(1) {
-            let err = Error::AttemptsExhausted {
+            let err = crate::error::Error::AttemptsExhausted {
                 job_id: job.id.to_string(),
                 attempts: stalled,
             };
