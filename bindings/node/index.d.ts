@@ -362,7 +362,7 @@ export interface PipelineOptions {
   localFiles?: boolean
   /** Jobs run at once; 0: no workers (submit and read only) [default: 1] */
   workers?: number
-  /** Give up on a job after it was started this many times without finishing [default: 3] */
+  /** Give up on a job whose process died on this many starts in a row that made no progress [default: 3] */
   maxAttempts?: number
   /** Result store: s3://bucket/prefix (AWS_* variables), file:///dir or a directory [default: the home's results dir] */
   store?: string

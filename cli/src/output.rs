@@ -57,7 +57,14 @@ pub fn print_job(j: &Job) {
     println!("source:      {}", j.source);
     println!("language:    {}", j.language);
     println!("priority:    {}", j.priority);
-    println!("attempts:    {}", j.attempts);
+    if j.stalled_starts > 0 {
+        println!(
+            "attempts:    {} ({} in a row without progress)",
+            j.attempts, j.stalled_starts
+        );
+    } else {
+        println!("attempts:    {}", j.attempts);
+    }
     println!("created:     {}", j.created_at.to_rfc3339());
     println!("updated:     {}", j.updated_at.to_rfc3339());
     if let Some(t) = j.completed_at {
@@ -153,7 +160,7 @@ pub fn describe_event(ev: &Event) -> String {
         ),
         EventKind::TranscriptionFailed { code, message, .. } => format!("[{code}] {message}"),
         EventKind::JobCancelled { from } => format!("was {from}"),
-        EventKind::JobRequeued { from, reason } => format!("was {from}: {reason}"),
+        EventKind::JobRequeued { from, reason, .. } => format!("was {from}: {reason}"),
         EventKind::NotificationSent {
             url,
             attempt,

@@ -140,12 +140,17 @@ pub enum Error {
         message: String,
     },
 
-    /// The job was started too many times without finishing (its worker kept dying).
-    #[error("job {job_id} was started {attempts} times without finishing; giving up")]
+    /// The job's worker died on too many starts in a row that made no progress (a job that
+    /// kills its worker at the same point every time). Starts that made progress are not
+    /// counted.
+    #[error(
+        "job {job_id}: its process died on {attempts} starts in a row that made no progress \
+         (no new chunk checkpoint, no stage an earlier start had not reached); giving up"
+    )]
     AttemptsExhausted {
         /// The job.
         job_id: String,
-        /// How many times it was started.
+        /// Starts in a row that ended without progress (the job's `stalled_starts`).
         attempts: u32,
     },
 

@@ -206,6 +206,19 @@ pub enum EventKind {
         from: String,
         /// Why.
         reason: String,
+        /// The start that ended (its `download_started` attempt); 0 in events of earlier
+        /// versions.
+        #[serde(default)]
+        attempt: u32,
+        /// For a start whose process died: whether it made progress (a new chunk checkpoint,
+        /// or a stage no earlier start completed). One that did is not counted against
+        /// `max_attempts`. `null` when the start was not judged (a pipeline closed cleanly).
+        #[serde(default)]
+        progressed: Option<bool>,
+        /// Starts in a row without progress so far, this one included: the job fails with
+        /// `attempts_exhausted` when this reaches `max_attempts`.
+        #[serde(default)]
+        stalled_starts: u32,
     },
     /// A notification was delivered (a webhook's receiver answered 2xx).
     NotificationSent {
@@ -313,6 +326,22 @@ mod tests {
     }
 
     #[test]
+    fn job_requeued_of_earlier_versions_reads_back_unjudged() {
+        let raw = r#"{"event_id":"0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b","job_id":"0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5c","timestamp":"2026-11-28T01:02:03.456Z","version":1,"correlation_id":"0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5c","causation_id":null,"event_type":"job_requeued","data":{"from":"transcribing","reason":"r"}}"#;
+        let ev: Event = serde_json::from_str(raw).unwrap();
+        assert_eq!(
+            ev.kind,
+            EventKind::JobRequeued {
+                from: "transcribing".into(),
+                reason: "r".into(),
+                attempt: 0,
+                progressed: None,
+                stalled_starts: 0,
+            }
+        );
+    }
+
+    #[test]
     fn every_kind_roundtrips() {
         let job = JobId::new();
         let kinds = vec![
@@ -378,6 +407,9 @@ mod tests {
             EventKind::JobRequeued {
                 from: "transcribing".into(),
                 reason: "worker died".into(),
+                attempt: 4,
+                progressed: Some(true),
+                stalled_starts: 0,
             },
             EventKind::NotificationSent {
                 webhook_id: Uuid::now_v7().to_string(),

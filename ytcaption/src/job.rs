@@ -326,8 +326,36 @@ pub struct Job {
     pub completed_at: Option<DateTime<Utc>>,
     /// Why it failed, when it did.
     pub error: Option<JobError>,
-    /// How many times a worker started it (1 on the first run).
+    /// How many times a worker started it (1 on the first run), every start counted.
     pub attempts: u32,
+    /// Starts in a row that ended with their process gone and no progress made (see
+    /// [`Job::progress`]); a start that made progress sets it back to 0. A job fails with
+    /// `attempts_exhausted` when this reaches the pipeline's `max_attempts`, so a job that
+    /// advances on every start is never given up, and one that kills its worker at the same
+    /// point every time is.
+    #[serde(default)]
+    pub stalled_starts: u32,
+    /// How far the job's starts have got, all starts together (kept by the journal).
+    #[serde(default)]
+    pub progress: ProgressMark,
+    /// [`progress`](Self::progress) when the latest start began: the start made progress when
+    /// `progress` moved since.
+    #[serde(default)]
+    pub progress_at_start: ProgressMark,
+}
+
+/// How far a job's starts have got: what tells a start that advanced from one that died where
+/// an earlier one had. Both parts only grow while the job lives.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ProgressMark {
+    /// Whether a start fetched the media and reached `transcribing` (the download stage was
+    /// completed once).
+    #[serde(default)]
+    pub reached_transcribing: bool,
+    /// Chunk checkpoints saved (distinct chunks; one saved again is not counted twice).
+    #[serde(default)]
+    pub checkpoints: u32,
 }
 
 impl Job {
@@ -349,7 +377,36 @@ impl Job {
             completed_at: None,
             error: None,
             attempts: 0,
+            stalled_starts: 0,
+            progress: ProgressMark::default(),
+            progress_at_start: ProgressMark::default(),
         }
+    }
+
+    /// Whether the latest start made progress: it saved a chunk checkpoint, or completed a
+    /// stage that no earlier start completed (it reached `transcribing` for the first time).
+    /// Fetching the media again, or transcribing again what was not checkpointed, is not
+    /// progress: a job that dies at the same point on every start never makes any.
+    pub fn progressed_this_start(&self) -> bool {
+        self.progress != self.progress_at_start
+    }
+
+    /// Counts a chunk checkpoint the journal stored for a chunk it did not have yet.
+    pub fn note_new_checkpoint(&mut self) {
+        self.progress.checkpoints = self.progress.checkpoints.saturating_add(1);
+    }
+
+    /// Judges the latest start of a job whose process died while running it: a start that
+    /// made progress sets [`stalled_starts`](Self::stalled_starts) back to 0, one that made
+    /// none adds 1. Returns whether it made progress.
+    pub fn end_dead_start(&mut self) -> bool {
+        let progressed = self.progressed_this_start();
+        self.stalled_starts = if progressed {
+            0
+        } else {
+            self.stalled_starts.saturating_add(1)
+        };
+        progressed
     }
 
     /// Moves the job to `to`, or refuses with [`Error::IllegalTransition`].
@@ -367,8 +424,13 @@ impl Job {
         if to.is_terminal() {
             self.completed_at = Some(now);
         }
-        if to == JobStatus::Downloading {
-            self.attempts += 1;
+        match to {
+            JobStatus::Downloading => {
+                self.attempts += 1;
+                self.progress_at_start = self.progress;
+            }
+            JobStatus::Transcribing => self.progress.reached_transcribing = true,
+            _ => {}
         }
         Ok(())
     }
@@ -447,6 +509,41 @@ mod tests {
     }
 
     #[test]
+    fn a_start_progresses_by_a_new_checkpoint_or_a_stage_no_earlier_start_reached() {
+        let mut job = job_in(JobStatus::Pending);
+        let restart = |job: &mut Job, transcribe: bool, checkpoint: bool| -> bool {
+            job.transition(JobStatus::Downloading).unwrap();
+            assert!(!job.progressed_this_start(), "a claim alone is no progress");
+            if transcribe {
+                job.transition(JobStatus::Transcribing).unwrap();
+            }
+            if checkpoint {
+                job.note_new_checkpoint();
+            }
+            let progressed = job.end_dead_start();
+            job.transition(JobStatus::Pending).unwrap();
+            progressed
+        };
+        assert!(!restart(&mut job, false, false));
+        assert_eq!(job.stalled_starts, 1);
+        assert!(
+            restart(&mut job, true, false),
+            "the first to reach transcribing"
+        );
+        assert_eq!(job.stalled_starts, 0);
+        assert!(
+            !restart(&mut job, true, false),
+            "transcribing again is no progress"
+        );
+        assert!(!restart(&mut job, false, false));
+        assert_eq!(job.stalled_starts, 2);
+        assert!(restart(&mut job, true, true), "a new checkpoint");
+        assert_eq!(job.stalled_starts, 0);
+        assert_eq!(job.attempts, 5);
+        assert_eq!(job.progress.checkpoints, 1);
+    }
+
+    #[test]
     fn parse_priority_status_and_ids() {
         assert_eq!("HIGH".parse::<Priority>().unwrap(), Priority::High);
         assert_eq!(
@@ -494,6 +591,8 @@ mod tests {
         });
         let job: Job = serde_json::from_value(raw.clone()).unwrap();
         assert_eq!(job.priority, Priority::High);
+        assert_eq!(job.stalled_starts, 0);
+        assert_eq!(job.progress, ProgressMark::default());
         assert!(matches!(job.source.route().unwrap(), Route::YouTube(v) if v.id == "dQw4w9WgXcQ"));
         let back = serde_json::to_value(&job).unwrap();
         assert_eq!(back["source"], raw["source"]);

@@ -74,7 +74,7 @@ pub use error::{DownloadErrorKind, Error, ErrorCategory, Result, ERROR_CODES};
 pub use event::{Event, EventKind};
 pub use format::Format;
 pub use home::Home;
-pub use job::{Job, JobError, JobId, JobRequest, JobStatus, Priority};
+pub use job::{Job, JobError, JobId, JobRequest, JobStatus, Priority, ProgressMark};
 pub use journal::JobFilter;
 pub use language::{Language, LANGUAGES};
 pub use notify::webhook::{Allowlist, DeliveryRetry, WebhookConfig, WebhookSecret};

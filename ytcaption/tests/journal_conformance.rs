@@ -63,6 +63,11 @@ async fn recovery() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn progress_rule() {
+    conformance::progress_rule(&Sled::new()).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn chunk_checkpoints() {
     conformance::chunk_checkpoints(&Sled::new()).await.unwrap();
 }
@@ -106,6 +111,12 @@ async fn a_broken_backend_fails_with_the_rule_it_broke() {
     let checks: Vec<_> = all.iter().map(|f| f.check).collect();
     assert_eq!(
         checks,
-        ["idempotency", "recovery", "chunk_checkpoints", "outbox"]
+        [
+            "idempotency",
+            "recovery",
+            "progress_rule",
+            "chunk_checkpoints",
+            "outbox"
+        ]
     );
 }

@@ -133,7 +133,7 @@ typedef enum ytc_status {
      */
     YTC_JOB_FAILED = 119,
     /**
-     * The job was started too many times without finishing (`attempts_exhausted`).
+     * The job's process died on too many starts in a row without progress (`attempts_exhausted`).
      */
     YTC_ATTEMPTS_EXHAUSTED = 120,
     /**
@@ -435,9 +435,9 @@ enum ytc_status ytc_options_set_workers(struct ytc_options *options, size_t work
 enum ytc_status ytc_options_set_threads(struct ytc_options *options, size_t threads);
 
 /**
- * A job started this many times without finishing (its process died each time) fails with
- * `YTC_ATTEMPTS_EXHAUSTED` instead of running again (default 3; at least 1, checked when the
- * pipeline opens).
+ * A job whose process died on this many starts in a row that made no progress fails with
+ * `YTC_ATTEMPTS_EXHAUSTED` instead of running again; starts that made progress are not
+ * counted (default 3; at least 1, checked when the pipeline opens).
  */
 enum ytc_status ytc_options_set_max_attempts(struct ytc_options *options, uint32_t attempts);
 

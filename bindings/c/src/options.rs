@@ -128,9 +128,9 @@ pub unsafe extern "C" fn ytc_options_set_threads(
     unsafe { with_settings(options, |s| Ok(s.set_json("threads", threads.into())?)) }
 }
 
-/// A job started this many times without finishing (its process died each time) fails with
-/// `YTC_ATTEMPTS_EXHAUSTED` instead of running again (default 3; at least 1, checked when the
-/// pipeline opens).
+/// A job whose process died on this many starts in a row that made no progress fails with
+/// `YTC_ATTEMPTS_EXHAUSTED` instead of running again; starts that made progress are not
+/// counted (default 3; at least 1, checked when the pipeline opens).
 #[no_mangle]
 pub unsafe extern "C" fn ytc_options_set_max_attempts(
     options: *mut ytc_options,

@@ -68,7 +68,7 @@ pub enum ytc_status {
     YTC_JOB_NOT_FOUND = 118,
     /// The job failed; the message carries its error's code and message (`job_failed`).
     YTC_JOB_FAILED = 119,
-    /// The job was started too many times without finishing (`attempts_exhausted`).
+    /// The job's process died on too many starts in a row without progress (`attempts_exhausted`).
     YTC_ATTEMPTS_EXHAUSTED = 120,
     /// A job state change the lifecycle does not allow, such as cancelling a completed job
     /// (`illegal_transition`).

@@ -98,6 +98,7 @@ pub async fn run_all<H: Harness>(h: &H) -> std::result::Result<(), Vec<Failure>>
         concurrent_claims(h).await,
         idempotency(h).await,
         recovery(h).await,
+        progress_rule(h).await,
         chunk_checkpoints(h).await,
         outbox(h).await,
     ];
@@ -622,8 +623,9 @@ pub async fn idempotency<H: Harness>(h: &H) -> Outcome {
 }
 
 /// `recover` requeues jobs a dead process left running (keeping their chunks, back in the
-/// queue by age) and fails them once they were started `max_attempts` times, with the
-/// notifications its plan chooses; everything survives a reopen.
+/// queue by age) and fails them once their process died on `max_attempts` starts in a row
+/// without progress, with the notifications its plan chooses; everything survives a reopen.
+/// (The progress rule itself is [`progress_rule`].)
 pub async fn recovery<H: Harness>(h: &H) -> Outcome {
     let c = Ctx("recovery");
     let j = c.ok(h.open_empty().await, "open_empty")?;
@@ -705,12 +707,17 @@ pub async fn recovery<H: Harness>(h: &H) -> Outcome {
         },
     )?;
 
-    // It dies again; with max_attempts = 2 the job fails.
+    // It dies again, with no progress this time; with max_attempts = 1 the job fails (the
+    // first start saved a chunk: it was not counted).
     let j = c.ok(h.reopen(j).await, "reopen")?;
-    let evs = c.ok(j.recover(2, plan).await, "recover")?;
+    let evs = c.ok(j.recover(1, plan).await, "recover")?;
     c.ensure(
         evs.len() == 1 && evs[0].job_id == a.id && evs[0].event_type() == "transcription_failed",
-        || "recover fails a job started max_attempts times (transcription_failed)".into(),
+        || {
+            "recover fails a job whose process died on max_attempts starts in a row without \
+             progress (transcription_failed)"
+                .into()
+        },
     )?;
     let failed = c.get(&j, a.id).await?;
     c.ensure(
@@ -742,13 +749,145 @@ pub async fn recovery<H: Harness>(h: &H) -> Outcome {
     c.ensure(c.get(&j, b.id).await?.status == JobStatus::Pending, || {
         "recover leaves pending jobs alone".into()
     })?;
-    let evs = c.ok(j.recover(2, plan).await, "recover")?;
+    let evs = c.ok(j.recover(1, plan).await, "recover")?;
     c.ensure(evs.is_empty(), || {
         format!(
             "with nothing running, recover writes nothing, got {} events",
             evs.len()
         )
     })
+}
+
+/// What one start of a job does before its process dies, in [`progress_rule`].
+#[derive(Debug, Clone, Copy)]
+enum Start {
+    /// Dies while downloading.
+    Download,
+    /// Reaches `transcribing`, then dies.
+    Transcribe,
+    /// Reaches `transcribing`, saves this chunk, then dies.
+    Chunk(u32),
+}
+
+/// The limit counts starts without progress: `recover` judges the latest start of each job a
+/// dead process left running. A start that saved a chunk checkpoint the job did not have, or
+/// reached `transcribing` when no earlier start had, made progress: it is not counted and sets
+/// `stalled_starts` back to 0 (`job_requeued` says `progressed: true`). Any other start adds 1
+/// (`progressed: false`, with the count); at `max_attempts` the job fails with
+/// `attempts_exhausted`. `attempts` counts every start.
+pub async fn progress_rule<H: Harness>(h: &H) -> Outcome {
+    let c = Ctx("progress_rule");
+    let mut j = c.ok(h.open_empty().await, "open_empty")?;
+    let (a, _) = c.create(&j, job(Priority::Normal, None)).await?;
+    let plan: &DeliveryPlan<'_> = &super::no_deliveries;
+    const MAX: u32 = 3;
+    // (what the start does, whether it made progress, stalled_starts after it)
+    let starts = [
+        (Start::Download, false, 1),
+        (Start::Transcribe, true, 0),
+        (Start::Transcribe, false, 1),
+        (Start::Chunk(0), true, 0),
+        (Start::Chunk(0), false, 1),
+        (Start::Download, false, 2),
+        (Start::Chunk(1), true, 0),
+        (Start::Transcribe, false, 1),
+        (Start::Download, false, 2),
+    ];
+    for (n, (start, progressed, stalled)) in starts.into_iter().enumerate() {
+        let attempt = n as u32 + 1;
+        let (claimed, _) = c
+            .ok(j.claim_next().await, "claim_next")?
+            .ok_or_else(|| c.fail(format!("start {attempt}: the requeued job is in the queue")))?;
+        c.ensure(claimed.id == a.id && claimed.attempts == attempt, || {
+            format!(
+                "start {attempt}: attempts counts every start, got {}",
+                claimed.attempts
+            )
+        })?;
+        if !matches!(start, Start::Download) {
+            c.ok(
+                j.transition(
+                    a.id,
+                    JobStatus::Transcribing,
+                    JobPatch::default(),
+                    started(),
+                )
+                .await,
+                "downloading -> transcribing",
+            )?;
+        }
+        if let Start::Chunk(i) = start {
+            c.ok(j.save_chunk(a.id, checkpoint(i)).await, "save_chunk")?;
+        }
+        j = c.ok(h.reopen(j).await, "reopen")?;
+        let evs = c.ok(j.recover(MAX, plan).await, "recover")?;
+        let ok = evs.len() == 1
+            && matches!(
+                &evs[0].kind,
+                EventKind::JobRequeued { attempt: at, progressed: p, stalled_starts: s, .. }
+                    if *at == attempt && *p == Some(progressed) && *s == stalled
+            );
+        c.ensure(ok, || {
+            format!(
+                "start {attempt} ({start:?}) is requeued with progressed = {progressed}, \
+                 stalled_starts = {stalled}, attempt = {attempt}; got {:?}",
+                evs.iter().map(|e| &e.kind).collect::<Vec<_>>()
+            )
+        })?;
+        let got = c.get(&j, a.id).await?;
+        c.ensure(
+            got.status == JobStatus::Pending && got.stalled_starts == stalled,
+            || {
+                format!(
+                    "after start {attempt} the job is pending with stalled_starts {stalled}, \
+                     got {} with {}",
+                    got.status, got.stalled_starts
+                )
+            },
+        )?;
+    }
+    // The third start in a row without progress: given up.
+    let attempt = starts.len() as u32 + 1;
+    c.ok(j.claim_next().await, "claim_next")?;
+    c.ok(
+        j.transition(
+            a.id,
+            JobStatus::Transcribing,
+            JobPatch::default(),
+            started(),
+        )
+        .await,
+        "downloading -> transcribing",
+    )?;
+    c.ok(j.save_chunk(a.id, checkpoint(1)).await, "save_chunk")?;
+    j = c.ok(h.reopen(j).await, "reopen")?;
+    let evs = c.ok(j.recover(MAX, plan).await, "recover")?;
+    c.ensure(
+        evs.len() == 1
+            && matches!(&evs[0].kind, EventKind::TranscriptionFailed { code, attempt: at, .. }
+                if code == "attempts_exhausted" && *at == attempt),
+        || {
+            format!(
+                "start {MAX} in a row without progress (a chunk saved again is none) \
+                 fails the job with attempts_exhausted at attempt {attempt}, got {:?}",
+                evs.iter().map(|e| &e.kind).collect::<Vec<_>>()
+            )
+        },
+    )?;
+    let failed = c.get(&j, a.id).await?;
+    c.ensure(
+        failed.status == JobStatus::Failed
+            && failed.error.as_ref().map(|e| e.code.as_str()) == Some("attempts_exhausted")
+            && failed.stalled_starts == MAX
+            && failed.attempts == attempt,
+        || {
+            format!(
+                "the given-up job is failed (attempts_exhausted) with stalled_starts {MAX} and \
+                 attempts {attempt}, got {} {:?} {} {}",
+                failed.status, failed.error, failed.stalled_starts, failed.attempts
+            )
+        },
+    )
 }
 
 /// Chunk checkpoints: only for running jobs, listed by index, replaced by index, kept across

@@ -11,7 +11,12 @@
 //!   never hands one job to two workers;
 //! * an idempotency key maps to exactly one job;
 //! * [`Journal::recover`] puts jobs that a dead process left running back into the queue, or
-//!   fails them once they have been started `max_attempts` times;
+//!   fails them once their process died on `max_attempts` starts in a row that made no
+//!   progress ([`Recovery`] is the rule: a start made progress when it saved a new chunk
+//!   checkpoint or completed a stage no earlier start had; such a start is not counted, and
+//!   sets the count back to 0). A backend keeps [`Job::progress`] current: `save_chunk` of a
+//!   chunk it did not have calls [`Job::note_new_checkpoint`]; [`Job::transition`] does the
+//!   rest;
 //! * chunk checkpoints of a running job are kept until the job ends;
 //! * the deliveries a transition carries ([`JobPatch::deliveries`]) enter the outbox in the
 //!   same transaction as the state change, and each attempt's event is written together with
@@ -76,6 +81,9 @@ pub struct JobPatch {
     /// a [`Delivery`] for each (built by [`Delivery::for_event`] from the job as changed and
     /// the stored event) in its outbox, in the transaction of the change.
     pub deliveries: Vec<NewDelivery>,
+    /// Sets the job's [`stalled_starts`](Job::stalled_starts) (recovery judged its latest
+    /// start).
+    pub stalled_starts: Option<u32>,
 }
 
 impl JobPatch {
@@ -89,6 +97,96 @@ impl JobPatch {
     pub fn deliveries(mut self, deliveries: impl IntoIterator<Item = NewDelivery>) -> Self {
         self.deliveries.extend(deliveries);
         self
+    }
+
+    /// Sets the job's count of starts in a row without progress.
+    pub fn stalled_starts(mut self, n: u32) -> Self {
+        self.stalled_starts = Some(n);
+        self
+    }
+
+    /// Applies the patch's fields to `job` (after its status changed).
+    pub fn apply_to(&self, job: &mut Job) {
+        if let Some(err) = &self.error {
+            job.error = Some(err.clone());
+        }
+        if let Some(n) = self.stalled_starts {
+            job.stalled_starts = n;
+        }
+    }
+}
+
+/// What [`Journal::recover`] does with one job that a dead process left running: the rule
+/// every backend keeps (a PostgreSQL journal's expired leases included).
+///
+/// The job's latest start is judged ([`Job::end_dead_start`]): one that made progress (a new
+/// chunk checkpoint, or a stage no earlier start had completed) is not counted and sets
+/// [`Job::stalled_starts`] back to 0; one that made none adds 1. The job goes back to the
+/// queue (`job_requeued`, saying whether the start made progress and the count so far), or,
+/// when the count reaches `max_attempts`, fails with `attempts_exhausted`
+/// (`transcription_failed`, with the notifications `plan` chooses). So a job that advances on
+/// every start is never given up, and one that kills its worker at the same point every time
+/// is, after `max_attempts` starts that got no further.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Recovery {
+    /// `pending` or `failed`.
+    pub to: JobStatus,
+    /// The change to apply (the new `stalled_starts`; for `failed`, the error and the
+    /// notifications).
+    pub patch: JobPatch,
+    /// The event to append: `job_requeued` or `transcription_failed`.
+    pub event: EventKind,
+}
+
+impl Recovery {
+    /// The recovery of `job` (running, its process gone) under `max_attempts` (at least 1).
+    pub fn of(job: &Job, max_attempts: u32, plan: &DeliveryPlan<'_>) -> Recovery {
+        let mut judged = job.clone();
+        let progressed = judged.end_dead_start();
+        let stalled = judged.stalled_starts;
+        if !progressed && stalled >= max_attempts.max(1) {
+            let err = crate::error::Error::AttemptsExhausted {
+                job_id: job.id.to_string(),
+                attempts: stalled,
+            };
+            let event = EventKind::TranscriptionFailed {
+                code: err.code().to_string(),
+                message: err.to_string(),
+                attempt: job.attempts,
+            };
+            let patch = JobPatch::default()
+                .error(JobError::from(&err))
+                .stalled_starts(stalled)
+                .deliveries(plan(job, &event));
+            return Recovery {
+                to: JobStatus::Failed,
+                patch,
+                event,
+            };
+        }
+        let reason = if progressed {
+            "the process running it stopped before it finished; this start made progress, so \
+             it does not count against max_attempts"
+                .to_string()
+        } else {
+            format!(
+                "the process running it stopped before it finished, with no progress: \
+                 {stalled} such start(s) in a row of {} allowed",
+                max_attempts.max(1)
+            )
+        };
+        Recovery {
+            to: JobStatus::Pending,
+            patch: JobPatch::default().stalled_starts(stalled),
+            event: EventKind::JobRequeued {
+                from: job.status.to_string(),
+                reason,
+                attempt: job.attempts,
+                progressed: Some(progressed),
+                stalled_starts: stalled,
+            },
+        }
     }
 }
 
@@ -192,8 +290,10 @@ pub trait Journal: Send + Sync + 'static {
     async fn append(&self, id: JobId, event: EventKind) -> Result<Event>;
 
     /// Stores a finished chunk of a running job with its `chunk_transcribed` event, in one
-    /// transaction (refused with `IllegalTransition` when the job is not running).
-    /// Checkpoints are removed when the job ends.
+    /// transaction (refused with `IllegalTransition` when the job is not running). A chunk the
+    /// job had no checkpoint for yet is counted in the job's [`progress`](Job::progress)
+    /// ([`Job::note_new_checkpoint`]) in the same transaction. Checkpoints are removed when the
+    /// job ends.
     async fn save_chunk(&self, id: JobId, chunk: ChunkCheckpoint) -> Result<Event>;
 
     /// The job's chunk checkpoints, by index.
@@ -210,9 +310,9 @@ pub trait Journal: Send + Sync + 'static {
 
     /// Puts jobs left in `downloading`/`transcribing` back into the queue (a `job_requeued`
     /// event each; their chunk checkpoints stay), or fails them (`transcription_failed` with
-    /// code `attempts_exhausted`) once they have been started `max_attempts` times; a failed
-    /// job's notifications are those `plan` chooses, recorded in the same transaction.
-    /// Returns the events written.
+    /// code `attempts_exhausted`) once their process died on `max_attempts` starts in a row
+    /// that made no progress, by the rule of [`Recovery::of`]; a failed job's notifications
+    /// are those `plan` chooses, recorded in the same transaction. Returns the events written.
     async fn recover(&self, max_attempts: u32, plan: &DeliveryPlan<'_>) -> Result<Vec<Event>>;
 
     /// Makes everything written so far durable.

@@ -26,10 +26,11 @@ use chrono::{DateTime, Utc};
 
 use super::{
     ChunkCheckpoint, Created, Delivery, DeliveryPlan, JobFilter, JobPatch, Journal, Outbox,
+    Recovery,
 };
 use crate::error::{Error, Result};
 use crate::event::{Event, EventKind};
-use crate::job::{Job, JobError, JobId, JobStatus};
+use crate::job::{Job, JobId, JobStatus};
 
 /// The sled-backed [`Journal`]. One process at a time may open a journal directory.
 #[derive(Clone)]
@@ -202,9 +203,7 @@ impl SledJournal {
         let mut job = Self::decode_job(&raw).map_err(abort)?;
         let before = job.clone();
         job.transition(to).map_err(abort)?;
-        if let Some(err) = &patch.error {
-            job.error = Some(err.clone());
-        }
+        patch.apply_to(&mut job);
         if before.status == JobStatus::Pending {
             queue.remove(&Self::queue_key(&before))?;
         }
@@ -219,9 +218,18 @@ impl SledJournal {
             EventKind::JobCancelled { .. } => EventKind::JobCancelled {
                 from: before.status.to_string(),
             },
-            EventKind::JobRequeued { reason, .. } => EventKind::JobRequeued {
+            EventKind::JobRequeued {
+                reason,
+                attempt,
+                progressed,
+                stalled_starts,
+                ..
+            } => EventKind::JobRequeued {
                 from: before.status.to_string(),
                 reason: reason.clone(),
+                attempt: *attempt,
+                progressed: *progressed,
+                stalled_starts: *stalled_starts,
             },
             other => other.clone(),
         };
@@ -465,7 +473,8 @@ impl Journal for SledJournal {
                         job_id: id.to_string(),
                     })
                 })?;
-                let job = Self::decode_job(&raw).map_err(ConflictableTransactionError::Abort)?;
+                let mut job =
+                    Self::decode_job(&raw).map_err(ConflictableTransactionError::Abort)?;
                 if !job.status.is_running() {
                     return Err(ConflictableTransactionError::Abort(
                         Error::IllegalTransition {
@@ -482,7 +491,15 @@ impl Journal for SledJournal {
                 event.event_id = event_id;
                 let ev = serde_json::to_vec(&event)
                     .map_err(|e| ConflictableTransactionError::Abort(e.into()))?;
-                chunks.insert(&ckey[..], bytes.clone())?;
+                if chunks.insert(&ckey[..], bytes.clone())?.is_none() {
+                    // A chunk this job had no checkpoint for: progress (see Job::progress).
+                    job.note_new_checkpoint();
+                    jobs.insert(
+                        id.as_bytes(),
+                        serde_json::to_vec(&job)
+                            .map_err(|e| ConflictableTransactionError::Abort(e.into()))?,
+                    )?;
+                }
                 events.insert(&key[..], ev)?;
                 last.insert(id.as_bytes(), event.event_id.as_bytes())?;
                 Ok(event)
@@ -526,32 +543,8 @@ impl Journal for SledJournal {
         }
         let mut out = Vec::new();
         for job in stale {
-            let from = job.status.to_string();
-            let (to, patch, kind) = if job.attempts >= max_attempts {
-                let err = Error::AttemptsExhausted {
-                    job_id: job.id.to_string(),
-                    attempts: job.attempts,
-                };
-                let kind = EventKind::TranscriptionFailed {
-                    code: err.code().to_string(),
-                    message: err.to_string(),
-                    attempt: job.attempts,
-                };
-                let patch = JobPatch::default()
-                    .error(JobError::from(&err))
-                    .deliveries(plan(&job, &kind));
-                (JobStatus::Failed, patch, kind)
-            } else {
-                (
-                    JobStatus::Pending,
-                    JobPatch::default(),
-                    EventKind::JobRequeued {
-                        from,
-                        reason: "the process running it stopped before it finished".into(),
-                    },
-                )
-            };
-            let (_, ev) = self.transition_sync(job.id, to, patch, kind)?;
+            let r = Recovery::of(&job, max_attempts, plan);
+            let (_, ev) = self.transition_sync(job.id, r.to, r.patch, r.event)?;
             out.push(ev);
         }
         Ok(out)

@@ -108,8 +108,10 @@ impl PipelineBuilder {
         self
     }
 
-    /// A job started this many times without finishing (its process died each time) fails
-    /// with `attempts_exhausted` instead of running again. Default 3.
+    /// A job whose process died on this many starts in a row that made no progress (no new
+    /// chunk checkpoint, no stage an earlier start had not reached) fails with
+    /// `attempts_exhausted` instead of running again. Starts that made progress are not
+    /// counted. Default 3.
     pub fn max_attempts(mut self, n: u32) -> Self {
         self.settings.max_attempts = n.max(1);
         self

@@ -126,6 +126,10 @@ impl Inner {
                         EventKind::JobRequeued {
                             from: "running".into(),
                             reason: "the pipeline was closed".into(),
+                            attempt: job.attempts,
+                            // A clean stop says nothing about the job: not judged, not counted.
+                            progressed: None,
+                            stalled_starts: job.stalled_starts,
                         },
                     )
                     .await

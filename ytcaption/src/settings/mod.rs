@@ -88,8 +88,9 @@ pub struct Settings {
     pub cache: bool,
     /// Jobs run at once by a pipeline (default 1); 0 runs no workers (submit and read only).
     pub workers: usize,
-    /// A job started this many times without finishing fails with `attempts_exhausted`
-    /// (default 3).
+    /// A job whose process died on this many starts in a row that made no progress (no new
+    /// chunk checkpoint, no stage an earlier start had not reached) fails with
+    /// `attempts_exhausted` (default 3). Starts that made progress are not counted.
     pub max_attempts: u32,
     /// The `yt-dlp` program for YouTube URLs. Default: `yt-dlp` on `PATH`.
     pub yt_dlp: Option<PathBuf>,

@@ -257,7 +257,7 @@ pub(super) const SETTINGS_FIELDS: &[Field<Settings>] = &[
     field!(Settings, "download_attempts", Count, false, Engine, "Attempts for a download that fails with a transient error (network, 5xx, 429) [default: 5]", download_attempts),
     field!(Settings, "local_files", Flag, false, Engine, "Accept local paths and file:// URLs [default: true]", local_files),
     field!(Settings, "workers", Count, false, Pipeline, "Jobs run at once; 0: no workers (submit and read only) [default: 1]", workers),
-    field!(Settings, "max_attempts", Count, false, Pipeline, "Give up on a job after it was started this many times without finishing [default: 3]", max_attempts),
+    field!(Settings, "max_attempts", Count, false, Pipeline, "Give up on a job whose process died on this many starts in a row that made no progress [default: 3]", max_attempts),
     field!(Settings, "store", Text, true, Pipeline, "Result store: s3://bucket/prefix (AWS_* variables), file:///dir or a directory [default: the home's results dir]", store),
     field!(Settings, "webhook_secret", Secret, true, Pipeline, "Webhook signing secret (whsec_<base64>)", webhook_secret),
     field!(Settings, "webhook_allowlist", Text, true, Pipeline, "Non-public webhook destinations to allow anyway: comma-separated hosts, IPs or CIDRs", webhook_allowlist),
