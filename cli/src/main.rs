@@ -117,7 +117,9 @@ async fn run(cli: Cli) -> ytcaption::Result<()> {
         Command::Transcribe(args) => transcribe::run(settings, args).await,
         Command::Jobs { command } => jobs::run(settings, command).await,
         Command::Worker(args) => worker::run(settings, args).await,
-        Command::Model { command } => model_cmd::run(&settings.home()?, command).await,
+        Command::Model { command } => {
+            model_cmd::run(&settings.home()?, &settings.allowlist()?, command).await
+        }
     }
 }
 

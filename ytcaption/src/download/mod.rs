@@ -7,7 +7,10 @@
 //! [`DownloadErrorKind::UnsupportedSource`], naming the feature.
 //! Transient failures are retried with exponential backoff and full jitter ([`retry`]); each
 //! host has a circuit breaker ([`breaker`]). Limits ([`DownloadConfig::max_bytes`],
-//! [`DownloadConfig::max_duration`]) are enforced before and while downloading.
+//! [`DownloadConfig::max_duration`]) are enforced before and while downloading. HTTP(S)
+//! downloads reach public addresses only, unless [`DownloadConfig::allow_network`] admits
+//! others ([`crate::net`]); a refused one fails with
+//! [`DownloadErrorKind::DestinationRefused`].
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -17,6 +20,7 @@ use async_trait::async_trait;
 use tokio_util::sync::CancellationToken;
 
 use crate::error::{DownloadErrorKind, Error, Result};
+use crate::net::Allowlist;
 use crate::source::Source;
 
 pub mod breaker;
@@ -210,6 +214,10 @@ pub struct DownloadConfig {
     pub yt_dlp: Option<PathBuf>,
     /// Extra arguments for every `yt-dlp` run (`--cookies FILE`, `--proxy URL`...).
     pub yt_dlp_args: Vec<String>,
+    /// Non-public destinations HTTP(S) downloads may reach anyway (the setting
+    /// `allow_network`); empty (the default): public addresses only, every redirect hop
+    /// checked (see [`crate::net`]). yt-dlp's own connections are not filtered.
+    pub allow_network: Allowlist,
 }
 
 impl Default for DownloadConfig {
@@ -225,6 +233,7 @@ impl Default for DownloadConfig {
             max_redirects: 10,
             yt_dlp: None,
             yt_dlp_args: Vec::new(),
+            allow_network: Allowlist::default(),
         }
     }
 }
