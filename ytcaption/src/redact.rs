@@ -3,7 +3,7 @@
 //! Media URLs may carry secrets: `user:password@` and signed query parameters
 //! (`?token=…`, `sig=…`, `X-Amz-Signature=…`, `key=…`). The download needs them, so the job's
 //! source keeps them; everything else — events, error messages, logs, webhook payloads —
-//! shows the URL through [`url`] (one URL) or [`text`] (every URL in a message), which replace
+//! shows the URL through [`url()`] (one URL) or [`text`] (every URL in a message), which replace
 //! the user information and the values of secret-looking parameters with `***`.
 //!
 //! ```
@@ -117,7 +117,7 @@ fn percent_decoded(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// `text` with every `scheme://…` URL in it passed through [`url`]. A URL ends at white space,
+/// `text` with every `scheme://…` URL in it passed through [`url()`]. A URL ends at white space,
 /// a quote, `<`, `>`, a closing bracket or a backtick.
 pub fn text(text: &str) -> String {
     if !text.contains("://") {
