@@ -77,7 +77,12 @@ fn main() -> ExitCode {
     match rt.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e} [{}]", e.code());
+            // URL credentials are never printed (`ytcaption::redact`).
+            eprintln!(
+                "error: {} [{}]",
+                ytcaption::redact::text(&e.to_string()),
+                e.code()
+            );
             ExitCode::FAILURE
         }
     }
