@@ -191,7 +191,11 @@ pub trait Downloader: Send + Sync + 'static {
 }
 
 /// Limits, timeouts and policies of the default downloaders.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// `Debug` hides the values of secret-looking `yt_dlp_args` (after `--password`,
+/// `--video-password`, `--ap-password`, `--twofactor`, and any flag naming a token, secret or
+/// key) and redacts URLs in them (`--proxy http://user:pass@…`).
+#[derive(Clone, PartialEq)]
 #[non_exhaustive]
 pub struct DownloadConfig {
     /// Largest media accepted, in bytes (checked from metadata and while streaming).
@@ -235,6 +239,48 @@ impl Default for DownloadConfig {
             yt_dlp_args: Vec::new(),
             allow_network: Allowlist::default(),
         }
+    }
+}
+
+impl std::fmt::Debug for DownloadConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut hide_next = false;
+        let args: Vec<String> = self
+            .yt_dlp_args
+            .iter()
+            .map(|a| {
+                let shown = if hide_next {
+                    crate::redact::MASK.to_string()
+                } else {
+                    crate::redact::text(a)
+                };
+                let flag = a.to_ascii_lowercase();
+                hide_next = flag.starts_with("--")
+                    && !flag.contains('=')
+                    && ["pass", "token", "secret", "key", "twofactor"]
+                        .iter()
+                        .any(|w| flag.contains(w));
+                match a.split_once('=') {
+                    Some((k, _)) if k.starts_with("--") && crate::redact::is_secret_param(k) => {
+                        format!("{k}={}", crate::redact::MASK)
+                    }
+                    _ => shown,
+                }
+            })
+            .collect();
+        f.debug_struct("DownloadConfig")
+            .field("max_bytes", &self.max_bytes)
+            .field("max_duration", &self.max_duration)
+            .field("local_files", &self.local_files)
+            .field("retry", &self.retry)
+            .field("breaker", &self.breaker)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("read_timeout", &self.read_timeout)
+            .field("max_redirects", &self.max_redirects)
+            .field("yt_dlp", &self.yt_dlp)
+            .field("yt_dlp_args", &args)
+            .field("allow_network", &self.allow_network)
+            .finish()
     }
 }
 
@@ -445,6 +491,29 @@ mod tests {
             assert_eq!(e.code(), "unsupported_source");
             assert!(e.to_string().contains("no `http` feature"), "{e}");
         }
+    }
+
+    #[test]
+    fn config_debug_hides_yt_dlp_secrets() {
+        let mut c = DownloadConfig::default();
+        c.yt_dlp_args = [
+            "--username",
+            "me",
+            "--password",
+            "hunter2",
+            "--proxy",
+            "http://u:pw9@proxy:3128",
+            "--ap-password=zz9",
+            "--cookies",
+            "/c.txt",
+        ]
+        .map(String::from)
+        .to_vec();
+        let d = format!("{c:?}");
+        for s in ["hunter2", "pw9", "zz9"] {
+            assert!(!d.contains(s), "{s} in {d}");
+        }
+        assert!(d.contains("--username") && d.contains("/c.txt"), "{d}");
     }
 
     #[cfg(feature = "youtube")]
