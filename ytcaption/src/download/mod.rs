@@ -495,20 +495,22 @@ mod tests {
 
     #[test]
     fn config_debug_hides_yt_dlp_secrets() {
-        let mut c = DownloadConfig::default();
-        c.yt_dlp_args = [
-            "--username",
-            "me",
-            "--password",
-            "hunter2",
-            "--proxy",
-            "http://u:pw9@proxy:3128",
-            "--ap-password=zz9",
-            "--cookies",
-            "/c.txt",
-        ]
-        .map(String::from)
-        .to_vec();
+        let c = DownloadConfig {
+            yt_dlp_args: [
+                "--username",
+                "me",
+                "--password",
+                "hunter2",
+                "--proxy",
+                "http://u:pw9@proxy:3128",
+                "--ap-password=zz9",
+                "--cookies",
+                "/c.txt",
+            ]
+            .map(String::from)
+            .to_vec(),
+            ..DownloadConfig::default()
+        };
         let d = format!("{c:?}");
         for s in ["hunter2", "pw9", "zz9"] {
             assert!(!d.contains(s), "{s} in {d}");
