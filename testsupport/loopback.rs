@@ -13,6 +13,8 @@ pub struct Request {
     pub method: String,
     pub path: String,
     pub headers: Vec<(String, String)>,
+    /// The body, when the request said its `Content-Length`.
+    pub body: Vec<u8>,
 }
 
 impl Request {
@@ -87,7 +89,16 @@ pub struct Server {
 impl Server {
     /// Starts a server; `handler` gets each request and how many came before it.
     pub fn start(handler: impl Fn(&Request, usize) -> Reply + Send + Sync + 'static) -> Server {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
+        Self::start_on("127.0.0.1", handler)
+    }
+
+    /// A server on another loopback address (`127.0.0.2`, `127.0.0.3`, `::1`...).
+    pub fn start_on(
+        ip: &str,
+        handler: impl Fn(&Request, usize) -> Reply + Send + Sync + 'static,
+    ) -> Server {
+        let ip: std::net::IpAddr = ip.parse().expect("an IP address");
+        let listener = TcpListener::bind((ip, 0)).unwrap_or_else(|e| panic!("bind {ip}: {e}"));
         let addr = listener.local_addr().unwrap();
         let requests = Arc::new(Mutex::new(Vec::new()));
         let handler: Arc<Handler> = Arc::new(handler);
@@ -140,10 +151,22 @@ fn serve(conn: TcpStream, handler: &Handler, reqs: &Mutex<Vec<Request>>) {
             headers.push((k.trim().to_string(), v.trim().to_string()));
         }
     }
+    let mut body = Vec::new();
+    let length = headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, v)| v.parse::<usize>().ok());
+    if let Some(n) = length {
+        body.resize(n.min(16 << 20), 0);
+        if std::io::Read::read_exact(&mut reader, &mut body).is_err() {
+            body.clear();
+        }
+    }
     let req = Request {
         method,
         path,
         headers,
+        body,
     };
     let n = {
         let mut r = reqs.lock().unwrap();

@@ -330,6 +330,8 @@ export interface EngineOptions {
   downloadAttempts?: number
   /** Accept local paths and file:// URLs [default: true] */
   localFiles?: boolean
+  /** Non-public destinations (loopback, private, link-local...) that media downloads, webhooks and model downloads may reach anyway: comma-separated HOST|IP|CIDR [default: public addresses only] */
+  allowNetwork?: string
 }
 
 /** Options of `Pipeline.open()`: the engine's and the pipeline's settings. Every field is optional: unset fields keep the core's defaults. */
@@ -360,6 +362,8 @@ export interface PipelineOptions {
   downloadAttempts?: number
   /** Accept local paths and file:// URLs [default: true] */
   localFiles?: boolean
+  /** Non-public destinations (loopback, private, link-local...) that media downloads, webhooks and model downloads may reach anyway: comma-separated HOST|IP|CIDR [default: public addresses only] */
+  allowNetwork?: string
   /** Jobs run at once; 0: no workers (submit and read only) [default: 1] */
   workers?: number
   /** Give up on a job whose process died on this many starts in a row that made no progress [default: 3] */
@@ -368,8 +372,6 @@ export interface PipelineOptions {
   store?: string
   /** Webhook signing secret (whsec_<base64>) */
   webhookSecret?: string
-  /** Non-public webhook destinations to allow anyway: comma-separated hosts, IPs or CIDRs */
-  webhookAllowlist?: string
   /** Seconds after a failed webhook attempt, doubling each time (with jitter) [default: 5] */
   webhookRetryDelay?: number
   /** Give up on a webhook delivery this many seconds after the job ended [default: 86400] */

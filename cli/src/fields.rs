@@ -26,6 +26,10 @@ const SHORT: &[(&str, char)] = &[
 /// `model` commands.
 const OWN_FLAG: &[&str] = &["home"];
 
+/// Engine settings that are global flags: every command may connect out (downloads at
+/// `transcribe` and `worker`, webhook checks at `jobs submit`, `model download`).
+const GLOBAL_ENGINE: &[&str] = &["allow_network"];
+
 /// Pipeline settings that only matter while jobs run: flags of `worker`. The other pipeline
 /// settings (store, webhooks) are global flags, as every command that opens a pipeline uses them.
 const WORKER_ONLY: &[&str] = &["workers", "max_attempts"];
@@ -145,7 +149,11 @@ impl FieldSet for EngineFlags {
         let d = settings_defaults();
         Settings::FIELDS
             .iter()
-            .filter(|f| f.scope == Scope::Engine && !OWN_FLAG.contains(&f.name))
+            .filter(|f| {
+                f.scope == Scope::Engine
+                    && !OWN_FLAG.contains(&f.name)
+                    && !GLOBAL_ENGINE.contains(&f.name)
+            })
             .map(|f| Spec::setting(f, &d, "Engine"))
             .collect()
     }
@@ -166,7 +174,8 @@ impl FieldSet for WorkerFlags {
     }
 }
 
-/// Pipeline settings every command takes: result store and webhooks (global flags).
+/// Settings every command takes: the network allowlist, result store and webhooks (global
+/// flags).
 #[derive(Debug, Clone)]
 pub struct GlobalFlags;
 
@@ -175,10 +184,13 @@ impl FieldSet for GlobalFlags {
         let d = settings_defaults();
         Settings::FIELDS
             .iter()
-            .filter(|f| f.scope == Scope::Pipeline && !WORKER_ONLY.contains(&f.name))
+            .filter(|f| {
+                GLOBAL_ENGINE.contains(&f.name)
+                    || (f.scope == Scope::Pipeline && !WORKER_ONLY.contains(&f.name))
+            })
             .map(|f| Spec {
                 global: true,
-                ..Spec::setting(f, &d, "Results and webhooks")
+                ..Spec::setting(f, &d, "Network, results and webhooks")
             })
             .collect()
     }

@@ -77,7 +77,12 @@ fn main() -> ExitCode {
     match rt.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e} [{}]", e.code());
+            // URL credentials are never printed (`ytcaption::redact`).
+            eprintln!(
+                "error: {} [{}]",
+                ytcaption::redact::text(&e.to_string()),
+                e.code()
+            );
             ExitCode::FAILURE
         }
     }
@@ -117,7 +122,9 @@ async fn run(cli: Cli) -> ytcaption::Result<()> {
         Command::Transcribe(args) => transcribe::run(settings, args).await,
         Command::Jobs { command } => jobs::run(settings, command).await,
         Command::Worker(args) => worker::run(settings, args).await,
-        Command::Model { command } => model_cmd::run(&settings.home()?, command).await,
+        Command::Model { command } => {
+            model_cmd::run(&settings.home()?, &settings.allowlist()?, command).await
+        }
     }
 }
 

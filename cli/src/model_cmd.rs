@@ -100,7 +100,12 @@ fn adopt_as_default(home: &Home, path: &std::path::Path) {
     }
 }
 
-pub async fn run(home: &Home, command: ModelCommand) -> ytcaption::Result<()> {
+/// Runs a model command; `allow_network` is the egress allowlist of `model download`.
+pub async fn run(
+    home: &Home,
+    allow_network: &ytcaption::Allowlist,
+    command: ModelCommand,
+) -> ytcaption::Result<()> {
     match command {
         ModelCommand::Import {
             ct2_dir,
@@ -194,6 +199,7 @@ pub async fn run(home: &Home, command: ModelCommand) -> ytcaption::Result<()> {
             let opts = DownloadOptions {
                 base_url,
                 force,
+                allow_network: Some(allow_network.clone()),
                 ..Default::default()
             };
             let pb = bytes_bar(None, &format!("downloading {name}"));

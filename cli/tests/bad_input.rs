@@ -1,6 +1,8 @@
 //! Bad inputs give one clear, typed error line and never a panic; in job mode the job fails
 //! with the code and the worker goes on.
 
+#[path = "../../testsupport/loopback.rs"]
+mod loopback;
 #[path = "../../testsupport/mod.rs"]
 mod support;
 
@@ -251,4 +253,117 @@ fn idempotency_key_returns_the_existing_job() {
     assert!(cli(&home, &["jobs", "cancel", &id]).status.success());
     let again = cli(&home, &["jobs", "cancel", &id]);
     assert_one_clean_line(&again, "illegal_transition", "second cancel");
+}
+
+/// `ytcaption --home HOME ARGS` with no allowlist from the environment.
+fn strict(home: &Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(bin())
+        .arg("--home")
+        .arg(home)
+        .args(args)
+        .env_remove("YTCAPTION_ALLOW_NETWORK")
+        .env_remove("YTCAPTION_WEBHOOK_ALLOWLIST")
+        .env_remove("YTCAPTION_MODEL_BASE_URL")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn refused_destinations_and_bad_prompts_are_one_typed_line_then_a_good_run_works() {
+    let bytes = std::fs::read(support::jfk().path).unwrap();
+    let server =
+        loopback::Server::start(move |req, _| loopback::Reply::media(req, &bytes, "audio/wav"));
+    let port = server.addr.port();
+    let model = support::model();
+    let model = model.to_str().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    let long_prompt = "names ".repeat(1000);
+    let url = server.url("/jfk.wav");
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (vec![url.clone()], "destination_refused"),
+        (
+            vec![format!("http://localhost:{port}/jfk.wav")],
+            "destination_refused",
+        ),
+        (
+            vec![format!("http://[::ffff:127.0.0.1]:{port}/jfk.wav")],
+            "destination_refused",
+        ),
+        (
+            vec!["http://169.254.169.254/latest/meta-data/".into()],
+            "destination_refused",
+        ),
+        (
+            vec![
+                support::jfk().path.to_str().unwrap().into(),
+                "--prompt".into(),
+                long_prompt,
+            ],
+            "invalid_input",
+        ),
+    ];
+    for (args, code) in cases {
+        let mut full = vec!["transcribe", "-m", model, "-t", "2", "-l", "en"];
+        full.extend(args.iter().map(String::as_str));
+        let out = strict(&home, &full);
+        assert_one_clean_line(&out, code, &format!("{args:?}"));
+    }
+    // A model download from a loopback mirror is refused too.
+    let out = strict(
+        &home,
+        &[
+            "model",
+            "download",
+            "tiny.en",
+            "--base-url",
+            &server.url("/m"),
+        ],
+    );
+    assert_one_clean_line(&out, "destination_refused", "model download");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--allow-network"),
+        "the message says how to allow it"
+    );
+    assert_eq!(server.requests().len(), 0, "nothing reached the server");
+    // Allowlisted (the flag, then the older variable name), the same URL is transcribed.
+    for allow in [
+        vec!["--allow-network", "127.0.0.1"],
+        vec!["--webhook-allowlist", "127.0.0.0/8"],
+    ] {
+        let mut full = allow.clone();
+        full.extend([
+            "transcribe",
+            &url,
+            "-m",
+            model,
+            "-t",
+            "2",
+            "-l",
+            "en",
+            "-F",
+            "txt",
+        ]);
+        let out = strict(&home, &full);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8_lossy(&out.stdout).to_lowercase();
+        assert!(text.contains("country"), "{text}");
+    }
+    let out = std::process::Command::new(bin())
+        .arg("--home")
+        .arg(&home)
+        .args(["transcribe", &url, "-m", model, "-t", "2", "-l", "en"])
+        .env_remove("YTCAPTION_ALLOW_NETWORK")
+        .env("YTCAPTION_WEBHOOK_ALLOWLIST", "127.0.0.1")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

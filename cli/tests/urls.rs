@@ -27,6 +27,8 @@ fn transcribes_a_media_url_then_reuses_the_cache() {
             &[
                 "--home",
                 home.path().to_str().unwrap(),
+                "--allow-network",
+                "127.0.0.1",
                 "transcribe",
                 &url,
                 "-m",

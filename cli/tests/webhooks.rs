@@ -31,7 +31,8 @@ fn cli(home: &Path) -> Command {
     c.arg("--home")
         .arg(home)
         .env("YTCAPTION_WEBHOOK_SECRET", services::WEBHOOK_SECRET)
-        .env("YTCAPTION_WEBHOOK_ALLOWLIST", "127.0.0.1")
+        .env("YTCAPTION_ALLOW_NETWORK", "127.0.0.1")
+        .env_remove("YTCAPTION_WEBHOOK_ALLOWLIST")
         .env_remove("YTCAPTION_STORE");
     c
 }
@@ -293,6 +294,7 @@ fn submit_refuses_private_webhook_urls_unless_allowlisted() {
             .arg("--home")
             .arg(&home)
             .env_remove("YTCAPTION_WEBHOOK_ALLOWLIST")
+            .env_remove("YTCAPTION_ALLOW_NETWORK")
             .args(["jobs", "submit", &clip(), "--webhook", url])
             .output()
             .unwrap();

@@ -301,6 +301,10 @@ pub enum DownloadErrorKind {
     /// Too many recent transient failures for this host: the circuit breaker is open and the
     /// call failed fast without touching the network (transient: retry after the cool-down).
     CircuitOpen,
+    /// The egress policy refused the destination: a non-public address (loopback, private,
+    /// link-local, cloud metadata...) that the `allow_network` allowlist does not admit, a
+    /// redirect into one, or a redirect from https to http. Nothing was connected to.
+    DestinationRefused,
 }
 
 impl DownloadErrorKind {
@@ -324,11 +328,12 @@ impl DownloadErrorKind {
             Self::YtDlpMissing => "yt_dlp_missing",
             Self::YtDlpFailed => "yt_dlp_failed",
             Self::CircuitOpen => "circuit_open",
+            Self::DestinationRefused => "destination_refused",
         }
     }
 
     /// Every kind, in the order of their codes in [`ERROR_CODES`].
-    pub const ALL: [DownloadErrorKind; 17] = [
+    pub const ALL: [DownloadErrorKind; 18] = [
         Self::Network,
         Self::HttpStatus,
         Self::RateLimited,
@@ -346,6 +351,7 @@ impl DownloadErrorKind {
         Self::YtDlpMissing,
         Self::YtDlpFailed,
         Self::CircuitOpen,
+        Self::DestinationRefused,
     ];
 
     /// Whether a retry may succeed: network trouble, rate limits, server errors, an open
@@ -658,6 +664,7 @@ pub const ERROR_CODES: &[&str] = &[
     "circuit_open",
     "store_access_denied",
     "webhook_refused",
+    "destination_refused",
 ];
 
 impl ErrorCategory {
@@ -797,7 +804,7 @@ mod tests {
             Error::io("ctx", std::io::Error::other("x")),
         ]);
         // Codes added later are appended, so the C binding's numbers stay put.
-        for kind in &K::ALL[7..] {
+        for kind in &K::ALL[7..17] {
             v.push(Error::download(*kind, "m"));
         }
         v.push(Error::StoreAccessDenied {
@@ -808,6 +815,7 @@ mod tests {
             url: "u".into(),
             reason: "r".into(),
         });
+        v.push(Error::download(K::DestinationRefused, "m"));
         v
     }
 

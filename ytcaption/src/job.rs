@@ -224,7 +224,8 @@ impl From<&Error> for JobError {
     fn from(e: &Error) -> Self {
         JobError {
             code: e.code().to_string(),
-            message: e.to_string(),
+            // Credentials in URLs are never written down.
+            message: crate::redact::text(&e.to_string()),
         }
     }
 }
@@ -296,7 +297,9 @@ impl JobRequest {
 }
 
 /// A durable transcription job, as stored in the journal.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// `Debug` shows the source and the webhook URL with their credentials redacted.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Job {
     /// Its id.
@@ -356,6 +359,30 @@ pub struct ProgressMark {
     /// Chunk checkpoints saved (distinct chunks; one saved again is not counted twice).
     #[serde(default)]
     pub checkpoints: u32,
+}
+
+impl std::fmt::Debug for Job {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Job")
+            .field("id", &self.id)
+            .field("status", &self.status)
+            .field("source", &self.source)
+            .field("language", &self.language)
+            .field("priority", &self.priority)
+            .field("requested_by", &self.requested_by)
+            .field(
+                "webhook_url",
+                &self.webhook_url.as_deref().map(crate::redact::url),
+            )
+            .field("idempotency_key", &self.idempotency_key)
+            .field("options", &self.options)
+            .field("created_at", &self.created_at)
+            .field("updated_at", &self.updated_at)
+            .field("completed_at", &self.completed_at)
+            .field("error", &self.error)
+            .field("attempts", &self.attempts)
+            .finish()
+    }
 }
 
 impl Job {

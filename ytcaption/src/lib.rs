@@ -58,9 +58,11 @@ pub mod journal;
 mod language;
 #[cfg(feature = "model")]
 pub mod model;
+pub mod net;
 pub mod notify;
 mod options;
 mod pipeline;
+pub mod redact;
 pub mod settings;
 mod source;
 pub mod store;
@@ -78,7 +80,7 @@ pub use job::{Job, JobError, JobId, JobRequest, JobStatus, Priority, ProgressMar
 pub use journal::JobFilter;
 pub use language::{Language, LANGUAGES};
 pub use notify::webhook::{Allowlist, DeliveryRetry, WebhookConfig, WebhookSecret};
-pub use options::{DecodeOptions, TranscribeOptions};
+pub use options::{DecodeOptions, TranscribeOptions, MAX_PROMPT_BYTES};
 pub use pipeline::{default_parallel_chunks, result_key, Pipeline, PipelineBuilder};
 pub use settings::{Settings, ThreadPlan};
 pub use source::Source;

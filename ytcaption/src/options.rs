@@ -5,6 +5,12 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::language::Language;
 
+/// The longest [`DecodeOptions::initial_prompt`] accepted, in bytes (UTF-8). whisper.cpp uses
+/// at most the last 223 tokens of a prompt (half its text context), roughly 1000 characters
+/// of English; 4096 bytes leaves room for any language without letting a caller hand over
+/// megabytes.
+pub const MAX_PROMPT_BYTES: usize = 4096;
+
 /// How whisper decodes: the knobs whisper.cpp exposes, with whisper.cpp's defaults.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -18,7 +24,8 @@ pub struct DecodeOptions {
     pub temperature: f32,
     /// Temperature step for the fallback when a segment fails the quality checks (0 disables).
     pub temperature_increment: f32,
-    /// Text to prime the decoder with (names, jargon, style).
+    /// Text to prime the decoder with (names, jargon, style): at most [`MAX_PROMPT_BYTES`]
+    /// bytes, no NUL characters.
     pub initial_prompt: Option<String>,
     /// Translate to English instead of transcribing.
     pub translate: bool,
@@ -87,6 +94,20 @@ impl DecodeOptions {
                 self.no_speech_threshold
             )));
         }
+        if let Some(p) = &self.initial_prompt {
+            if p.contains('\0') {
+                return Err(Error::invalid(
+                    "initial_prompt must not contain NUL characters (\\0)",
+                ));
+            }
+            if p.len() > MAX_PROMPT_BYTES {
+                return Err(Error::invalid(format!(
+                    "initial_prompt is {} bytes, more than the limit of {MAX_PROMPT_BYTES} \
+                     (whisper uses only the last 223 tokens of a prompt)",
+                    p.len()
+                )));
+            }
+        }
         Ok(())
     }
 }
@@ -115,6 +136,24 @@ impl TranscribeOptions {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn prompts_are_bounded_and_free_of_nul() {
+        let with = |p: &str| DecodeOptions {
+            initial_prompt: Some(p.to_string()),
+            ..DecodeOptions::default()
+        };
+        with("Dashwood, Norland").validate().unwrap();
+        with(&"é".repeat(MAX_PROMPT_BYTES / 2)).validate().unwrap();
+        let e = with("a\0b").validate().unwrap_err();
+        assert_eq!(e.code(), "invalid_input");
+        assert!(e.to_string().contains("NUL"), "{e}");
+        let e = with(&"x".repeat(MAX_PROMPT_BYTES + 1))
+            .validate()
+            .unwrap_err();
+        assert_eq!(e.code(), "invalid_input");
+        assert!(e.to_string().contains("4096"), "{e}");
+    }
 
     #[test]
     fn defaults_validate_and_bad_values_do_not() {

@@ -125,9 +125,11 @@ fn wav_server() -> Server {
     Server::start(move |req, _| Reply::media(req, &bytes, "audio/wav"))
 }
 
+/// yt-dlp and a loopback server, allowlisted (by default only public addresses are reached).
 fn ytdlp_config() -> DownloadConfig {
     let mut cfg = DownloadConfig::default();
     cfg.yt_dlp = Some(support::yt_dlp());
+    cfg.allow_network = "127.0.0.1".parse().unwrap();
     cfg
 }
 

@@ -221,6 +221,12 @@ typedef enum ytc_status {
      * A webhook URL is not http(s), does not resolve, or points at a non-public address that is not allowlisted (`webhook_refused`).
      */
     YTC_WEBHOOK_REFUSED = 141,
+    /**
+     * The egress policy refused a download's destination: a non-public address that the
+     * `allow_network` allowlist does not admit, a redirect into one, or an https→http
+     * redirect (`destination_refused`).
+     */
+    YTC_DESTINATION_REFUSED = 142,
 } ytc_status;
 
 /**
@@ -397,9 +403,10 @@ void ytc_options_free(struct ytc_options *options);
  * `(o, "store", "s3://bucket/prefix")`. An empty `value` resets an optional setting (home,
  * model, vad_model, store, ...) to its default. The names: `home`, `model`, `threads`,
  * `parallel_chunks`, `chunk_seconds`, `vad_model`, `chunk_retries`, `cache`, `yt_dlp`,
- * `max_size_mb`, `max_duration_seconds`, `download_attempts`, `local_files`, `workers`,
- * `max_attempts`, `store`, `webhook_secret`, `webhook_allowlist`, `webhook_retry_delay`,
- * `webhook_max_age` (the core's `Settings::FIELDS`; the README says what each means). An
+ * `max_size_mb`, `max_duration_seconds`, `download_attempts`, `local_files`,
+ * `allow_network` (older name `webhook_allowlist`), `workers`, `max_attempts`, `store`,
+ * `webhook_secret`, `webhook_retry_delay`, `webhook_max_age` (the core's
+ * `Settings::FIELDS`; the README says what each means). An
  * unknown name or a value that is not of the field's kind fails now with
  * `YTC_INVALID_INPUT` and a message naming the field; other checks (ranges) run when the
  * pipeline or engine opens.

@@ -65,9 +65,10 @@ pub unsafe extern "C" fn ytc_options_free(options: *mut ytc_options) {
 /// `(o, "store", "s3://bucket/prefix")`. An empty `value` resets an optional setting (home,
 /// model, vad_model, store, ...) to its default. The names: `home`, `model`, `threads`,
 /// `parallel_chunks`, `chunk_seconds`, `vad_model`, `chunk_retries`, `cache`, `yt_dlp`,
-/// `max_size_mb`, `max_duration_seconds`, `download_attempts`, `local_files`, `workers`,
-/// `max_attempts`, `store`, `webhook_secret`, `webhook_allowlist`, `webhook_retry_delay`,
-/// `webhook_max_age` (the core's `Settings::FIELDS`; the README says what each means). An
+/// `max_size_mb`, `max_duration_seconds`, `download_attempts`, `local_files`,
+/// `allow_network` (older name `webhook_allowlist`), `workers`, `max_attempts`, `store`,
+/// `webhook_secret`, `webhook_retry_delay`, `webhook_max_age` (the core's
+/// `Settings::FIELDS`; the README says what each means). An
 /// unknown name or a value that is not of the field's kind fails now with
 /// `YTC_INVALID_INPUT` and a message naming the field; other checks (ranges) run when the
 /// pipeline or engine opens.

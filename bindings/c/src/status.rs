@@ -113,6 +113,10 @@ pub enum ytc_status {
     YTC_STORE_ACCESS_DENIED = 140,
     /// A webhook URL is not http(s), does not resolve, or points at a non-public address that is not allowlisted (`webhook_refused`).
     YTC_WEBHOOK_REFUSED = 141,
+    /// The egress policy refused a download's destination: a non-public address that the
+    /// `allow_network` allowlist does not admit, a redirect into one, or an https→http
+    /// redirect (`destination_refused`).
+    YTC_DESTINATION_REFUSED = 142,
 }
 
 /// The status of the first core code; status `CORE_BASE + i` is `ERROR_CODES[i]`.
@@ -129,7 +133,7 @@ const OWN: [(ytc_status, &std::ffi::CStr); 6] = [
 ];
 
 /// The status of each entry of [`ERROR_CODES`], in the same order.
-const CORE: [ytc_status; 42] = {
+const CORE: [ytc_status; 43] = {
     use ytc_status::*;
     [
         YTC_INVALID_INPUT,
@@ -174,6 +178,7 @@ const CORE: [ytc_status; 42] = {
         YTC_CIRCUIT_OPEN,
         YTC_STORE_ACCESS_DENIED,
         YTC_WEBHOOK_REFUSED,
+        YTC_DESTINATION_REFUSED,
     ]
 };
 

@@ -76,10 +76,11 @@ impl Takes {
     /// The snake_case names this takes, in the core's order.
     pub fn names(self) -> Vec<&'static str> {
         let settings = |all: bool| {
+            // A setting's aliases too (`webhook_allowlist` for `allow_network`).
             yc::Settings::FIELDS
                 .iter()
                 .filter(move |f| all || f.scope == Scope::Engine)
-                .map(|f| f.name)
+                .flat_map(|f| std::iter::once(f.name).chain(f.aliases().iter().copied()))
         };
         let decode = || DECODE_FIELDS.iter().map(|f| f.name);
         match self {

@@ -118,9 +118,9 @@ impl Takes {
     /// Whether `name` is one of these fields, spelled exactly as the core names it.
     fn has(self, name: &str) -> bool {
         let setting = |all: bool| {
-            Settings::FIELDS
-                .iter()
-                .any(|f| f.name == name && (all || f.scope == Scope::Engine))
+            Settings::FIELDS.iter().any(|f| {
+                (f.name == name || f.aliases().contains(&name)) && (all || f.scope == Scope::Engine)
+            })
         };
         let decode = || DECODE_FIELDS.iter().any(|f| f.name == name);
         match self {

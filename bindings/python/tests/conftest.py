@@ -65,7 +65,8 @@ def jfk() -> str:
 
 @pytest.fixture(scope="session")
 def engine() -> ytcaption.Engine:
-    return ytcaption.Engine(MODEL, threads=THREADS)
+    # Loopback test servers are allowlisted (by default only public addresses are reached).
+    return ytcaption.Engine(MODEL, threads=THREADS, allow_network="127.0.0.1")
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,9 @@
 //! TLS certificates are always verified. The size limit is enforced from `Content-Length` and
 //! again while streaming (a server may not send one, or lie). A connection that drops mid-body
 //! is resumed with `Range` (and `If-Range`, so a changed file starts over). Redirects are
-//! bounded; connect and read timeouts apply. An HTML page (an error or login page served with
+//! bounded; connect and read timeouts apply. Every connection, the first and each redirect
+//! hop, goes through the egress policy of [`crate::net`] (public addresses unless allowlisted,
+//! no https→http downgrade). URLs in messages are shown through [`crate::redact::url`]. An HTML page (an error or login page served with
 //! 200) is refused as `not_media` instead of being handed to the decoder.
 
 use std::path::{Path, PathBuf};
@@ -19,14 +21,15 @@ use super::retry::{self, Failure};
 use super::{FetchEvent, FetchObserver, Fetched, Shared};
 use crate::download::DownloadConfig;
 use crate::error::{DownloadErrorKind, Error, Result};
+use crate::{net, redact};
 
 /// Minimum time between two progress reports.
 const PROGRESS_EVERY: Duration = Duration::from_millis(250);
 
 /// The HTTP client for `config` (rustls, certificates verified).
 pub(crate) fn client(config: &DownloadConfig) -> reqwest::Result<reqwest::Client> {
-    let mut b = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::limited(config.max_redirects))
+    let allow = std::sync::Arc::new(config.allow_network.clone());
+    let mut b = net::client_builder(&allow, config.max_redirects)
         .user_agent(concat!("ytcaption/", env!("CARGO_PKG_VERSION")))
         // Media is already compressed; ask for the bytes as they are so Range offsets hold.
         .no_gzip()
@@ -58,6 +61,9 @@ pub(crate) async fn fetch(
     cancel: &CancellationToken,
     observer: FetchObserver<'_>,
 ) -> Result<Fetched> {
+    if let Err(r) = net::check_url(&shared.config.allow_network, url) {
+        return Err(net::refused_error(&shown(url), &r));
+    }
     let client = shared.client()?;
     let host = host_key(url);
     let dest = work_dir.join(format!("media{}", extension_of(url)));
@@ -139,7 +145,7 @@ async fn download_once(
             _ => {
                 return Err(Failure::from(Error::Download {
                     kind: DownloadErrorKind::Network,
-                    message: format!("{url}: the server resumed at the wrong offset"),
+                    message: format!("{}: the server resumed at the wrong offset", shown(url)),
                     source: None,
                 }))
             }
@@ -160,7 +166,7 @@ async fn download_once(
     }
     let total = resp.content_length().map(|n| n + start);
     if let Some(total) = total {
-        config.check_size(total, url.as_str())?;
+        config.check_size(total, &shown(url))?;
     }
     let mut file = if resuming {
         tokio::fs::OpenOptions::new()
@@ -194,7 +200,7 @@ async fn download_once(
             }
         }
         done += chunk.len() as u64;
-        if let Err(e) = config.check_size(done, url.as_str()) {
+        if let Err(e) = config.check_size(done, &shown(url)) {
             break Err(Error::Download {
                 kind: DownloadErrorKind::TooLarge,
                 message: format!("{e}; the download was stopped"),
@@ -228,7 +234,10 @@ async fn download_once(
         if done < total {
             return Err(Error::Download {
                 kind: DownloadErrorKind::Network,
-                message: format!("{url}: the connection ended after {done} of {total} bytes"),
+                message: format!(
+                    "{}: the connection ended after {done} of {total} bytes",
+                    shown(url)
+                ),
                 source: None,
             }
             .into());
@@ -248,6 +257,7 @@ async fn download_once(
 /// The identity of `url` for caching: the URL with its strong `ETag` or `Last-Modified`, from a
 /// `HEAD` request. `None` when the server gives neither (or does not answer).
 pub(crate) async fn identity(shared: &Shared, url: &Url) -> Option<String> {
+    net::check_url(&shared.config.allow_network, url).ok()?;
     let client = shared.client().ok()?;
     let host = host_key(url);
     shared.breakers.check(&host).ok()?;
@@ -293,7 +303,7 @@ fn status_failure(url: &Url, status: StatusCode, headers: &HeaderMap) -> Failure
     Failure {
         error: Error::Download {
             kind,
-            message: format!("HTTP {status} from {url}"),
+            message: format!("HTTP {status} from {}", shown(url)),
             source: None,
         },
         retry_after,
@@ -304,7 +314,8 @@ fn not_media(url: &Url, what: &str) -> Failure {
     Error::Download {
         kind: DownloadErrorKind::NotMedia,
         message: format!(
-            "{url} served {what}, not media; check the link points at the audio or video file itself"
+            "{} served {what}, not media; check the link points at the audio or video file itself",
+            shown(url)
         ),
         source: None,
     }
@@ -345,8 +356,17 @@ fn extension_of(url: &Url) -> String {
     }
 }
 
-/// A network-level failure as [`DownloadErrorKind::Network`], with the cause chain.
+/// `url` as messages show it: credentials and signed parameters redacted.
+fn shown(url: &Url) -> String {
+    redact::url(url.as_str())
+}
+
+/// A network-level failure as [`DownloadErrorKind::Network`], with the cause chain (a refusal
+/// by the egress policy as [`DownloadErrorKind::DestinationRefused`]).
 pub(crate) fn network(url: &Url, e: reqwest::Error) -> Error {
+    if let Some(r) = net::refused_in(&e) {
+        return net::refused_error(&shown(url), r);
+    }
     let what = if e.is_timeout() {
         "timed out"
     } else if e.is_connect() {
@@ -358,12 +378,13 @@ pub(crate) fn network(url: &Url, e: reqwest::Error) -> Error {
     } else {
         "request failed"
     };
-    let mut message = format!("{url}: {what}");
+    let mut message = format!("{}: {what}", shown(url));
     let mut source = std::error::Error::source(&e);
     while let Some(s) = source {
         message.push_str(&format!(": {s}"));
         source = s.source();
     }
+    let message = redact::text(&message);
     let kind = if e.is_redirect() {
         DownloadErrorKind::HttpStatus
     } else {
@@ -372,7 +393,7 @@ pub(crate) fn network(url: &Url, e: reqwest::Error) -> Error {
     Error::Download {
         kind,
         message,
-        source: Some(Box::new(e)),
+        source: Some(Box::new(e.without_url())),
     }
 }
 

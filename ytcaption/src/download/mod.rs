@@ -7,7 +7,10 @@
 //! [`DownloadErrorKind::UnsupportedSource`], naming the feature.
 //! Transient failures are retried with exponential backoff and full jitter ([`retry`]); each
 //! host has a circuit breaker ([`breaker`]). Limits ([`DownloadConfig::max_bytes`],
-//! [`DownloadConfig::max_duration`]) are enforced before and while downloading.
+//! [`DownloadConfig::max_duration`]) are enforced before and while downloading. HTTP(S)
+//! downloads reach public addresses only, unless [`DownloadConfig::allow_network`] admits
+//! others ([`crate::net`]); a refused one fails with
+//! [`DownloadErrorKind::DestinationRefused`].
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -17,6 +20,7 @@ use async_trait::async_trait;
 use tokio_util::sync::CancellationToken;
 
 use crate::error::{DownloadErrorKind, Error, Result};
+use crate::net::Allowlist;
 use crate::source::Source;
 
 pub mod breaker;
@@ -187,7 +191,11 @@ pub trait Downloader: Send + Sync + 'static {
 }
 
 /// Limits, timeouts and policies of the default downloaders.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// `Debug` hides the values of secret-looking `yt_dlp_args` (after `--password`,
+/// `--video-password`, `--ap-password`, `--twofactor`, and any flag naming a token, secret or
+/// key) and redacts URLs in them (`--proxy http://user:pass@…`).
+#[derive(Clone, PartialEq)]
 #[non_exhaustive]
 pub struct DownloadConfig {
     /// Largest media accepted, in bytes (checked from metadata and while streaming).
@@ -210,6 +218,10 @@ pub struct DownloadConfig {
     pub yt_dlp: Option<PathBuf>,
     /// Extra arguments for every `yt-dlp` run (`--cookies FILE`, `--proxy URL`...).
     pub yt_dlp_args: Vec<String>,
+    /// Non-public destinations HTTP(S) downloads may reach anyway (the setting
+    /// `allow_network`); empty (the default): public addresses only, every redirect hop
+    /// checked (see [`crate::net`]). yt-dlp's own connections are not filtered.
+    pub allow_network: Allowlist,
 }
 
 impl Default for DownloadConfig {
@@ -225,7 +237,50 @@ impl Default for DownloadConfig {
             max_redirects: 10,
             yt_dlp: None,
             yt_dlp_args: Vec::new(),
+            allow_network: Allowlist::default(),
         }
+    }
+}
+
+impl std::fmt::Debug for DownloadConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut hide_next = false;
+        let args: Vec<String> = self
+            .yt_dlp_args
+            .iter()
+            .map(|a| {
+                let shown = if hide_next {
+                    crate::redact::MASK.to_string()
+                } else {
+                    crate::redact::text(a)
+                };
+                let flag = a.to_ascii_lowercase();
+                hide_next = flag.starts_with("--")
+                    && !flag.contains('=')
+                    && ["pass", "token", "secret", "key", "twofactor"]
+                        .iter()
+                        .any(|w| flag.contains(w));
+                match a.split_once('=') {
+                    Some((k, _)) if k.starts_with("--") && crate::redact::is_secret_param(k) => {
+                        format!("{k}={}", crate::redact::MASK)
+                    }
+                    _ => shown,
+                }
+            })
+            .collect();
+        f.debug_struct("DownloadConfig")
+            .field("max_bytes", &self.max_bytes)
+            .field("max_duration", &self.max_duration)
+            .field("local_files", &self.local_files)
+            .field("retry", &self.retry)
+            .field("breaker", &self.breaker)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("read_timeout", &self.read_timeout)
+            .field("max_redirects", &self.max_redirects)
+            .field("yt_dlp", &self.yt_dlp)
+            .field("yt_dlp_args", &args)
+            .field("allow_network", &self.allow_network)
+            .finish()
     }
 }
 
@@ -436,6 +491,31 @@ mod tests {
             assert_eq!(e.code(), "unsupported_source");
             assert!(e.to_string().contains("no `http` feature"), "{e}");
         }
+    }
+
+    #[test]
+    fn config_debug_hides_yt_dlp_secrets() {
+        let c = DownloadConfig {
+            yt_dlp_args: [
+                "--username",
+                "me",
+                "--password",
+                "hunter2",
+                "--proxy",
+                "http://u:pw9@proxy:3128",
+                "--ap-password=zz9",
+                "--cookies",
+                "/c.txt",
+            ]
+            .map(String::from)
+            .to_vec(),
+            ..DownloadConfig::default()
+        };
+        let d = format!("{c:?}");
+        for s in ["hunter2", "pw9", "zz9"] {
+            assert!(!d.contains(s), "{s} in {d}");
+        }
+        assert!(d.contains("--username") && d.contains("/c.txt"), "{d}");
     }
 
     #[cfg(feature = "youtube")]

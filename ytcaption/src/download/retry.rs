@@ -136,7 +136,8 @@ where
             delay = delay.max(asked);
         }
         let notice = RetryNotice::new(attempt, max, delay, &failure.error);
-        tracing::info!(attempt, delay_ms = delay.as_millis() as u64, error = %failure.error, "retrying");
+        let error = crate::redact::text(&failure.error.to_string());
+        tracing::info!(attempt, delay_ms = delay.as_millis() as u64, error = %error, "retrying");
         on_retry(&notice);
         tokio::time::sleep(delay).await;
         attempt += 1;

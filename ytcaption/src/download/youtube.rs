@@ -186,7 +186,16 @@ impl Downloader for YtDlpDownloader {
                 let route = source.route()?;
                 let url = match route {
                     super::Route::YouTube(v) => v.url(),
-                    super::Route::Http(u) => u.to_string(),
+                    super::Route::Http(u) => {
+                        // yt-dlp connects on its own: check the destination's addresses now
+                        // (YouTube's hosts are public by construction of the route).
+                        crate::net::check_resolved(&self.inner.config.allow_network, u)
+                            .await
+                            .map_err(|r| {
+                                crate::net::refused_error(&crate::redact::url(u.as_str()), &r)
+                            })?;
+                        u.to_string()
+                    }
                 };
                 fetch(
                     &self.inner,

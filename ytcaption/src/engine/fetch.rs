@@ -191,7 +191,7 @@ async fn record_fetch_event(
             max_attempts: n.max_attempts,
             delay_seconds: n.delay.as_secs_f64(),
             code: n.code.to_string(),
-            message: n.message,
+            message: crate::redact::text(&n.message),
         },
     };
     match ctx.sink.event(kind).await {

@@ -353,7 +353,7 @@ impl Engine {
             } else {
                 EventKind::TranscriptionFailed {
                     code: e.code().into(),
-                    message: e.to_string(),
+                    message: crate::redact::text(&e.to_string()),
                     attempt: 1,
                 }
             };

@@ -248,6 +248,10 @@ pub struct DownloadOptions {
     pub read_timeout: Duration,
     /// Download even when the file is already present with the right checksum.
     pub force: bool,
+    /// The egress policy for the download and its redirects ([`crate::net`]): `Some` checks
+    /// every connection (public addresses, and the allowlisted ones), `None` (the default for
+    /// the library) does not. The CLI always passes its `allow_network` setting here.
+    pub allow_network: Option<crate::net::Allowlist>,
 }
 
 impl Default for DownloadOptions {
@@ -258,6 +262,7 @@ impl Default for DownloadOptions {
             connect_timeout: Duration::from_secs(30),
             read_timeout: Duration::from_secs(60),
             force: false,
+            allow_network: None,
         }
     }
 }
@@ -343,17 +348,26 @@ pub async fn download_model(
     }
 
     let url = opts.url_for(model);
-    let client = reqwest::Client::builder()
+    let shown = crate::redact::url(&url);
+    let mut builder = reqwest::Client::builder();
+    if let Some(allow) = &opts.allow_network {
+        let refused = |r: &crate::net::Refused| crate::net::refused_error(&shown, r);
+        let parsed = reqwest::Url::parse(&url)
+            .map_err(|e| Error::invalid(format!("model base URL {shown}: {e}")))?;
+        crate::net::check_url(allow, &parsed).map_err(|r| refused(&r))?;
+        builder = crate::net::client_builder(&std::sync::Arc::new(allow.clone()), 10);
+    }
+    let client = builder
         .connect_timeout(opts.connect_timeout)
         .read_timeout(opts.read_timeout)
         .user_agent(concat!("ytcaption/", env!("CARGO_PKG_VERSION")))
         .build()
-        .map_err(|e| network(&url, e))?;
+        .map_err(|e| network(&shown, e))?;
     let mut resp = client
         .get(&url)
         .send()
         .await
-        .map_err(|e| network(&url, e))?;
+        .map_err(|e| network(&shown, e))?;
     let status = resp.status();
     if !status.is_success() {
         let kind = if status.as_u16() == 429 {
@@ -364,7 +378,7 @@ pub async fn download_model(
         return Err(Error::Download {
             kind,
             message: format!(
-                "HTTP {status} from {url} (is the base URL right? it is set by \
+                "HTTP {status} from {shown} (is the base URL right? it is set by \
                  {BASE_URL_ENV} or --base-url)"
             ),
             source: None,
@@ -381,7 +395,7 @@ pub async fn download_model(
     let mut hasher = expected.hasher();
     let mut done = 0u64;
     progress(0, total);
-    while let Some(chunk) = resp.chunk().await.map_err(|e| network(&url, e))? {
+    while let Some(chunk) = resp.chunk().await.map_err(|e| network(&shown, e))? {
         hasher.update(&chunk);
         out.write_all(&chunk)
             .await
@@ -393,7 +407,7 @@ pub async fn download_model(
         if done != total {
             return Err(Error::Download {
                 kind: DownloadErrorKind::Network,
-                message: format!("{url}: the connection ended after {done} of {total} bytes"),
+                message: format!("{shown}: the connection ended after {done} of {total} bytes"),
                 source: None,
             });
         }
@@ -407,7 +421,7 @@ pub async fn download_model(
         return Err(Error::Download {
             kind: DownloadErrorKind::ChecksumMismatch,
             message: format!(
-                "{} from {url} has {} {got}, expected {}; the download was discarded (a proxy \
+                "{} from {shown} has {} {got}, expected {}; the download was discarded (a proxy \
                  or mirror may serve a different file)",
                 model.file_name,
                 expected.algorithm(),
@@ -446,6 +460,9 @@ async fn hash_file(path: PathBuf, checksum: Checksum) -> Result<(String, u64)> {
 #[cfg(feature = "http")]
 /// A network-level failure as [`DownloadErrorKind::Network`], with the cause chain.
 fn network(url: &str, e: reqwest::Error) -> Error {
+    if let Some(r) = crate::net::refused_in(&e) {
+        return crate::net::refused_error(url, r);
+    }
     // reqwest's own message repeats the URL; say what happened, then the causes.
     let what = if e.is_timeout() {
         "timed out"

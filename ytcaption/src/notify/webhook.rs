@@ -23,11 +23,10 @@
 //! ```
 //!
 //! Before every attempt (and at submit) the host is resolved and each address checked by
-//! [`Allowlist::check`]; the request then goes to exactly the checked addresses, so a DNS
-//! answer that changes in between cannot redirect it, and redirects are never followed.
+//! [`Allowlist::check`] (the one egress policy of [`crate::net`], setting `allow_network`);
+//! the request then goes to exactly the checked addresses, so a DNS answer that changes in
+//! between cannot redirect it, and redirects are never followed.
 
-#[cfg_attr(not(feature = "http"), allow(unused_imports))]
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -37,7 +36,6 @@ use base64::Engine as _;
 #[cfg(feature = "http")]
 use chrono::Utc;
 use hmac::{KeyInit, Mac};
-use ipnet::IpNet;
 
 #[cfg(feature = "http")]
 use super::{Delivered, Notifier, NotifyError};
@@ -47,6 +45,9 @@ use crate::event::EventKind;
 #[cfg(feature = "http")]
 use crate::job::Job;
 pub use crate::journal::Delivery;
+#[cfg(feature = "http")]
+pub use crate::net::CheckedUrl;
+pub use crate::net::{forbidden_reason, Allowlist};
 
 /// The `User-Agent` of every webhook request.
 pub const USER_AGENT: &str = concat!("ytcaption/", env!("CARGO_PKG_VERSION"));
@@ -124,240 +125,6 @@ impl WebhookSecret {
     }
 }
 
-/// Hosts, addresses and networks that webhooks may reach even though they are not public
-/// (`localhost`, `127.0.0.1`, `10.0.0.0/8`, `::1`). Empty by default.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Allowlist {
-    hosts: Vec<String>,
-    nets: Vec<IpNet>,
-}
-
-impl FromStr for Allowlist {
-    type Err = Error;
-
-    /// Comma-separated hosts, IPs or CIDRs; blanks are ignored.
-    ///
-    /// ```
-    /// use ytcaption::notify::webhook::Allowlist;
-    /// let a: Allowlist = "hooks.internal, 127.0.0.1, 10.0.0.0/8, ::1".parse().unwrap();
-    /// assert!(a.admits_ip("10.1.2.3".parse().unwrap()));
-    /// assert!(!a.admits_ip("192.168.0.1".parse().unwrap()));
-    /// assert!("10.0.0.0/99".parse::<Allowlist>().is_err());
-    /// ```
-    fn from_str(s: &str) -> Result<Self> {
-        let mut a = Allowlist::default();
-        for item in s.split(',').map(str::trim).filter(|i| !i.is_empty()) {
-            let bare = item.trim_start_matches('[').trim_end_matches(']');
-            if let Ok(ip) = bare.parse::<IpAddr>() {
-                a.nets.push(IpNet::from(ip));
-            } else if item.contains('/') {
-                a.nets.push(item.parse().map_err(|e| {
-                    Error::invalid(format!("webhook allowlist: {item:?} is not a CIDR: {e}"))
-                })?);
-            } else if item
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.' || c == '_')
-            {
-                a.hosts.push(item.to_ascii_lowercase());
-            } else {
-                return Err(Error::invalid(format!(
-                    "webhook allowlist: {item:?} is not a host name, IP or CIDR"
-                )));
-            }
-        }
-        Ok(a)
-    }
-}
-
-impl Allowlist {
-    /// Whether nothing is allowlisted.
-    pub fn is_empty(&self) -> bool {
-        self.hosts.is_empty() && self.nets.is_empty()
-    }
-
-    /// Whether `ip` is inside an allowlisted address or network.
-    pub fn admits_ip(&self, ip: IpAddr) -> bool {
-        let ip = canonical(ip);
-        self.nets.iter().any(|n| n.contains(&ip))
-    }
-
-    #[cfg(feature = "http")]
-    fn admits_host(&self, host: &str) -> bool {
-        let h = host.to_ascii_lowercase();
-        self.hosts.contains(&h)
-    }
-
-    #[cfg(feature = "http")]
-    /// Checks a webhook URL: http or https, a host that resolves, and every address it
-    /// resolves to public or allowlisted. Returns the URL, its host and the addresses to
-    /// connect to (the checked ones, nothing else).
-    pub async fn check(&self, url: &str) -> Result<CheckedUrl> {
-        let refuse = |reason: String| Error::WebhookRefused {
-            url: url.to_string(),
-            reason,
-        };
-        let parsed = reqwest::Url::parse(url).map_err(|e| refuse(format!("not a URL: {e}")))?;
-        if !matches!(parsed.scheme(), "http" | "https") {
-            return Err(refuse("only http:// and https:// URLs are allowed".into()));
-        }
-        if !parsed.username().is_empty() || parsed.password().is_some() {
-            return Err(refuse("credentials in the URL are not allowed".into()));
-        }
-        let host = match parsed.host() {
-            Some(url::Host::Domain(d)) => d.to_string(),
-            Some(url::Host::Ipv4(ip)) => ip.to_string(),
-            Some(url::Host::Ipv6(ip)) => ip.to_string(),
-            None => return Err(refuse("the URL has no host".into())),
-        };
-        let port = parsed.port_or_known_default().unwrap_or(443);
-        let addrs: Vec<SocketAddr> = match parsed.host() {
-            Some(url::Host::Ipv4(ip)) => vec![SocketAddr::new(IpAddr::V4(ip), port)],
-            Some(url::Host::Ipv6(ip)) => vec![SocketAddr::new(IpAddr::V6(ip), port)],
-            _ => {
-                let lookup = tokio::time::timeout(
-                    Duration::from_secs(10),
-                    tokio::net::lookup_host((host.as_str(), port)),
-                )
-                .await
-                .map_err(|_| refuse(format!("resolving {host} timed out")))?
-                .map_err(|e| refuse(format!("cannot resolve {host}: {e}")))?;
-                lookup.collect()
-            }
-        };
-        if addrs.is_empty() {
-            return Err(refuse(format!("{host} resolves to no address")));
-        }
-        if !self.admits_host(&host) {
-            for a in &addrs {
-                if let Some(why) = forbidden_reason(a.ip()) {
-                    if !self.admits_ip(a.ip()) {
-                        return Err(refuse(format!(
-                            "{host} resolves to {} ({why}); add it to the webhook allowlist (YTCAPTION_WEBHOOK_ALLOWLIST) to allow it",
-                            a.ip()
-                        )));
-                    }
-                }
-            }
-        }
-        Ok(CheckedUrl {
-            url: parsed,
-            host,
-            addrs,
-        })
-    }
-}
-
-#[cfg(feature = "http")]
-/// A webhook URL that passed [`Allowlist::check`].
-#[derive(Debug, Clone)]
-pub struct CheckedUrl {
-    /// The parsed URL.
-    pub url: reqwest::Url,
-    /// Its host (a name, or an IP literal without brackets).
-    pub host: String,
-    /// The checked addresses; requests go to these only.
-    pub addrs: Vec<SocketAddr>,
-}
-
-/// IPv4-mapped (`::ffff:a.b.c.d`), IPv4-compatible (`::a.b.c.d`), NAT64 (`64:ff9b::/96`) and
-/// 6to4 (`2002::/16`) addresses are judged by the IPv4 address they carry.
-fn embedded_v4(ip: Ipv6Addr) -> Option<Ipv4Addr> {
-    let s = ip.segments();
-    let o = ip.octets();
-    if let Some(v4) = ip.to_ipv4_mapped() {
-        return Some(v4);
-    }
-    if s[..6] == [0, 0, 0, 0, 0, 0] && !(s[6] == 0 && s[7] <= 1) {
-        return Some(Ipv4Addr::new(o[12], o[13], o[14], o[15]));
-    }
-    if s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
-        return Some(Ipv4Addr::new(o[12], o[13], o[14], o[15]));
-    }
-    if s[0] == 0x2002 {
-        return Some(Ipv4Addr::new(o[2], o[3], o[4], o[5]));
-    }
-    None
-}
-
-fn canonical(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => IpAddr::V4(v4),
-            None => ip,
-        },
-        v4 => v4,
-    }
-}
-
-/// Why `ip` may not receive webhooks (`None`: it is a public address).
-///
-/// ```
-/// use ytcaption::notify::webhook::forbidden_reason;
-/// assert!(forbidden_reason("169.254.169.254".parse().unwrap()).is_some());
-/// assert!(forbidden_reason("::ffff:127.0.0.1".parse().unwrap()).is_some());
-/// assert!(forbidden_reason("93.184.215.14".parse().unwrap()).is_none());
-/// ```
-pub fn forbidden_reason(ip: IpAddr) -> Option<&'static str> {
-    match ip {
-        IpAddr::V4(v4) => forbidden_v4(v4),
-        IpAddr::V6(v6) => {
-            if let Some(v4) = embedded_v4(v6) {
-                return forbidden_v4(v4)
-                    .map(|_| "an IPv6 address carrying a non-public IPv4 address");
-            }
-            let s = v6.segments();
-            if v6.is_unspecified() {
-                Some("unspecified")
-            } else if v6.is_loopback() {
-                Some("loopback")
-            } else if s[0] & 0xffc0 == 0xfe80 {
-                Some("link-local")
-            } else if s[0] & 0xffc0 == 0xfec0 {
-                Some("site-local")
-            } else if s[0] & 0xfe00 == 0xfc00 {
-                Some("unique-local (private; includes cloud metadata fd00:ec2::254)")
-            } else if s[0] & 0xff00 == 0xff00 {
-                Some("multicast")
-            } else if s[0] == 0x2001 && s[1] == 0x0db8 {
-                Some("documentation")
-            } else if s[0] == 0x0100 && s[1..4] == [0, 0, 0] {
-                Some("discard-only")
-            } else {
-                None
-            }
-        }
-    }
-}
-
-fn forbidden_v4(ip: Ipv4Addr) -> Option<&'static str> {
-    let o = ip.octets();
-    if ip == Ipv4Addr::new(169, 254, 169, 254) || ip == Ipv4Addr::new(100, 100, 100, 200) {
-        Some("cloud metadata")
-    } else if o[0] == 0 {
-        Some("unspecified / this network")
-    } else if ip.is_loopback() {
-        Some("loopback")
-    } else if ip.is_private() {
-        Some("private")
-    } else if ip.is_link_local() {
-        Some("link-local")
-    } else if o[0] == 100 && (o[1] & 0xc0) == 64 {
-        Some("carrier-grade NAT")
-    } else if ip.is_multicast() {
-        Some("multicast")
-    } else if ip.is_broadcast() || o[0] >= 240 {
-        Some("reserved")
-    } else if o[0] == 192 && o[1] == 0 && o[2] == 0 {
-        Some("IETF protocol assignments (includes cloud metadata 192.0.0.192)")
-    } else if o[0] == 198 && (o[1] & 0xfe) == 18 {
-        Some("benchmarking")
-    } else if ip.is_documentation() {
-        Some("documentation")
-    } else {
-        None
-    }
-}
-
 /// When failed deliveries are tried again.
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[non_exhaustive]
@@ -409,14 +176,15 @@ pub struct WebhookConfig {
     /// The signing secret. Without one, deliveries are not sent (they fail and are retried
     /// until one is configured or they age out): receivers must be able to verify them.
     pub secret: Option<WebhookSecret>,
-    /// Non-public destinations that are allowed anyway.
+    /// Non-public destinations that are allowed anyway (the setting `allow_network`).
     pub allowlist: Allowlist,
     /// When to retry.
     pub retry: DeliveryRetry,
 }
 
 impl WebhookConfig {
-    /// Reads `YTCAPTION_WEBHOOK_SECRET` and `YTCAPTION_WEBHOOK_ALLOWLIST` (both optional).
+    /// Reads `YTCAPTION_WEBHOOK_SECRET` and the allowlist from `YTCAPTION_ALLOW_NETWORK`, else
+    /// its older name `YTCAPTION_WEBHOOK_ALLOWLIST` (all optional).
     pub fn from_env() -> Result<Self> {
         let mut c = WebhookConfig::default();
         if let Ok(s) = std::env::var("YTCAPTION_WEBHOOK_SECRET") {
@@ -424,7 +192,7 @@ impl WebhookConfig {
                 c.secret = Some(s.parse()?);
             }
         }
-        if let Ok(a) = std::env::var("YTCAPTION_WEBHOOK_ALLOWLIST") {
+        if let Some(a) = crate::settings::allow_network_from_env() {
             c.allowlist = a.parse()?;
         }
         Ok(c)
@@ -572,7 +340,7 @@ impl WebhookNotifier {
             }
             Err(e) => Attempt::Failed {
                 status: None,
-                error: format!("request failed: {}", error_chain(&e)),
+                error: crate::redact::text(&format!("request failed: {}", error_chain(&e))),
                 retryable: true,
             },
         }
@@ -642,76 +410,6 @@ fn error_chain(e: &dyn std::error::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn forbidden_addresses() {
-        for ip in [
-            "127.0.0.1",
-            "10.0.0.1",
-            "172.16.5.4",
-            "192.168.1.1",
-            "169.254.169.254",
-            "169.254.1.1",
-            "100.64.0.1",
-            "0.0.0.0",
-            "224.0.0.1",
-            "255.255.255.255",
-            "192.0.0.192",
-            "::1",
-            "::",
-            "fe80::1",
-            "fc00::1",
-            "fd00:ec2::254",
-            "ff02::1",
-            "::ffff:127.0.0.1",
-            "::ffff:10.0.0.1",
-            "::127.0.0.1",
-            "64:ff9b::a00:1",
-            "2002:a00:1::",
-        ] {
-            let ip: IpAddr = ip.parse().unwrap();
-            assert!(forbidden_reason(ip).is_some(), "{ip} should be refused");
-        }
-        for ip in [
-            "93.184.215.14",
-            "8.8.8.8",
-            "2606:4700::1111",
-            "::ffff:8.8.8.8",
-        ] {
-            let ip: IpAddr = ip.parse().unwrap();
-            assert_eq!(forbidden_reason(ip), None, "{ip} is public");
-        }
-    }
-
-    #[cfg(feature = "http")]
-    #[tokio::test]
-    async fn check_refuses_private_unless_allowlisted() {
-        let none = Allowlist::default();
-        for url in [
-            "http://127.0.0.1:9/h",
-            "http://10.0.0.1/h",
-            "http://169.254.169.254/latest/meta-data",
-            "http://[::1]:9/h",
-            "http://[::ffff:127.0.0.1]:9/h",
-            "http://localhost:9/h",
-            "ftp://example.com/x",
-            "http://user:pw@1.1.1.1/",
-            "not a url",
-        ] {
-            let e = none.check(url).await.unwrap_err();
-            assert_eq!(e.code(), "webhook_refused", "{url}: {e}");
-        }
-        let lo: Allowlist = "127.0.0.1,::1".parse().unwrap();
-        let c = lo.check("http://127.0.0.1:9/h").await.unwrap();
-        assert_eq!(c.addrs, vec!["127.0.0.1:9".parse().unwrap()]);
-        lo.check("http://[::ffff:127.0.0.1]:9/h").await.unwrap();
-        lo.check("http://[::1]:9/h").await.unwrap();
-        assert!(lo.check("http://10.0.0.1/h").await.is_err());
-        let by_name: Allowlist = "LocalHost".parse().unwrap();
-        by_name.check("http://localhost:9/h").await.unwrap();
-        let cidr: Allowlist = "10.0.0.0/8".parse().unwrap();
-        cidr.check("http://10.0.0.1/h").await.unwrap();
-    }
 
     #[test]
     fn backoff_grows_with_jitter_and_caps() {

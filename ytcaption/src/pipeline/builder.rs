@@ -199,8 +199,9 @@ impl PipelineBuilder {
     }
 
     /// Webhook signing secret, allowlist and retries, replacing the settings' `webhook_*`
-    /// fields. Default: those fields, with [`WebhookConfig::from_env`]
-    /// (`YTCAPTION_WEBHOOK_SECRET`, `YTCAPTION_WEBHOOK_ALLOWLIST`) where they are unset.
+    /// fields and `allow_network`. Default: those fields, with [`WebhookConfig::from_env`]
+    /// (`YTCAPTION_WEBHOOK_SECRET`, `YTCAPTION_ALLOW_NETWORK` or its older name
+    /// `YTCAPTION_WEBHOOK_ALLOWLIST`) where they are unset.
     /// The allowlist is checked at [`submit`](Pipeline::submit) and before every delivery; a
     /// pipeline with workers also sends the journal's pending webhooks.
     pub fn webhooks(mut self, config: WebhookConfig) -> Self {
@@ -212,8 +213,14 @@ impl PipelineBuilder {
     ///
     /// Must be called inside a tokio runtime (multi-threaded).
     pub async fn build(self) -> Result<Pipeline> {
-        let settings = self.settings;
+        let mut settings = self.settings;
         settings.validate()?;
+        // The one allowlist of media downloads and webhooks: the setting, else the environment
+        // (`YTCAPTION_ALLOW_NETWORK`, `YTCAPTION_WEBHOOK_ALLOWLIST`).
+        if settings.allow_network.is_none() {
+            settings.allow_network = crate::settings::allow_network_from_env();
+            settings.validate()?;
+        }
         let home = settings.home()?;
         std::fs::create_dir_all(home.root())
             .map_err(|e| Error::io(format!("creating home {}", home.root().display()), e))?;
@@ -240,9 +247,6 @@ impl PipelineBuilder {
                 let mut w = settings.webhook_config()?;
                 if settings.webhook_secret.is_none() {
                     w.secret = env.secret;
-                }
-                if settings.webhook_allowlist.is_none() {
-                    w.allowlist = env.allowlist;
                 }
                 w
             }

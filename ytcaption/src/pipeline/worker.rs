@@ -136,14 +136,15 @@ impl Inner {
             }
             Err(Error::Cancelled { .. }) => return,
             Err(e) => {
-                tracing::info!(job_id = %id, code = e.code(), error = %e, "job failed");
+                let message = crate::redact::text(&e.to_string());
+                tracing::info!(job_id = %id, code = e.code(), error = %message, "job failed");
                 self.transition_terminal(
                     &job,
                     JobStatus::Failed,
                     JobPatch::default().error(JobError::from(&e)),
                     EventKind::TranscriptionFailed {
                         code: e.code().to_string(),
-                        message: e.to_string(),
+                        message,
                         attempt: job.attempts,
                     },
                 )

@@ -44,6 +44,7 @@ use crate::engine::{Engine, EngineConfig};
 use crate::error::{Error, Result};
 use crate::home::Home;
 use crate::job::JobRequest;
+use crate::net::Allowlist;
 use crate::notify::webhook::{DeliveryRetry, WebhookConfig};
 use crate::options::TranscribeOptions;
 
@@ -104,13 +105,17 @@ pub struct Settings {
     /// Whether local paths and `file://` URLs are accepted (default true; a service refuses
     /// them).
     pub local_files: bool,
+    /// Non-public destinations that outgoing connections (media downloads, webhooks, model
+    /// downloads) may reach anyway: comma-separated host names, IPs or CIDRs
+    /// (`localhost,127.0.0.1,10.0.0.0/8`). Unset: public addresses only (see [`crate::net`]).
+    /// Also read as `webhook_allowlist`, its older name.
+    #[serde(alias = "webhook_allowlist")]
+    pub allow_network: Option<String>,
     /// Result store: `s3://bucket/prefix` (credentials from the `AWS_*` variables),
     /// `file:///dir` or a directory. Default: the home's results dir.
     pub store: Option<String>,
     /// Webhook signing secret (`whsec_<base64>`). Never printed.
     pub webhook_secret: Option<Secret>,
-    /// Non-public webhook destinations allowed anyway: comma-separated hosts, IPs or CIDRs.
-    pub webhook_allowlist: Option<String>,
     /// Delay after a failed webhook attempt in seconds, doubling each time (default 5).
     pub webhook_retry_delay: f64,
     /// Give up on a webhook delivery this many seconds after the job ended (default 86400).
@@ -137,9 +142,9 @@ impl Default for Settings {
             max_duration_seconds: None,
             download_attempts: download.retry.max_attempts,
             local_files: true,
+            allow_network: None,
             store: None,
             webhook_secret: None,
-            webhook_allowlist: None,
             webhook_retry_delay: retry.initial_delay.as_secs_f64(),
             webhook_max_age: retry.max_age.as_secs_f64(),
         }
@@ -197,16 +202,22 @@ impl Settings {
         Ok(s)
     }
 
-    /// Sets every field whose `YTCAPTION_<FIELD>` environment variable is set and not empty;
-    /// an unparsable value is an `invalid_input` error naming the variable.
+    /// Sets every field whose `YTCAPTION_<FIELD>` environment variable is set and not empty
+    /// (or, when it is not, the variable of one of the field's aliases:
+    /// `YTCAPTION_WEBHOOK_ALLOWLIST` for `allow_network`); an unparsable value is an
+    /// `invalid_input` error naming the variable.
     pub fn apply_env(&mut self) -> Result<()> {
         for f in Self::FIELDS {
-            let var = f.env_var();
-            if let Ok(v) = std::env::var(&var) {
-                if !v.trim().is_empty() {
-                    self.set(f.name, &v)
-                        .map_err(|e| Error::invalid(format!("{var}: {e}")))?;
-                }
+            let set = f
+                .env_vars()
+                .into_iter()
+                .find_map(|var| match std::env::var(&var) {
+                    Ok(v) if !v.trim().is_empty() => Some((var, v)),
+                    _ => None,
+                });
+            if let Some((var, v)) = set {
+                self.set(f.name, &v)
+                    .map_err(|e| Error::invalid(format!("{var}: {e}")))?;
             }
         }
         Ok(())
@@ -367,9 +378,22 @@ impl Settings {
         })
     }
 
-    /// The download configuration: size and duration limits, retries, local files, yt-dlp.
+    /// The egress allowlist (`allow_network`), parsed.
+    pub fn allowlist(&self) -> Result<Allowlist> {
+        match &self.allow_network {
+            Some(a) => a
+                .parse()
+                .map_err(|e| Error::invalid(format!("allow_network: {e}"))),
+            None => Ok(Allowlist::default()),
+        }
+    }
+
+    /// The download configuration: size and duration limits, retries, local files, yt-dlp,
+    /// the egress allowlist (an unparsable `allow_network`, which [`validate`](Self::validate)
+    /// refuses, allows nothing extra).
     pub fn download_config(&self) -> DownloadConfig {
         DownloadConfig {
+            allow_network: self.allowlist().unwrap_or_default(),
             yt_dlp: self.yt_dlp.clone(),
             max_bytes: Some(self.max_size_mb.saturating_mul(1 << 20)),
             max_duration: self.max_duration_seconds.map(Duration::from_secs),
@@ -392,12 +416,7 @@ impl Settings {
                     .map_err(|e| Error::invalid(format!("webhook_secret: {e}")))?,
             );
         }
-        if let Some(a) = &self.webhook_allowlist {
-            w = w.allowlist(
-                a.parse()
-                    .map_err(|e| Error::invalid(format!("webhook_allowlist: {e}")))?,
-            );
-        }
+        w = w.allowlist(self.allowlist()?);
         Ok(w.retry(DeliveryRetry {
             initial_delay: seconds("webhook_retry_delay", self.webhook_retry_delay)?,
             max_age: seconds("webhook_max_age", self.webhook_max_age)?,
@@ -411,19 +430,35 @@ impl Settings {
     #[cfg(feature = "whisper")]
     pub fn open_engine(&self) -> Result<Engine> {
         self.validate()?;
-        let home = self.home()?;
-        let model = home.resolve_model(self.model.as_deref())?;
-        let plan = self.thread_plan(1);
+        let mut with_env;
+        let mut this = self;
+        if self.allow_network.is_none() {
+            with_env = self.clone();
+            with_env.allow_network = allow_network_from_env();
+            with_env.validate()?;
+            this = &with_env;
+        }
+        let home = this.home()?;
+        let model = home.resolve_model(this.model.as_deref())?;
+        let plan = this.thread_plan(1);
         plan.log();
         let transcriber = crate::transcribe::WhisperTranscriber::new(model, plan.per_call)?
             .with_concurrent_calls(plan.concurrent_calls);
         Engine::new(
             Arc::new(transcriber),
-            Arc::new(DefaultDownloader::with_config(self.download_config())),
+            Arc::new(DefaultDownloader::with_config(this.download_config())),
             std::env::temp_dir().join("ytcaption-work"),
         )
-        .with_config(self.engine_config(&home)?)
+        .with_config(this.engine_config(&home)?)
     }
+}
+
+/// The allowlist's text from the environment: `YTCAPTION_ALLOW_NETWORK`, else its older name
+/// `YTCAPTION_WEBHOOK_ALLOWLIST` (`None` when neither is set and not empty).
+pub fn allow_network_from_env() -> Option<String> {
+    ["YTCAPTION_ALLOW_NETWORK", "YTCAPTION_WEBHOOK_ALLOWLIST"]
+        .into_iter()
+        .find_map(|v| std::env::var(v).ok().filter(|s| !s.trim().is_empty()))
 }
 
 /// Chunks of one job transcribed at once by default: one per core (whisper.cpp scales better

@@ -87,6 +87,18 @@ impl<T> Field<T> {
         format!("{}{}", super::ENV_PREFIX, self.name.to_ascii_uppercase())
     }
 
+    /// The environment variables that set it: [`env_var`](Self::env_var), then one per alias
+    /// (`YTCAPTION_WEBHOOK_ALLOWLIST` for `allow_network`); the first one set wins.
+    pub fn env_vars(&self) -> Vec<String> {
+        std::iter::once(self.env_var())
+            .chain(
+                self.aliases()
+                    .iter()
+                    .map(|a| format!("{}{}", super::ENV_PREFIX, a.to_ascii_uppercase())),
+            )
+            .collect()
+    }
+
     /// Other names the field is known by (`prompt` for `initial_prompt`): the CLI's older flag
     /// names, accepted everywhere a name is.
     pub fn aliases(&self) -> &'static [&'static str] {
@@ -174,6 +186,7 @@ const ALIASES: &[(&str, &[&str])] = &[
     ("parallel_chunks", &["parallel"]),
     ("max_duration_seconds", &["max_duration"]),
     ("webhook_url", &["webhook"]),
+    ("allow_network", &["webhook_allowlist"]),
 ];
 
 /// The field called `name` (or by one of its aliases).
@@ -256,11 +269,11 @@ pub(super) const SETTINGS_FIELDS: &[Field<Settings>] = &[
     field!(Settings, "max_duration_seconds", Count, true, Engine, "Refuse media longer than this many seconds (from the source's metadata, before downloading)", max_duration_seconds),
     field!(Settings, "download_attempts", Count, false, Engine, "Attempts for a download that fails with a transient error (network, 5xx, 429) [default: 5]", download_attempts),
     field!(Settings, "local_files", Flag, false, Engine, "Accept local paths and file:// URLs [default: true]", local_files),
+    field!(Settings, "allow_network", Text, true, Engine, "Non-public destinations (loopback, private, link-local...) that media downloads, webhooks and model downloads may reach anyway: comma-separated HOST|IP|CIDR [default: public addresses only]", allow_network),
     field!(Settings, "workers", Count, false, Pipeline, "Jobs run at once; 0: no workers (submit and read only) [default: 1]", workers),
     field!(Settings, "max_attempts", Count, false, Pipeline, "Give up on a job whose process died on this many starts in a row that made no progress [default: 3]", max_attempts),
     field!(Settings, "store", Text, true, Pipeline, "Result store: s3://bucket/prefix (AWS_* variables), file:///dir or a directory [default: the home's results dir]", store),
     field!(Settings, "webhook_secret", Secret, true, Pipeline, "Webhook signing secret (whsec_<base64>)", webhook_secret),
-    field!(Settings, "webhook_allowlist", Text, true, Pipeline, "Non-public webhook destinations to allow anyway: comma-separated hosts, IPs or CIDRs", webhook_allowlist),
     field!(Settings, "webhook_retry_delay", Number, false, Pipeline, "Seconds after a failed webhook attempt, doubling each time (with jitter) [default: 5]", webhook_retry_delay),
     field!(Settings, "webhook_max_age", Number, false, Pipeline, "Give up on a webhook delivery this many seconds after the job ended [default: 86400]", webhook_max_age),
 ];

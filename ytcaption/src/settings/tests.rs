@@ -75,7 +75,7 @@ fn validation_names_the_field() {
         ("max_attempts", "0"),
         ("webhook_retry_delay", "-1"),
         ("webhook_secret", "hunter2"),
-        ("webhook_allowlist", "10.0.0.0/99"),
+        ("allow_network", "10.0.0.0/99"),
     ] {
         let mut s = Settings::default();
         s.set(name, value).unwrap();
@@ -229,4 +229,37 @@ fn thread_plan_default_uses_the_cores_once() {
         assert_eq!(t.per_call, p.per_call);
     }
     assert!(t.notes.is_empty() && p.notes.is_empty());
+}
+
+#[test]
+fn allow_network_has_the_webhook_allowlist_as_alias() {
+    let mut s = Settings::default();
+    s.set("webhook_allowlist", "127.0.0.1, localhost").unwrap();
+    assert_eq!(s.allow_network.as_deref(), Some("127.0.0.1, localhost"));
+    assert!(s.allowlist().unwrap().admits_host("localhost"));
+    assert_eq!(s.download_config().allow_network, s.allowlist().unwrap());
+    assert_eq!(
+        s.webhook_config().unwrap().allowlist,
+        s.allowlist().unwrap()
+    );
+    s.set_json("allow_network", serde_json::json!("10.0.0.0/8"))
+        .unwrap();
+    assert!(s
+        .allowlist()
+        .unwrap()
+        .admits_ip("10.1.1.1".parse().unwrap()));
+    // The older name in a serialized settings object.
+    let old: Settings = serde_json::from_str(r#"{"webhook_allowlist":"::1"}"#).unwrap();
+    assert_eq!(old.allow_network.as_deref(), Some("::1"));
+    let f = Settings::field("allow_network").unwrap();
+    assert_eq!(
+        f.env_vars(),
+        ["YTCAPTION_ALLOW_NETWORK", "YTCAPTION_WEBHOOK_ALLOWLIST"]
+    );
+    assert!(Settings::field("webhook_allowlist").is_some());
+    // Unset: public addresses only.
+    assert!(Settings::default()
+        .download_config()
+        .allow_network
+        .is_empty());
 }

@@ -20,7 +20,10 @@ use route::Route;
 /// Serialized (journal records, events) as `{"kind": "file", "path": …}` or
 /// `{"kind": "url", "url": …}`, as before the route was kept in it: reading a record routes its
 /// URL again.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// `Display` and `Debug` show a URL with its credentials and signed parameters redacted
+/// ([`crate::redact::url`]); the URL itself (what the download uses) keeps them.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(from = "SourceRecord", into = "SourceRecord")]
 #[non_exhaustive]
 pub enum Source {
@@ -199,10 +202,44 @@ fn percent_decode(s: &str) -> String {
 }
 
 impl fmt::Display for Source {
+    /// The path, or the URL with credentials and signed parameters redacted.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Source::File { path } => write!(f, "{}", path.display()),
-            Source::Url { url, .. } => f.write_str(url),
+            Source::Url { url, .. } => f.write_str(&crate::redact::url(url)),
+        }
+    }
+}
+
+impl fmt::Debug for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Source::File { path } => f.debug_struct("File").field("path", path).finish(),
+            Source::Url { url, route } => f
+                .debug_struct("Url")
+                .field("url", &crate::redact::url(url))
+                .field("routed", &route.is_some())
+                .finish(),
+        }
+    }
+}
+
+impl Source {
+    /// The same source with a URL's credentials and signed parameters redacted: what events
+    /// and other records people read carry (the job keeps the original for its download).
+    pub fn redacted(&self) -> Source {
+        match self {
+            Source::File { .. } => self.clone(),
+            Source::Url { url, route } => {
+                let shown = crate::redact::url(url);
+                if shown == *url {
+                    return self.clone();
+                }
+                Source::Url {
+                    route: route::route(&shown).ok().or_else(|| route.clone()),
+                    url: shown,
+                }
+            }
         }
     }
 }

@@ -81,7 +81,9 @@ pub fn validate_key(key: &str) -> Result<()> {
 /// Where and how to reach an S3-compatible service. Every field left `None` is read from the
 /// usual AWS variables (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`,
 /// `AWS_REGION`/`AWS_DEFAULT_REGION`, `AWS_ENDPOINT_URL`), then instance credentials.
-#[derive(Debug, Clone, Default)]
+///
+/// `Debug` shows whether the secret key and the session token are set, never their values.
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct S3Options {
     /// The service's URL, for MinIO and other S3-compatible servers (`http://127.0.0.1:9000`).
@@ -95,6 +97,22 @@ pub struct S3Options {
     pub secret_access_key: Option<String>,
     /// A session token, for temporary credentials.
     pub session_token: Option<String>,
+}
+
+impl std::fmt::Debug for S3Options {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let hidden = |v: &Option<String>| v.as_ref().map(|_| "***");
+        f.debug_struct("S3Options")
+            .field(
+                "endpoint",
+                &self.endpoint.as_deref().map(crate::redact::url),
+            )
+            .field("region", &self.region)
+            .field("access_key_id", &self.access_key_id)
+            .field("secret_access_key", &hidden(&self.secret_access_key))
+            .field("session_token", &hidden(&self.session_token))
+            .finish()
+    }
 }
 
 impl S3Options {
@@ -510,6 +528,23 @@ impl Store for ObjectStoreBackend {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn s3_options_debug_hides_secrets() {
+        let mut o = S3Options::default().endpoint("http://u:p@127.0.0.1:9000");
+        o.access_key_id = Some("AKIAEXAMPLE".into());
+        o.secret_access_key = Some("wJalrXUtnFEMI/K7MDENG".into());
+        o.session_token = Some("FwoGZXIvYXdzEXAMPLETOKEN".into());
+        let d = format!("{o:?}");
+        assert!(
+            !d.contains("wJalrXUtnFEMI") && !d.contains("FwoGZX") && !d.contains("u:p@"),
+            "{d}"
+        );
+        assert!(
+            d.contains("AKIAEXAMPLE") && d.contains("secret_access_key: Some(\"***\")"),
+            "{d}"
+        );
+    }
 
     async fn put_get_list_delete(s: &dyn Store, dir: &Path) {
         s.put("job1/transcript.srt", b"1\n".to_vec()).await.unwrap();

@@ -1,9 +1,10 @@
 //! whisper.cpp through whisper-rs: one model (context) per transcriber, one state per
 //! concurrent call, reused across calls.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use async_trait::async_trait;
 use tokio::sync::{OnceCell, OwnedSemaphorePermit, Semaphore};
@@ -259,6 +260,14 @@ impl Transcriber for WhisperTranscriber {
                 input.language.code().unwrap_or("en"),
             ));
         }
+        // The prompt as tokens, handed to whisper.cpp by pointer for the call: whisper-rs's
+        // `set_initial_prompt` panics on a NUL byte and leaks its C string on every call.
+        let prompt_tokens = match input.options.initial_prompt.as_deref() {
+            Some(p) if !p.is_empty() => ctx
+                .tokenize(p, p.len() + 8)
+                .map_err(|e| Error::invalid(format!("initial_prompt cannot be tokenized: {e}")))?,
+            _ => Vec::new(),
+        };
         let turn = self.turn().await?;
         let mut state = self.take_state(&ctx)?;
         let threads = self.threads;
@@ -269,6 +278,7 @@ impl Transcriber for WhisperTranscriber {
             let r = run_full(
                 &mut state,
                 &input,
+                &prompt_tokens,
                 threads,
                 multilingual,
                 eot,
@@ -343,9 +353,41 @@ unsafe extern "C" fn progress_trampoline(
     progress(percent.clamp(0, 100) as f32 / 100.0);
 }
 
+/// The sampling strategy of a whisper call: beam search (its width) or greedy (`best_of`).
+type StrategyKey = (bool, i32);
+
+/// whisper-rs's `FullParams::set_language` turns its text into a C string it never frees, on
+/// every call. The parameters with the strategy and language set are therefore made once per
+/// (language, strategy) for the life of the process — at most about 100 languages × 31
+/// strategies, a few bytes each — and cloned for each call.
+fn base_params(lang: &'static str, key: StrategyKey) -> FullParams<'static, 'static> {
+    type Templates = HashMap<(&'static str, StrategyKey), FullParams<'static, 'static>>;
+    static TEMPLATES: OnceLock<Mutex<Templates>> = OnceLock::new();
+    let mut t = TEMPLATES
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
+    t.entry((lang, key))
+        .or_insert_with(|| {
+            let strategy = match key {
+                (true, beam_size) => SamplingStrategy::BeamSearch {
+                    beam_size,
+                    patience: -1.0,
+                },
+                (false, best_of) => SamplingStrategy::Greedy { best_of },
+            };
+            let mut p = FullParams::new(strategy);
+            p.set_language(Some(lang));
+            p
+        })
+        .clone()
+}
+
+#[allow(clippy::too_many_arguments)]
 fn run_full(
     state: &mut WhisperState,
     input: &TranscriptionInput,
+    prompt_tokens: &[std::ffi::c_int],
     threads: usize,
     multilingual: bool,
     eot: i32,
@@ -353,23 +395,17 @@ fn run_full(
     cancel: CancellationToken,
 ) -> Result<RawTranscription> {
     let o = &input.options;
-    let strategy = match o.beam_size {
-        Some(b) if b > 1 => SamplingStrategy::BeamSearch {
-            beam_size: b as i32,
-            patience: -1.0,
-        },
-        _ => SamplingStrategy::Greedy {
-            best_of: o.best_of as i32,
-        },
+    let key = match o.beam_size {
+        Some(b) if b > 1 => (true, b as i32),
+        _ => (false, o.best_of as i32),
     };
-    let mut params = FullParams::new(strategy);
-    params.set_n_threads(threads as i32);
     let lang = if multilingual {
         input.language.code().unwrap_or("auto")
     } else {
         "en"
     };
-    params.set_language(Some(lang));
+    let mut params: FullParams<'_, '_> = base_params(lang, key);
+    params.set_n_threads(threads as i32);
     params.set_translate(o.translate);
     params.set_print_special(false);
     params.set_print_progress(false);
@@ -386,8 +422,9 @@ fn run_full(
         // which made whisper repeat earlier sentences over new speech (and costs decoder time).
         params.set_n_max_text_ctx(0);
     }
-    if let Some(prompt) = &o.initial_prompt {
-        params.set_initial_prompt(prompt);
+    if !prompt_tokens.is_empty() {
+        // Borrowed for the call; whisper.cpp reads it as it would its own tokenized prompt.
+        params.set_tokens(prompt_tokens);
     }
     // whisper-rs 0.16's `set_abort_callback_safe` hands whisper.cpp a pointer of the wrong
     // type (its trampoline casts a boxed trait object to the closure type), so the callback is

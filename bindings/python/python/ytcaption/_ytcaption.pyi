@@ -56,6 +56,7 @@ def transcribe(
     max_duration_seconds: Optional[int] = None,
     download_attempts: Optional[int] = None,
     local_files: Optional[bool] = None,
+    allow_network: Optional[str] = None,
     beam_size: Optional[int] = None,
     best_of: Optional[int] = None,
     temperature: Optional[float] = None,
@@ -265,6 +266,7 @@ class Engine:
         max_duration_seconds: Optional[int] = None,
         download_attempts: Optional[int] = None,
         local_files: Optional[bool] = None,
+        allow_network: Optional[str] = None,
     ) -> Self: ...
     @property
     def model(self) -> str: ...
@@ -309,9 +311,9 @@ class Pipeline:
         max_duration_seconds: Optional[int] = None,
         download_attempts: Optional[int] = None,
         local_files: Optional[bool] = None,
+        allow_network: Optional[str] = None,
         store: Optional[str] = None,
         webhook_secret: Optional[str] = None,
-        webhook_allowlist: Optional[str] = None,
         webhook_retry_delay: Optional[float] = None,
         webhook_max_age: Optional[float] = None,
     ) -> Self: ...
