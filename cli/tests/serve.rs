@@ -695,3 +695,46 @@ fn sigterm_during_a_transcription_exits_0_and_the_job_resumes_on_the_next_start(
         "the job ran again after the restart: {types:?}"
     );
 }
+
+/// Peak resident memory of a process in KiB (`VmHWM`).
+fn peak_rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmHWM in /proc/PID/status")
+}
+
+#[test]
+fn a_1_gib_upload_streams_to_disk_without_growing_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Serve::start(&dir.path().join("home"), &[]);
+    // A sparse 1 GiB file: cheap to read, real bytes on the wire.
+    let big = dir.path().join("big.wav");
+    std::fs::File::create(&big)
+        .unwrap()
+        .set_len(1 << 30)
+        .unwrap();
+    // Warm up the request path, then measure the peak before and after.
+    assert_eq!(curl(&[&s.url("/ready")]).status, 200);
+    let before = peak_rss_kib(s.child.id());
+    // A field after the file that the request refuses: the whole file streams to disk first,
+    // then the refusal removes it (no job decodes a GiB of zeros).
+    let a = curl(&[
+        "-F",
+        &format!("file=@{}", big.display()),
+        "-F",
+        "beam_size=wide",
+        &s.url("/api/v1/transcriptions"),
+    ]);
+    assert_eq!((a.status, a.error_code().as_str()), (400, "invalid_input"));
+    let grown = peak_rss_kib(s.child.id()).saturating_sub(before);
+    eprintln!("peak RSS grew by {grown} KiB during a 1 GiB upload");
+    assert!(
+        grown < 64 << 10,
+        "peak RSS grew by {grown} KiB during a 1 GiB upload"
+    );
+    let uploads = s.home.join("uploads");
+    assert_eq!(std::fs::read_dir(&uploads).unwrap().count(), 0);
+}
