@@ -591,6 +591,13 @@ fn uploads_over_the_limit_are_refused_while_streaming_and_leave_nothing() {
         json!("completed")
     );
     assert_eq!(std::fs::read_dir(&uploads).unwrap().count(), 1);
+    // An idempotency key names the first job again; the second upload is not kept.
+    let small = clip("en_pocketsphinx_librivox_0870.wav");
+    let fields = [("language", "en"), ("idempotency_key", "upload-42")];
+    let first = accepted(&submit_upload(&s, &small, &fields));
+    let again = accepted(&submit_upload(&s, &small, &fields));
+    assert_eq!(first, again);
+    assert_eq!(std::fs::read_dir(&uploads).unwrap().count(), 2);
 }
 
 #[test]
