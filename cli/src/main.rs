@@ -15,6 +15,7 @@ mod fields;
 mod jobs;
 mod model_cmd;
 mod output;
+mod serve;
 mod transcribe;
 mod worker;
 
@@ -54,6 +55,8 @@ enum Command {
     },
     /// Run queued jobs
     Worker(worker::WorkerArgs),
+    /// Serve the HTTP job API (one process: journal, workers and API)
+    Serve(serve::ServeArgs),
     /// Whisper models: import from faster-whisper, download, list
     Model {
         #[command(subcommand)]
@@ -92,8 +95,8 @@ fn init_logging(verbose: u8) {
     // Only our own warnings by default: decoders (symphonia) and whisper.cpp log their own
     // noise about inputs that ytcaption already reports as typed errors.
     let default = match verbose {
-        0 => "off,ytcaption=warn,ytcaption_cli=warn",
-        1 => "warn,ytcaption=info,ytcaption_cli=info",
+        0 => "off,ytcaption=warn,ytcaption_cli=warn,ytcaption_server=warn",
+        1 => "warn,ytcaption=info,ytcaption_cli=info,ytcaption_server=info",
         _ => "debug",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
@@ -122,6 +125,7 @@ async fn run(cli: Cli) -> ytcaption::Result<()> {
         Command::Transcribe(args) => transcribe::run(settings, args).await,
         Command::Jobs { command } => jobs::run(settings, command).await,
         Command::Worker(args) => worker::run(settings, args).await,
+        Command::Serve(args) => serve::run(settings, args).await,
         Command::Model { command } => {
             model_cmd::run(&settings.home()?, &settings.allowlist()?, command).await
         }

@@ -69,6 +69,11 @@ impl Home {
         self.root.join("work")
     }
 
+    /// Files uploaded to a service on this home (`ytcaption serve`), the sources of their jobs.
+    pub fn uploads_dir(&self) -> PathBuf {
+        self.root.join("uploads")
+    }
+
     /// The result cache (downloaded media and transcripts, see [`Cache`](crate::cache::Cache)).
     pub fn cache_dir(&self) -> PathBuf {
         self.root.join("cache")

@@ -81,7 +81,9 @@ pub use journal::JobFilter;
 pub use language::{Language, LANGUAGES};
 pub use notify::webhook::{Allowlist, DeliveryRetry, WebhookConfig, WebhookSecret};
 pub use options::{DecodeOptions, TranscribeOptions, MAX_PROMPT_BYTES};
-pub use pipeline::{default_parallel_chunks, result_key, Pipeline, PipelineBuilder};
+pub use pipeline::{
+    default_parallel_chunks, result_key, JobPage, Pipeline, PipelineBuilder, Readiness,
+};
 pub use settings::{Settings, ThreadPlan};
 pub use source::Source;
 pub use store::{open_store, S3Options};

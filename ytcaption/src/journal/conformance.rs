@@ -471,6 +471,20 @@ pub async fn transitions<H: Harness>(h: &H) -> Outcome {
     let ids: Vec<_> = newest.iter().map(|x| x.id).collect();
     c.ensure(ids == [f.id, b.id], || {
         format!("list with a limit returns the newest first, got {ids:?}")
+    })?;
+    // `before` pages through a newest-first listing.
+    let page = c.ok(
+        j.list(&JobFilter::all().limit(1).before(f.id)).await,
+        "list",
+    )?;
+    let ids: Vec<_> = page.iter().map(|x| x.id).collect();
+    c.ensure(ids == [b.id], || {
+        format!("list before the newest job with limit 1 returns the one before it, got {ids:?}")
+    })?;
+    let rest = c.ok(j.list(&JobFilter::all().before(b.id)).await, "list")?;
+    let ids: Vec<_> = rest.iter().map(|x| x.id).collect();
+    c.ensure(ids == [a.id], || {
+        format!("list before a job returns the older ones, newest first, got {ids:?}")
     })
 }
 

@@ -48,6 +48,9 @@ pub struct JobFilter {
     pub status: Option<JobStatus>,
     /// At most this many (newest first when set).
     pub limit: Option<usize>,
+    /// Only jobs created before this one (ids sort by creation): the next page of a newest-first
+    /// listing whose last job was this one. Newest first when set.
+    pub before: Option<JobId>,
 }
 
 impl JobFilter {
@@ -61,12 +64,19 @@ impl JobFilter {
         JobFilter {
             status: Some(status),
             limit: None,
+            before: None,
         }
     }
 
     /// Limits the number of jobs.
     pub fn limit(mut self, n: usize) -> Self {
         self.limit = Some(n);
+        self
+    }
+
+    /// Only jobs created before `id` (newest first): the page after the one that ended with it.
+    pub fn before(mut self, id: JobId) -> Self {
+        self.before = Some(id);
         self
     }
 }
@@ -269,7 +279,7 @@ pub trait Journal: Send + Sync + 'static {
     /// The job with this id.
     async fn get(&self, id: JobId) -> Result<Option<Job>>;
 
-    /// Jobs matching `filter`, oldest first (newest first when a limit is set).
+    /// Jobs matching `filter`, oldest first (newest first when a limit or `before` is set).
     async fn list(&self, filter: &JobFilter) -> Result<Vec<Job>>;
 
     /// Moves a job to `to` (refusing illegal transitions with

@@ -394,8 +394,13 @@ impl Journal for SledJournal {
     async fn list(&self, filter: &JobFilter) -> Result<Vec<Job>> {
         let mut out = Vec::new();
         let matches = |job: &Job| filter.status.is_none_or(|s| s == job.status);
-        if let Some(limit) = filter.limit {
-            for item in self.inner.jobs.iter().rev() {
+        if filter.limit.is_some() || filter.before.is_some() {
+            let limit = filter.limit.unwrap_or(usize::MAX);
+            let newest_first = match filter.before {
+                Some(b) => self.inner.jobs.range(..b.as_bytes().to_vec()).rev(),
+                None => self.inner.jobs.iter().rev(),
+            };
+            for item in newest_first {
                 let (_, raw) = item?;
                 let job = Self::decode_job(&raw)?;
                 if matches(&job) {

@@ -147,6 +147,55 @@ impl Pipeline {
         self.inner.journal.list(filter).await
     }
 
+    /// One page of the jobs matching `status`, newest first: at most `limit` (at least 1) jobs
+    /// created before `after` (the previous page's [`JobPage::next`]; `None`: the newest).
+    pub async fn page(
+        &self,
+        status: Option<JobStatus>,
+        limit: usize,
+        after: Option<JobId>,
+    ) -> Result<JobPage> {
+        let limit = limit.max(1);
+        let mut filter = JobFilter::all().limit(limit + 1);
+        filter.status = status;
+        filter.before = after;
+        let mut jobs = self.inner.journal.list(&filter).await?;
+        let next = if jobs.len() > limit {
+            jobs.truncate(limit);
+            jobs.last().map(|j| j.id)
+        } else {
+            None
+        };
+        Ok(JobPage { jobs, next })
+    }
+
+    /// Whether this pipeline can take and run jobs: its journal answers, it has a model, its
+    /// store answers. Each check reads something; none writes.
+    pub async fn readiness(&self) -> Readiness {
+        let journal = match self.inner.check_open() {
+            Ok(()) => self
+                .inner
+                .journal
+                .list(&JobFilter::all().limit(1))
+                .await
+                .map(|_| ()),
+            Err(e) => Err(e),
+        };
+        // The builder puts a stand-in named "none" where no model could be found.
+        let model = if self.inner.engine.transcriber().model_name() == "none" {
+            Err(Error::ModelNotFound {
+                path: std::path::PathBuf::new(),
+                hint: "no model is configured: this pipeline can submit and read jobs only".into(),
+            })
+        } else {
+            Ok(())
+        };
+        let store = self.inner.store.list("_ready/").await.map(|_| ());
+        Readiness {
+            checks: vec![("journal", journal), ("model", model), ("store", store)],
+        }
+    }
+
     /// A job's events, in order, from the journal.
     pub async fn events(&self, id: JobId) -> Result<Vec<Event>> {
         self.get(id).await?;
@@ -193,6 +242,31 @@ impl Pipeline {
                     seconds: t.as_secs_f64(),
                 })?,
             None => fut.await,
+        }
+    }
+
+    /// Waits up to `timeout` for the job to end (completed, failed or cancelled) and returns
+    /// it as it is then: ended, or still pending or running when the time ran out. A long poll.
+    pub async fn settle(&self, id: JobId, timeout: Duration) -> Result<Job> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        let mut events = self.subscribe();
+        loop {
+            let job = self.get(id).await?;
+            let now = tokio::time::Instant::now();
+            if job.status.is_terminal() || now >= deadline {
+                return Ok(job);
+            }
+            // Until this job's terminal event, or a poll now and then in case it was finished
+            // by something we do not hear from.
+            let nap = (deadline - now).min(Duration::from_secs(1));
+            let _ = tokio::time::timeout(nap, async {
+                while let Some(ev) = events.recv().await {
+                    if ev.job_id == id && ev.kind.is_terminal() {
+                        break;
+                    }
+                }
+            })
+            .await;
         }
     }
 
@@ -304,6 +378,32 @@ impl Pipeline {
     }
 }
 
+/// One page of a job listing ([`Pipeline::page`]).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct JobPage {
+    /// The jobs, newest first.
+    pub jobs: Vec<Job>,
+    /// Where the next page starts (pass it as `after`); `None` on the last page.
+    pub next: Option<JobId>,
+}
+
+/// What [`Pipeline::readiness`] found: each check by name (`journal`, `model`, `store`) with
+/// its error, if it failed.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Readiness {
+    /// The checks in order.
+    pub checks: Vec<(&'static str, Result<()>)>,
+}
+
+impl Readiness {
+    /// Whether every check passed.
+    pub fn is_ready(&self) -> bool {
+        self.checks.iter().all(|(_, r)| r.is_ok())
+    }
+}
+
 /// The store key of a job's result in `format`: `<job_id>/transcript.<ext>`.
 pub fn result_key(id: JobId, format: Format) -> String {
     format!("{id}/transcript.{}", format.extension())
@@ -351,5 +451,100 @@ impl Inner {
                 }
             }
         }
+    }
+}
+
+#[cfg(all(test, feature = "sled"))]
+mod tests {
+    use std::time::Duration;
+
+    use super::Pipeline;
+    use crate::job::{JobRequest, JobStatus};
+
+    /// A pipeline without workers on a fresh home, and a media file to name in requests (it
+    /// never runs).
+    async fn pipeline() -> (tempfile::TempDir, Pipeline, String) {
+        let dir = tempfile::tempdir().unwrap();
+        let media = dir.path().join("a.wav");
+        std::fs::write(&media, b"RIFF").unwrap();
+        let p = Pipeline::builder()
+            .home(dir.path().join("home"))
+            .workers(0)
+            .build()
+            .await
+            .unwrap();
+        (dir, p, media.to_string_lossy().into_owned())
+    }
+
+    #[tokio::test]
+    async fn pages_go_newest_first_and_end() {
+        let (_dir, p, media) = pipeline().await;
+        let mut ids = Vec::new();
+        for _ in 0..3 {
+            ids.push(p.submit(JobRequest::new(&media)).await.unwrap().id);
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        let mut seen = Vec::new();
+        let mut after = None;
+        loop {
+            let page = p.page(None, 1, after).await.unwrap();
+            assert_eq!(page.jobs.len(), 1);
+            seen.push(page.jobs[0].id);
+            match page.next {
+                Some(n) => after = Some(n),
+                None => break,
+            }
+        }
+        ids.reverse();
+        assert_eq!(seen, ids);
+        let two = p.page(None, 2, None).await.unwrap();
+        assert_eq!(two.jobs.len(), 2);
+        assert_eq!(two.next, Some(ids[1]));
+        p.cancel(ids[0]).await.unwrap();
+        let cancelled = p.page(Some(JobStatus::Cancelled), 10, None).await.unwrap();
+        assert_eq!(cancelled.jobs.len(), 1);
+        assert_eq!(cancelled.jobs[0].id, ids[0]);
+        assert_eq!(cancelled.next, None);
+        p.close().await;
+    }
+
+    #[tokio::test]
+    async fn settle_returns_at_the_timeout_or_the_end() {
+        let (_dir, p, media) = pipeline().await;
+        let id = p.submit(JobRequest::new(&media)).await.unwrap().id;
+        let job = p.settle(id, Duration::from_millis(200)).await.unwrap();
+        assert_eq!(job.status, JobStatus::Pending);
+        let waiter = tokio::spawn({
+            let p = p.clone();
+            async move { p.settle(id, Duration::from_secs(30)).await }
+        });
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        p.cancel(id).await.unwrap();
+        let job = tokio::time::timeout(Duration::from_secs(10), waiter)
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        assert_eq!(job.status, JobStatus::Cancelled);
+        p.close().await;
+    }
+
+    #[tokio::test]
+    async fn readiness_names_the_missing_model() {
+        let (_dir, p, _) = pipeline().await;
+        let r = p.readiness().await;
+        let names: Vec<_> = r.checks.iter().map(|(n, _)| *n).collect();
+        assert_eq!(names, ["journal", "model", "store"]);
+        assert!(r.checks[0].1.is_ok() && r.checks[2].1.is_ok(), "{r:?}");
+        assert_eq!(
+            r.checks[1].1.as_ref().unwrap_err().code(),
+            "model_not_found"
+        );
+        assert!(!r.is_ready());
+        p.close().await;
+        assert_eq!(
+            p.readiness().await.checks[0].1.as_ref().unwrap_err().code(),
+            "closed"
+        );
     }
 }

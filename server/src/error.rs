@@ -1,0 +1,129 @@
+//! Errors as HTTP answers: `{"error": {"code", "message"}}` with the status from [`status_for`],
+//! the one table from stable codes (the core's [`ytcaption::Error::code`] and this crate's own,
+//! [`codes`]) to HTTP statuses.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+
+/// The codes of refusals made by the HTTP layer itself (the core's are
+/// [`ytcaption::ERROR_CODES`]).
+pub mod codes {
+    /// A local path or `file://` URL named by a client: only URLs and uploads are accepted.
+    pub const LOCAL_SOURCE_REFUSED: &str = "local_source_refused";
+    /// An uploaded file over the server's upload limit.
+    pub const UPLOAD_TOO_LARGE: &str = "upload_too_large";
+    /// A request body that is not what the endpoint takes (bad JSON, bad multipart, a JSON body
+    /// over its limit).
+    pub const BAD_REQUEST: &str = "bad_request";
+    /// A body of a content type the endpoint does not take.
+    pub const UNSUPPORTED_MEDIA_TYPE: &str = "unsupported_media_type";
+    /// The result of a job that has not completed.
+    pub const JOB_NOT_COMPLETED: &str = "job_not_completed";
+    /// No such endpoint.
+    pub const NOT_FOUND: &str = "not_found";
+    /// The endpoint exists but not with this method.
+    pub const METHOD_NOT_ALLOWED: &str = "method_not_allowed";
+    /// The server is not ready or is shutting down.
+    pub const UNAVAILABLE: &str = "unavailable";
+    /// Something failed inside the server (the log has the details).
+    pub const INTERNAL: &str = "internal";
+}
+
+/// The HTTP status of an error code: the one table for every endpoint.
+pub fn status_for(code: &str) -> StatusCode {
+    use codes::*;
+    match code {
+        // The request is wrong.
+        "invalid_input" | "empty_input" | "invalid_key" | BAD_REQUEST => StatusCode::BAD_REQUEST,
+        LOCAL_SOURCE_REFUSED | "webhook_refused" | "destination_refused" | "unsupported_source" => {
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
+        UNSUPPORTED_MEDIA_TYPE => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        UPLOAD_TOO_LARGE | "too_large" => StatusCode::PAYLOAD_TOO_LARGE,
+        "job_not_found" | "input_not_found" | NOT_FOUND => StatusCode::NOT_FOUND,
+        METHOD_NOT_ALLOWED => StatusCode::METHOD_NOT_ALLOWED,
+        // The job is not in a state that allows it.
+        "illegal_transition" | JOB_NOT_COMPLETED => StatusCode::CONFLICT,
+        "rate_limited" => StatusCode::TOO_MANY_REQUESTS,
+        // The service cannot do it now.
+        "closed" | "journal_locked" | "model_not_found" | UNAVAILABLE => {
+            StatusCode::SERVICE_UNAVAILABLE
+        }
+        "timeout" => StatusCode::GATEWAY_TIMEOUT,
+        "store_error" | "store_access_denied" => StatusCode::BAD_GATEWAY,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// An error answer: a stable code, a message for people, and the status [`status_for`] gives
+/// the code.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    /// The stable code.
+    pub code: &'static str,
+    /// What went wrong, in words.
+    pub message: String,
+}
+
+impl ApiError {
+    /// An error with `code` (one of [`codes`] or a core code).
+    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
+        ApiError {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// The HTTP status of this error.
+    pub fn status(&self) -> StatusCode {
+        status_for(self.code)
+    }
+
+    /// `job_not_found` for `id` (also for ids that are not job ids: there is no such job).
+    pub fn job_not_found(id: &str) -> Self {
+        ApiError::new("job_not_found", format!("no job with id {id:?}"))
+    }
+}
+
+impl From<ytcaption::Error> for ApiError {
+    fn from(e: ytcaption::Error) -> Self {
+        let code = e.code();
+        if status_for(code).is_server_error() {
+            tracing::error!(code, error = %e, "request failed");
+        }
+        ApiError::new(code, e.to_string())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = serde_json::json!({"error": {"code": self.code, "message": self.message}});
+        (self.status(), Json(body)).into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_core_code_has_a_deliberate_status() {
+        // Codes that mean "the server failed" are 5xx; every other core code maps to a 4xx or
+        // a 5xx chosen above, never by accident to 200.
+        for code in ytcaption::ERROR_CODES {
+            let s = status_for(code);
+            assert!(s.is_client_error() || s.is_server_error(), "{code}: {s}");
+        }
+        assert_eq!(status_for("invalid_input"), StatusCode::BAD_REQUEST);
+        assert_eq!(status_for("job_not_found"), StatusCode::NOT_FOUND);
+        assert_eq!(
+            status_for(codes::UPLOAD_TOO_LARGE),
+            StatusCode::PAYLOAD_TOO_LARGE
+        );
+        assert_eq!(
+            status_for("journal_error"),
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
+    }
+}
