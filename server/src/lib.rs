@@ -40,6 +40,7 @@ use ytcaption::{Pipeline, PipelineBuilder, Settings};
 pub mod error;
 mod jobs;
 mod ops;
+mod request;
 mod request_id;
 mod upload;
 

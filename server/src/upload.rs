@@ -10,7 +10,7 @@ use tokio::io::AsyncWriteExt;
 use ytcaption::JobRequest;
 
 use crate::error::{codes, ApiError};
-use crate::jobs::{check_client_source, new_request, set_field, FieldValue};
+use crate::request::{check_client_source, new_request, set_field, FieldValue};
 use crate::ServerState;
 
 /// Largest form field other than the file.

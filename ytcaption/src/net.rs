@@ -520,6 +520,14 @@ pub fn client_builder(allow: &Arc<Allowlist>, max_redirects: usize) -> reqwest::
         .no_proxy()
 }
 
+/// The allowlist's text from the environment: `YTCAPTION_ALLOW_NETWORK`, else its older name
+/// `YTCAPTION_WEBHOOK_ALLOWLIST` (`None` when neither is set and not empty).
+pub fn allow_network_from_env() -> Option<String> {
+    ["YTCAPTION_ALLOW_NETWORK", "YTCAPTION_WEBHOOK_ALLOWLIST"]
+        .into_iter()
+        .find_map(|v| std::env::var(v).ok().filter(|s| !s.trim().is_empty()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -192,7 +192,7 @@ impl WebhookConfig {
                 c.secret = Some(s.parse()?);
             }
         }
-        if let Some(a) = crate::settings::allow_network_from_env() {
+        if let Some(a) = crate::net::allow_network_from_env() {
             c.allowlist = a.parse()?;
         }
         Ok(c)

@@ -44,6 +44,7 @@ use crate::engine::{Engine, EngineConfig};
 use crate::error::{Error, Result};
 use crate::home::Home;
 use crate::job::JobRequest;
+pub use crate::net::allow_network_from_env;
 use crate::net::Allowlist;
 use crate::notify::webhook::{DeliveryRetry, WebhookConfig};
 use crate::options::TranscribeOptions;
@@ -451,14 +452,6 @@ impl Settings {
         )
         .with_config(this.engine_config(&home)?)
     }
-}
-
-/// The allowlist's text from the environment: `YTCAPTION_ALLOW_NETWORK`, else its older name
-/// `YTCAPTION_WEBHOOK_ALLOWLIST` (`None` when neither is set and not empty).
-pub fn allow_network_from_env() -> Option<String> {
-    ["YTCAPTION_ALLOW_NETWORK", "YTCAPTION_WEBHOOK_ALLOWLIST"]
-        .into_iter()
-        .find_map(|v| std::env::var(v).ok().filter(|s| !s.trim().is_empty()))
 }
 
 /// Chunks of one job transcribed at once by default: one per core (whisper.cpp scales better
