@@ -6,7 +6,6 @@ use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::time::Duration;
 
-use axum::body::Body;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -16,7 +15,7 @@ use axum::Json;
 use futures::Stream;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use ytcaption::{EventStream, Format, Job, JobId, JobRequest, JobStatus, Source};
+use ytcaption::{EventStream, Format, Job, JobId, JobStatus, Source};
 
 use crate::error::{codes, ApiError};
 use crate::request::json_request;
