@@ -89,14 +89,16 @@ pub fn url(url: &str) -> String {
 fn params(q: &str) -> String {
     q.split('&')
         .map(|pair| match pair.split_once('=') {
-            Some((k, _)) if is_secret_param(&percent_decoded(k)) => format!("{k}={MASK}"),
+            Some((k, _)) if is_secret_param(&percent_decode(k, true)) => format!("{k}={MASK}"),
             _ => pair.to_string(),
         })
         .collect::<Vec<_>>()
         .join("&")
 }
 
-fn percent_decoded(s: &str) -> String {
+/// `%XX` escapes decoded (invalid ones kept as they are), and `+` as a space where `plus_is_space`
+/// (query strings); bytes that are not UTF-8 become U+FFFD.
+pub(crate) fn percent_decode(s: &str, plus_is_space: bool) -> String {
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
@@ -111,7 +113,11 @@ fn percent_decoded(s: &str) -> String {
                 continue;
             }
         }
-        out.push(if b[i] == b'+' { b' ' } else { b[i] });
+        out.push(if plus_is_space && b[i] == b'+' {
+            b' '
+        } else {
+            b[i]
+        });
         i += 1;
     }
     String::from_utf8_lossy(&out).into_owned()

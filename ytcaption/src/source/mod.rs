@@ -126,7 +126,7 @@ impl Source {
                 )));
             }
             return Ok(Source::File {
-                path: PathBuf::from(percent_decode(rest)),
+                path: PathBuf::from(crate::redact::percent_decode(rest, false)),
             });
         }
         if let Some((scheme, _)) = trimmed.split_once("://") {
@@ -178,27 +178,6 @@ impl Source {
             ))),
         }
     }
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 3 <= bytes.len() {
-            if let Some(v) = s
-                .get(i + 1..i + 3)
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-            {
-                out.push(v);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 impl fmt::Display for Source {
