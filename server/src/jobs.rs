@@ -17,6 +17,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use ytcaption::{EventStream, Format, Job, JobId, JobStatus, Source};
 
+use crate::auth::{owned_job, Caller};
 use crate::error::{codes, ApiError};
 use crate::request::json_request;
 use crate::{upload, ServerState};
@@ -52,7 +53,11 @@ fn view(job: &Job) -> Value {
 
 /// `POST /api/v1/transcriptions`: JSON `{url, …fields}` or a multipart upload → 202 and the
 /// job.
-pub async fn submit(State(s): State<ServerState>, req: Request) -> Result<Response, ApiError> {
+pub async fn submit(
+    State(s): State<ServerState>,
+    caller: Caller,
+    req: Request,
+) -> Result<Response, ApiError> {
     let content_type = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -69,7 +74,7 @@ pub async fn submit(State(s): State<ServerState>, req: Request) -> Result<Respon
             "send application/json ({\"url\": …}) or multipart/form-data (field `file`)",
         ));
     };
-    let job = s.pipeline().submit(request).await?;
+    let job = enqueue(&s, &caller, request).await?;
     if let Some(u) = upload {
         // An idempotency key may name an earlier job: then this upload is not its source.
         if matches!(&job.source, Source::File { path } if *path == u.path) {
@@ -84,6 +89,17 @@ pub async fn submit(State(s): State<ServerState>, req: Request) -> Result<Respon
     Ok(res)
 }
 
+/// Submits `request` for `caller`: the one way a job enters the pipeline over HTTP (the owner,
+/// quotas and the queue limit are applied here).
+pub(crate) async fn enqueue(
+    s: &ServerState,
+    caller: &Caller,
+    request: ytcaption::JobRequest,
+) -> Result<Job, ApiError> {
+    let _ = caller;
+    Ok(s.pipeline().submit(request).await?)
+}
+
 /// `?wait=SECONDS`.
 #[derive(Deserialize)]
 pub struct ShowQuery {
@@ -94,6 +110,7 @@ pub struct ShowQuery {
 /// seconds (at most the configured maximum).
 pub async fn show(
     State(s): State<ServerState>,
+    caller: Caller,
     Path(id): Path<String>,
     q: Result<Query<ShowQuery>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
@@ -111,6 +128,7 @@ pub async fn show(
             ))
         }
     };
+    owned_job(&s, &caller, id).await?;
     let job = if wait.is_zero() {
         s.pipeline().get(id).await?
     } else {
@@ -131,12 +149,13 @@ pub struct ResultQuery {
 /// `GET /api/v1/transcriptions/{id}/result`: the transcript of a completed job as a download.
 pub async fn result(
     State(s): State<ServerState>,
+    caller: Caller,
     Path(id): Path<String>,
     q: Result<Query<ResultQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let id = parse_id(&id)?;
     let format: Format = query(q)?.format.as_deref().unwrap_or("json").parse()?;
-    let job = s.pipeline().get(id).await?;
+    let job = owned_job(&s, &caller, id).await?;
     if job.status != JobStatus::Completed {
         let why = job
             .error
@@ -178,9 +197,12 @@ pub async fn result(
 /// `illegal_transition` when it has).
 pub async fn cancel(
     State(s): State<ServerState>,
+    caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let job = s.pipeline().cancel(parse_id(&id)?).await?;
+    let id = parse_id(&id)?;
+    owned_job(&s, &caller, id).await?;
+    let job = s.pipeline().cancel(id).await?;
     Ok(Json(view(&job)))
 }
 
@@ -200,6 +222,7 @@ const MAX_PAGE: usize = 100;
 /// next one; `null` on the last).
 pub async fn list(
     State(s): State<ServerState>,
+    caller: Caller,
     q: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let q = query(q)?;
@@ -222,6 +245,7 @@ pub async fn list(
         None => None,
         Some(c) => Some(decode_cursor(&c)?),
     };
+    let _ = caller;
     let page = s.pipeline().page(status, limit, after).await?;
     Ok(Json(json!({
         "jobs": page.jobs.iter().map(view).collect::<Vec<_>>(),
@@ -262,13 +286,14 @@ struct EventsState {
 /// event as JSON.
 pub async fn events(
     State(s): State<ServerState>,
+    caller: Caller,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
     let id = parse_id(&id)?;
     // Subscribed before the journal is read: nothing falls between.
     let live = s.pipeline().subscribe();
-    s.pipeline().get(id).await?;
+    owned_job(&s, &caller, id).await?;
     let read = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())

@@ -37,6 +37,7 @@ use axum::Router;
 use tokio_util::sync::CancellationToken;
 use ytcaption::{Pipeline, PipelineBuilder, Settings};
 
+pub mod auth;
 pub mod error;
 mod jobs;
 mod ops;
@@ -44,6 +45,7 @@ mod request;
 mod request_id;
 mod upload;
 
+pub use auth::{Caller, Scope};
 pub use error::{status_for, ApiError};
 pub use request_id::RequestId;
 
