@@ -29,6 +29,7 @@ pub(super) async fn transcribe_chunk(
     chunk: PlannedChunk,
     lang: (String, Option<f32>),
     tracker: Arc<ProgressTracker>,
+    share: usize,
 ) -> Result<(PlannedChunk, (String, Option<f32>), Vec<Segment>)> {
     let language: Language = lang.0.parse()?;
     // Long silence before the first and after the last speech is not given to whisper: it
@@ -39,14 +40,15 @@ pub(super) async fn transcribe_chunk(
     let (index, len) = (chunk.index, chunk.samples.len());
     let span = (hi - lo) as f32 / len.max(1) as f32;
     let progress: ProgressFn = Arc::new(move |f| tr.update(index, len, f * span));
-    let segs = transcribe_span(ctx, &chunk, samples, lo, &language, progress).await?;
+    let call = Call { language, share };
+    let segs = transcribe_span(ctx, &chunk, samples, lo, &call, progress).await?;
     let sr = SAMPLE_RATE as f64;
     let speech: Vec<(f64, f64)> = chunk
         .speech
         .iter()
         .map(|&(a, b)| (a as f64 / sr, b as f64 / sr))
         .collect();
-    let mut segs = redo_skipped(ctx, &chunk, (lo, hi), &language, &speech, segs).await?;
+    let mut segs = redo_skipped(ctx, &chunk, (lo, hi), &call, &speech, segs).await?;
     merge::snap_to_speech(&mut segs, &speech);
     tracing::trace!(
         chunk = chunk.index,
@@ -67,7 +69,7 @@ async fn redo_skipped(
     ctx: &RunContext<'_>,
     chunk: &PlannedChunk,
     (lo, hi): (usize, usize),
-    language: &Language,
+    call: &Call,
     speech: &[(f64, f64)],
     mut segs: Vec<Segment>,
 ) -> Result<Vec<Segment>> {
@@ -88,18 +90,18 @@ async fn redo_skipped(
             "whisper skipped speech; transcribing it again"
         );
         let part = Arc::new(chunk.samples[from - chunk.start..hi].to_vec());
-        let redo = transcribe_span(
-            ctx,
-            chunk,
-            part,
-            from - chunk.start,
-            language,
-            Arc::new(|_| {}),
-        )
-        .await?;
+        let redo =
+            transcribe_span(ctx, chunk, part, from - chunk.start, call, Arc::new(|_| {})).await?;
         segs = merge::splice_redo(segs, redo, gap);
     }
     Ok(segs)
+}
+
+/// What every transcriber call of a chunk shares: its language and its
+/// [`thread_share`](crate::TranscriptionInput::thread_share).
+struct Call {
+    language: Language,
+    share: usize,
 }
 
 /// One transcriber call on `samples` (which start `skip` samples into `chunk`), retried on
@@ -109,7 +111,7 @@ async fn transcribe_span(
     chunk: &PlannedChunk,
     samples: Arc<Vec<f32>>,
     skip: usize,
-    language: &Language,
+    call: &Call,
     progress: ProgressFn,
 ) -> Result<Vec<Segment>> {
     let spec = ctx.spec;
@@ -124,8 +126,9 @@ async fn transcribe_span(
     loop {
         attempt += 1;
         let input =
-            TranscriptionInput::new(samples.clone(), language.clone(), spec.options.clone())
-                .with_single_window(single_window);
+            TranscriptionInput::new(samples.clone(), call.language.clone(), spec.options.clone())
+                .with_single_window(single_window)
+                .with_thread_share(call.share);
         match t
             .transcribe(input, progress.clone(), spec.cancel.clone())
             .await

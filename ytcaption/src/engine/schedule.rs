@@ -89,7 +89,8 @@ pub(super) async fn transcribe_all(
                 };
                 if let Some(chunk) = out.take(ctx, chunk?, done, &tracker).await? {
                     let lang = out.language_for(ctx, &chunk).await?;
-                    in_flight.push(transcribe_chunk(ctx, chunk, lang, tracker.clone()));
+                    let share = thread_share(ctx.config.parallel, in_flight.len(), &chunk, duration);
+                    in_flight.push(transcribe_chunk(ctx, chunk, lang, tracker.clone(), share));
                 }
             }
             Some(done_chunk) = in_flight.next() => out.finished(ctx, done_chunk?).await?,
@@ -118,6 +119,20 @@ pub(super) async fn transcribe_all(
         return Err(ctx.cancelled());
     }
     Ok(out)
+}
+
+/// The [`thread_share`](crate::TranscriptionInput::thread_share) of a chunk that starts while
+/// `running` others run: the threads of the `parallel` planned calls when it is the last chunk
+/// (it reaches the end of `duration` seconds) and runs alone — a job's only chunk, or its tail
+/// after the others finished — so that the threads planned for the absent chunks are not left
+/// idle; 1 otherwise (more chunks are coming to use them).
+fn thread_share(parallel: usize, running: usize, chunk: &PlannedChunk, duration: f64) -> usize {
+    let last = chunk.end_seconds() + 0.5 >= duration;
+    if last && running == 0 {
+        parallel.max(1)
+    } else {
+        1
+    }
 }
 
 impl Transcribed {
@@ -225,5 +240,37 @@ fn to_merge(chunk: &PlannedChunk, segments: Vec<Segment>) -> ChunkSegments {
             .forced_cut_after
             .map(|c| c as f64 / SAMPLE_RATE as f64),
         segments,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chunk(start_s: usize, end_s: usize) -> PlannedChunk {
+        let sr = SAMPLE_RATE as usize;
+        PlannedChunk {
+            index: 0,
+            start: start_s * sr,
+            end: end_s * sr,
+            samples: Vec::new(),
+            forced_cut_before: None,
+            forced_cut_after: None,
+            has_speech: true,
+            speech: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_chunk_running_alone_at_the_end_takes_the_planned_threads() {
+        // The only chunk of a short clip.
+        assert_eq!(thread_share(2, 0, &chunk(0, 23), 23.4), 2);
+        // The tail, after the others finished.
+        assert_eq!(thread_share(4, 0, &chunk(60, 71), 70.9), 4);
+        // The tail while another chunk still runs.
+        assert_eq!(thread_share(2, 1, &chunk(60, 71), 70.9), 1);
+        // The first of several: more are coming.
+        assert_eq!(thread_share(2, 0, &chunk(0, 30), 70.9), 1);
+        assert_eq!(thread_share(1, 0, &chunk(0, 23), 23.4), 1);
     }
 }

@@ -46,6 +46,12 @@ pub struct TranscriptionInput {
     /// where the decoder stopped. For callers that check the result for speech left out (the
     /// engine's chunks do).
     pub single_window: bool,
+    /// How many calls' share of the thread budget this call may use (default 1): the engine
+    /// sets it when this call runs alone where `n` calls were planned (a job's only or last
+    /// chunk), so the idle threads are not left spinning for nothing. A transcriber that
+    /// bounds its threads by a budget takes `n ×` its threads per call when the budget has
+    /// them; others ignore it.
+    pub thread_share: usize,
 }
 
 impl TranscriptionInput {
@@ -56,6 +62,7 @@ impl TranscriptionInput {
             language,
             options,
             single_window: false,
+            thread_share: 1,
         }
     }
 
@@ -63,6 +70,12 @@ impl TranscriptionInput {
     /// [`single_window`](Self::single_window)).
     pub fn with_single_window(mut self, single_window: bool) -> Self {
         self.single_window = single_window;
+        self
+    }
+
+    /// The same input with [`thread_share`](Self::thread_share) `n` (at least 1).
+    pub fn with_thread_share(mut self, n: usize) -> Self {
+        self.thread_share = n.max(1);
         self
     }
 }

@@ -29,9 +29,10 @@ pub struct WhisperTranscriber {
     threads: usize,
     ctx: OnceCell<Arc<WhisperContext>>,
     states: Mutex<Vec<WhisperState>>,
-    /// Bounds the whisper calls that run at once (all jobs of the process that share this
-    /// transcriber); `None`: unbounded (each caller bounds its own calls).
-    gate: Option<Arc<Semaphore>>,
+    /// Bounds the threads of the whisper calls that run at once (all jobs of the process that
+    /// share this transcriber): permits are threads, with the budget's size; `None`: unbounded
+    /// (each caller bounds its own calls).
+    gate: Option<(Arc<Semaphore>, usize)>,
 }
 
 /// Busy whisper.cpp threads in this process now, and the most there have been: every call of
@@ -90,22 +91,30 @@ impl WhisperTranscriber {
 
     /// The same transcriber running at most `n` whisper calls at once (further calls wait for
     /// one to finish), so that jobs sharing it stay within a thread budget: see
-    /// [`Settings::thread_plan`](crate::Settings::thread_plan).
+    /// [`Settings::thread_plan`](crate::Settings::thread_plan). The bound is kept as a budget of
+    /// `n ×` [`threads`](Self::threads) threads: a call with a
+    /// [`thread_share`](crate::TranscriptionInput::thread_share) of `k` takes `k ×` threads
+    /// from it (at most all of it), so it runs with more threads, never more than the budget.
     pub fn with_concurrent_calls(mut self, n: usize) -> Self {
-        self.gate = Some(Arc::new(Semaphore::new(n.max(1))));
+        let budget = n.max(1) * self.threads;
+        self.gate = Some((Arc::new(Semaphore::new(budget)), budget));
         self
     }
 
-    /// Waits for a turn under [`with_concurrent_calls`](Self::with_concurrent_calls)'s bound.
-    async fn turn(&self) -> Result<Option<OwnedSemaphorePermit>> {
+    /// Waits for the threads of a call with `share` (see
+    /// [`with_concurrent_calls`](Self::with_concurrent_calls)): the threads to run it with and
+    /// the permit that holds them.
+    async fn turn(&self, share: usize) -> Result<(usize, Option<OwnedSemaphorePermit>)> {
         match &self.gate {
-            None => Ok(None),
-            Some(g) => g
-                .clone()
-                .acquire_owned()
-                .await
-                .map(Some)
-                .map_err(|e| Error::transcription_with("the transcriber is closed", e)),
+            None => Ok((self.threads, None)),
+            Some((g, budget)) => {
+                let threads = (self.threads * share.max(1)).min(*budget).max(1);
+                g.clone()
+                    .acquire_many_owned(threads as u32)
+                    .await
+                    .map(|p| (threads, Some(p)))
+                    .map_err(|e| Error::transcription_with("the transcriber is closed", e))
+            }
         }
     }
 
@@ -223,9 +232,8 @@ impl Transcriber for WhisperTranscriber {
                 message: "no samples to detect the language from".into(),
             });
         }
-        let turn = self.turn().await?;
+        let (threads, turn) = self.turn(1).await?;
         let mut state = self.take_state(&ctx)?;
-        let threads = self.threads;
         let (state, res) = tokio::task::spawn_blocking(move || {
             let _busy = Busy::new(threads);
             let n = samples.len().min(30 * 16000);
@@ -268,9 +276,8 @@ impl Transcriber for WhisperTranscriber {
                 .map_err(|e| Error::invalid(format!("initial_prompt cannot be tokenized: {e}")))?,
             _ => Vec::new(),
         };
-        let turn = self.turn().await?;
+        let (threads, turn) = self.turn(input.thread_share).await?;
         let mut state = self.take_state(&ctx)?;
-        let threads = self.threads;
         let multilingual = ctx.is_multilingual();
         let eot = ctx.token_eot();
         let (state, result) = tokio::task::spawn_blocking(move || {
