@@ -11,6 +11,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use ytcaption::Settings;
 
+mod client;
 mod fields;
 mod jobs;
 mod model_cmd;
@@ -48,8 +49,13 @@ struct Cli {
 enum Command {
     /// Transcribe a file now and print the result (SRT by default) on stdout
     Transcribe(transcribe::TranscribeArgs),
-    /// Durable jobs: submit, list, show, cancel, results
+    /// Durable jobs: submit, list, show, cancel, results (through a running `serve` when one
+    /// owns the home, or the server given by --server)
     Jobs {
+        /// Talk to this `ytcaption serve` (http(s)://HOST:PORT) instead of the home's journal;
+        /// the API key comes from YTCAPTION_API_KEY
+        #[arg(long, value_name = "URL", env = "YTCAPTION_SERVER")]
+        server: Option<String>,
         #[command(subcommand)]
         command: jobs::JobsCommand,
     },
@@ -81,13 +87,44 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             // URL credentials are never printed (`ytcaption::redact`).
-            eprintln!(
-                "error: {} [{}]",
-                ytcaption::redact::text(&e.to_string()),
-                e.code()
-            );
+            let (message, code) = match &e {
+                CliError::Core(e) => (e.to_string(), e.code().to_string()),
+                CliError::Remote { code, message } => (message.clone(), code.clone()),
+            };
+            eprintln!("error: {} [{code}]", ytcaption::redact::text(&message));
             ExitCode::FAILURE
         }
+    }
+}
+
+/// What a command fails with: the core's error, or a server's answer (its stable code and
+/// message) when the command went through `serve`'s API.
+#[derive(Debug)]
+pub enum CliError {
+    /// The core's error.
+    Core(ytcaption::Error),
+    /// An error a server answered with.
+    Remote {
+        /// Its stable code.
+        code: String,
+        /// Its message.
+        message: String,
+    },
+}
+
+impl CliError {
+    /// An error a server answered with (or met on the way to it).
+    pub fn remote(code: &str, message: impl Into<String>) -> Self {
+        CliError::Remote {
+            code: code.to_string(),
+            message: message.into(),
+        }
+    }
+}
+
+impl From<ytcaption::Error> for CliError {
+    fn from(e: ytcaption::Error) -> Self {
+        CliError::Core(e)
     }
 }
 
@@ -119,15 +156,15 @@ fn settings(cli: &Cli) -> ytcaption::Result<Settings> {
     Ok(s)
 }
 
-async fn run(cli: Cli) -> ytcaption::Result<()> {
+async fn run(cli: Cli) -> Result<(), CliError> {
     let settings = settings(&cli)?;
     match cli.command {
-        Command::Transcribe(args) => transcribe::run(settings, args).await,
-        Command::Jobs { command } => jobs::run(settings, command).await,
-        Command::Worker(args) => worker::run(settings, args).await,
-        Command::Serve(args) => serve::run(settings, args).await,
+        Command::Transcribe(args) => Ok(transcribe::run(settings, args).await?),
+        Command::Jobs { server, command } => jobs::run(settings, server, command).await,
+        Command::Worker(args) => Ok(worker::run(settings, args).await?),
+        Command::Serve(args) => Ok(serve::run(settings, args).await?),
         Command::Model { command } => {
-            model_cmd::run(&settings.home()?, &settings.allowlist()?, command).await
+            Ok(model_cmd::run(&settings.home()?, &settings.allowlist()?, command).await?)
         }
     }
 }

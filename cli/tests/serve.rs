@@ -748,3 +748,109 @@ fn a_1_gib_upload_streams_to_disk_without_growing_memory() {
     let uploads = s.home.join("uploads");
     assert_eq!(std::fs::read_dir(&uploads).unwrap().count(), 0);
 }
+
+/// `ytcaption jobs …` with `--server URL`.
+fn client(s: &Serve, args: &[&str]) -> std::process::Output {
+    Command::new(bin())
+        .arg("--home")
+        .arg(s.home.with_extension("client-home"))
+        .arg("jobs")
+        .args(["--server", &s.base])
+        .args(args)
+        .env_remove("YTCAPTION_API_KEY")
+        .output()
+        .unwrap()
+}
+
+fn ok_stdout(out: std::process::Output) -> String {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn the_cli_is_a_client_of_a_running_serve() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Serve::start(&dir.path().join("home"), &[]);
+    let c = support::committed_clips()
+        .into_iter()
+        .find(|c| c.name() == "en_pocketsphinx_librivox_0920.wav")
+        .unwrap();
+    // A local file is uploaded (the API takes no server paths); flags travel as form fields.
+    let path = c.path.to_string_lossy().into_owned();
+    let id = ok_stdout(client(
+        &s,
+        &["submit", &path, "-l", "en", "--priority", "high"],
+    ));
+    let id = id.trim().to_string();
+    assert_eq!(id.len(), 36, "{id}");
+    let job = wait_ended(&s, &id, Duration::from_secs(300));
+    assert_eq!(job["status"], json!("completed"), "{job}");
+    assert_eq!(job["priority"], json!("high"), "{job}");
+
+    // show / list / result / events through the API.
+    let shown = ok_stdout(client(&s, &["show", &id]));
+    assert!(
+        shown.contains("completed") && shown.contains("(upload)"),
+        "{shown}"
+    );
+    let listed = ok_stdout(client(&s, &["list", "--json"]));
+    let listed: Value = serde_json::from_str(&listed).unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
+    assert_eq!(listed[0]["job_id"], json!(id));
+    let table = ok_stdout(client(&s, &["list", "--status", "completed"]));
+    assert!(table.lines().any(|l| l.starts_with(&id)), "{table}");
+    let txt = ok_stdout(client(&s, &["result", &id, "-F", "txt"]));
+    let (got, want) = (words(&txt), words(&c.text));
+    let hits = want.iter().filter(|w| got.contains(w)).count();
+    assert!(hits * 10 >= want.len() * 7, "{txt:?} vs {:?}", c.text);
+    let srt = ok_stdout(client(&s, &["result", &id]));
+    assert!(srt.starts_with("1\n00:00:"), "{srt}");
+    let events = ok_stdout(client(&s, &["events", &id, "--json"]));
+    let types: Vec<String> = events
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["event_type"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(
+        types.first().map(String::as_str),
+        Some("job_created"),
+        "{types:?}"
+    );
+    assert_eq!(
+        types.last().map(String::as_str),
+        Some("transcription_completed"),
+        "{types:?}"
+    );
+    let text_events = ok_stdout(client(&s, &["events", &id]));
+    assert_eq!(text_events.lines().count(), types.len(), "{text_events}");
+
+    // Errors come back as the server's code; a URL submission is a URL.
+    let out = client(&s, &["cancel", &id]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("[illegal_transition]"), "{err}");
+    let out = client(&s, &["show", "00000000-0000-0000-0000-000000000000"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("[job_not_found]"));
+    // A local file that is not there is refused here, before anything is sent.
+    let out = client(&s, &["submit", "/nonexistent/clip.wav"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("opening /nonexistent/clip.wav"),
+        "{err}"
+    );
+    // An unreachable server is a network error, not a hang.
+    let out = Command::new(bin())
+        .args(["jobs", "--server", "http://127.0.0.1:9", "list"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("[network]"), "{err}");
+}

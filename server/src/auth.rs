@@ -2,7 +2,7 @@
 //! follow from it (a user sees only its own jobs).
 //!
 //! Until API keys exist every request is the same local caller with admin scope; handlers are
-//! written against [`Caller`] and [`owned_job`] so that keys change this module, not them.
+//! written against [`Caller`] and `owned_job` so that keys change this module, not them.
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;

@@ -278,19 +278,31 @@ struct EventsState {
     pending: VecDeque<(usize, ytcaption::Event)>,
     live: EventStream,
     done: bool,
+    /// Whether to wait for live events after the journal's (`?follow=false`: the journal only).
+    follow: bool,
+    /// Whether the job was seen ended (the journal is then read once more, then the stream ends).
+    ended_seen: bool,
+}
+
+/// `?follow=true|false`.
+#[derive(Deserialize)]
+pub struct EventsQuery {
+    follow: Option<bool>,
 }
 
 /// `GET /api/v1/transcriptions/{id}/events`: Server-Sent Events, the job's journal from the
 /// start (or after `Last-Event-ID`), then live ones, ending after the terminal event. Each
 /// event's `id` is its position in the job's journal (from 1), `event` its type, `data` the
-/// event as JSON.
+/// event as JSON. `?follow=false` ends the stream after the journal's events.
 pub async fn events(
     State(s): State<ServerState>,
     caller: Caller,
     Path(id): Path<String>,
+    q: Result<Query<EventsQuery>, QueryRejection>,
     headers: HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
     let id = parse_id(&id)?;
+    let follow = query(q)?.follow.unwrap_or(true);
     // Subscribed before the journal is read: nothing falls between.
     let live = s.pipeline().subscribe();
     owned_job(&s, &caller, id).await?;
@@ -306,6 +318,8 @@ pub async fn events(
         pending: VecDeque::new(),
         live,
         done: false,
+        follow,
+        ended_seen: false,
     };
     let stream = futures::stream::unfold(st, |mut st| async move {
         loop {
@@ -336,9 +350,17 @@ pub async fn events(
                 );
                 continue;
             }
-            // Resumed after the end: nothing more will come.
-            if st.s.pipeline().get(st.id).await.ok()?.status.is_terminal() {
+            if !st.follow {
                 return None;
+            }
+            // Resumed after the end: nothing more will come — once the journal was read again
+            // after the job was seen ended (it may have ended between that read and this look).
+            if st.s.pipeline().get(st.id).await.ok()?.status.is_terminal() {
+                if st.ended_seen {
+                    return None;
+                }
+                st.ended_seen = true;
+                continue;
             }
             let id = st.id;
             let live = &mut st.live;
