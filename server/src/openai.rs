@@ -125,12 +125,14 @@ impl ResponseFormat {
             "srt" => ResponseFormat::Srt,
             "vtt" => ResponseFormat::Vtt,
             "verbose_json" => ResponseFormat::VerboseJson,
-            other => return Err(ApiError::new(
-                "invalid_input",
-                format!(
+            other => {
+                return Err(ApiError::new(
+                    "invalid_input",
+                    format!(
                     "response_format must be json, text, srt, verbose_json or vtt, not {other:?}"
                 ),
-            )),
+                ))
+            }
         })
     }
 }
@@ -349,7 +351,9 @@ async fn respond(s: &ServerState, job: &Job, a: Answer) -> Result<Response, ApiE
         ResponseFormat::Text => text(format!("{}\n", t.text)),
         ResponseFormat::Srt => text(t.to_srt()),
         ResponseFormat::Vtt => text(t.to_vtt()),
-        ResponseFormat::VerboseJson => Json(verbose(&t, job, a)).into_response(),
+        ResponseFormat::VerboseJson => {
+            Json(verbose(&t, job.options.temperature, a)).into_response()
+        }
     })
 }
 
@@ -361,8 +365,7 @@ fn language_name(code: &str) -> String {
 }
 
 /// `verbose_json`.
-fn verbose(t: &Transcript, job: &Job, a: Answer) -> Value {
-    let temperature = job.options.temperature;
+fn verbose(t: &Transcript, temperature: f32, a: Answer) -> Value {
     let segments: Vec<Value> = t
         .segments
         .iter()
@@ -565,5 +568,101 @@ pub async fn model(
             codes::NOT_FOUND,
             format!("no model {id:?}: this server has {name:?} (also called {ALIAS:?})"),
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_and_flags_parse_as_openai_sends_them() {
+        assert_eq!(ResponseFormat::parse("").unwrap(), ResponseFormat::Json);
+        assert_eq!(
+            ResponseFormat::parse("verbose_json").unwrap(),
+            ResponseFormat::VerboseJson
+        );
+        assert_eq!(ResponseFormat::parse("srt").unwrap(), ResponseFormat::Srt);
+        let e = ResponseFormat::parse("docx").unwrap_err();
+        assert_eq!(e.code, "invalid_input");
+        assert!(e.message.contains("verbose_json"), "{}", e.message);
+        assert!(flag("stream", "true").unwrap());
+        assert!(!flag("stream", "False").unwrap());
+        assert_eq!(
+            flag("stream", "yes please").unwrap_err().code,
+            "invalid_input"
+        );
+        assert_eq!(language_name("en"), "english");
+        assert_eq!(language_name("xx"), "xx");
+    }
+
+    #[test]
+    fn verbose_json_has_openai_segment_fields_and_words_when_asked() {
+        let t: Transcript = serde_json::from_value(json!({
+            "id": "0190d5a8-0000-7000-8000-000000000000",
+            "job_id": "0190d5a8-0000-7000-8000-000000000001",
+            "text": "Ask not. What you can do.",
+            "language": "en",
+            "duration_seconds": 11.0,
+            "processing_time_seconds": 1.0,
+            "model": "tiny.en",
+            "created_at": "2026-12-04T00:00:00Z",
+            "segments": [
+                {"id": 0, "start": 0.5, "end": 2.0, "text": "Ask not.", "no_speech_prob": 0.01,
+                 "words": [
+                    {"start": 0.5, "end": 1.0, "text": " Ask", "probability": 0.5},
+                    {"start": 1.0, "end": 2.0, "text": " not.", "probability": 1.0}]},
+                {"id": 1, "start": 2.5, "end": 4.0, "text": "What you can do."}
+            ]
+        }))
+        .unwrap();
+        let a = Answer {
+            task: Task::Transcribe,
+            format: ResponseFormat::VerboseJson,
+            stream: false,
+            words: true,
+            granularities: true,
+        };
+        let v = verbose(&t, 0.2, a);
+        assert_eq!(v["task"], json!("transcribe"));
+        assert_eq!(v["language"], json!("english"));
+        assert_eq!(v["duration"], json!(11.0));
+        let s0 = &v["segments"][0];
+        for k in [
+            "id",
+            "seek",
+            "start",
+            "end",
+            "text",
+            "tokens",
+            "temperature",
+            "avg_logprob",
+            "compression_ratio",
+            "no_speech_prob",
+        ] {
+            assert!(!s0[k].is_null(), "{k} in {s0}");
+        }
+        assert_eq!(s0["seek"], json!(50));
+        let avg = s0["avg_logprob"].as_f64().unwrap();
+        assert!((avg - 0.5f64.ln() / 2.0).abs() < 1e-6, "{avg}");
+        assert_eq!(v["segments"][1]["avg_logprob"], json!(0.0));
+        assert_eq!(
+            v["words"],
+            json!([{"word": "Ask", "start": 0.5, "end": 1.0}, {"word": "not.", "start": 1.0, "end": 2.0}])
+        );
+        let v = verbose(
+            &t,
+            0.0,
+            Answer {
+                task: Task::Translate,
+                words: false,
+                ..a
+            },
+        );
+        assert_eq!(
+            (v["task"].clone(), v["language"].clone()),
+            (json!("translate"), json!("english"))
+        );
+        assert!(v.get("words").is_none());
     }
 }
