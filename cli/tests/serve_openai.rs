@@ -2,8 +2,9 @@
 //! real sled journal) driven by the official `openai` Python package (PyPI, pinned, installed by
 //! `scripts/setup-openai.sh` into the virtual environment `$YTCAPTION_TEST_OPENAI_VENV`) with
 //! `OpenAI(base_url=…, api_key="anything")`: models, transcriptions in json, text, srt, vtt,
-//! verbose_json (segments and words), `stream=True`, translations, a bad file; and by curl for
-//! the refusals.
+//! verbose_json (segments and words), `stream=True`, translations, a bad file; by the official
+//! `openai` npm package (installed by the same script under `$YTCAPTION_TEST_OPENAI_VENV/node`);
+//! and by curl for the refusals.
 
 #[path = "../../testsupport/mod.rs"]
 mod support;
@@ -317,6 +318,107 @@ fn the_official_openai_python_sdk_works_unchanged() {
         .iter()
         .filter(|j| j["options"]["translate"] == json!(true));
     assert_eq!(translated.count(), 1, "{list}");
+}
+
+/// Drives the server with the official Node SDK and prints what it got as one JSON object.
+const NODE_SCRIPT: &str = r#"
+const fs = require("fs");
+const OpenAI = require("openai");
+const [base, jfk, longClip] = process.argv.slice(1);
+(async () => {
+  const c = new OpenAI({ baseURL: base + "/v1", apiKey: "anything", maxRetries: 0, timeout: 600000 });
+  const out = {};
+  out.models = [];
+  for await (const m of c.models.list()) out.models.push(m.id);
+  out.json = (await c.audio.transcriptions.create({ model: "whisper-1", file: fs.createReadStream(jfk) })).text;
+  out.srt = await c.audio.transcriptions.create({
+    model: "whisper-1", file: fs.createReadStream(jfk), response_format: "srt" });
+  const v = await c.audio.transcriptions.create({
+    model: "whisper-1", file: fs.createReadStream(jfk), response_format: "verbose_json",
+    timestamp_granularities: ["word", "segment"] });
+  out.segments = v.segments.length;
+  out.words = v.words.length;
+  const stream = await c.audio.transcriptions.create({
+    model: "whisper-1", file: fs.createReadStream(longClip), stream: true });
+  out.stream = [];
+  for await (const e of stream) out.stream.push(e);
+  out.translation = (await c.audio.translations.create({ model: "whisper-1", file: fs.createReadStream(jfk) })).text;
+  try {
+    await c.audio.transcriptions.create({
+      model: "whisper-1", file: await OpenAI.toFile(Buffer.from("not audio ".repeat(100)), "bad.wav") });
+    out.bad = null;
+  } catch (e) {
+    out.bad = { status: e.status, code: e.error && e.error.code };
+  }
+  console.log(JSON.stringify(out));
+})().catch((e) => { console.error(e); process.exit(1); });
+"#;
+
+#[test]
+fn the_official_openai_node_sdk_works_unchanged() {
+    let venv = openai_python()
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let modules = venv.join("node");
+    assert!(
+        modules.join("node_modules/openai").is_dir(),
+        "no openai npm package under {}: run scripts/setup-openai.sh",
+        modules.display()
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let s = Serve::start(&dir.path().join("home"), &["--chunk-seconds", "10"]);
+    let jfk = clip("en_jfk.wav");
+    let long = support::concat_english(&support::committed_clips(), 30.0, &[0.8]);
+    let long_path = dir.path().join("long.wav");
+    support::write_wav(&long_path, &long.samples);
+    let root = support::workspace();
+    let mut path = std::env::var_os("PATH").unwrap_or_default();
+    let node_env = root.join("target/node-env/bin");
+    if node_env.is_dir() {
+        let mut p = std::ffi::OsString::from(node_env);
+        p.push(":");
+        p.push(path);
+        path = p;
+    }
+    let out = Command::new("node")
+        .current_dir(&modules)
+        .env("PATH", path)
+        .args(["-e", NODE_SCRIPT, &s.base])
+        .arg(&jfk.path)
+        .arg(&long_path)
+        .output()
+        .expect("node is installed (scripts/install-deps.sh)");
+    assert!(
+        out.status.success(),
+        "the Node SDK script failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["models"], json!(["tiny.en", "whisper-1"]), "{v}");
+    for text in [&v["json"], &v["srt"], &v["translation"]] {
+        let text = text.as_str().unwrap();
+        assert!(recall(&jfk.text, text) >= 0.8, "{text:?}");
+    }
+    assert!(v["srt"].as_str().unwrap().starts_with("1\n"), "{v}");
+    assert!(v["segments"].as_u64().unwrap() >= 1, "{v}");
+    assert!(v["words"].as_u64().unwrap() >= 15, "{v}");
+    let events = v["stream"].as_array().unwrap();
+    let (last, deltas) = events.split_last().unwrap();
+    assert_eq!(last["type"], json!("transcript.text.done"), "{events:?}");
+    assert!(!deltas.is_empty(), "{events:?}");
+    let joined: String = deltas
+        .iter()
+        .map(|d| {
+            assert_eq!(d["type"], json!("transcript.text.delta"), "{d}");
+            d["delta"].as_str().unwrap()
+        })
+        .collect();
+    assert_eq!(joined, last["text"].as_str().unwrap());
+    assert!(recall(&long.text, &joined) >= 0.7, "{joined:?}");
+    assert_eq!(v["bad"]["status"], json!(422), "{v}");
 }
 
 /// `curl ARGS`: stdout (it must exit 0).
