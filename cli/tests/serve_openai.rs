@@ -514,4 +514,31 @@ fn bad_requests_get_the_error_json_over_curl() {
         .unwrap()
         .count();
     assert_eq!(uploads, 1);
+
+    // A client that gives up while it waits (4 minutes of speech take longer than 3 s to
+    // transcribe): its job goes on and completes.
+    let long = support::concat_english(&support::committed_clips(), 240.0, &[0.6, 1.0]);
+    let long_path = dir.path().join("long.wav");
+    support::write_wav(&long_path, &long.samples);
+    let out = Command::new("curl")
+        .args(["-sS", "--max-time", "3", "-F"])
+        .arg(format!("file=@{}", long_path.display()))
+        .arg(&url)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(28), "curl should have timed out");
+    let t = std::time::Instant::now();
+    loop {
+        let (_, v) = status_and_body(&[&s.url("/api/v1/transcriptions")]);
+        let jobs = v["jobs"].as_array().unwrap();
+        assert!(jobs.len() <= 2, "{v}");
+        if jobs.len() == 2 && jobs[0]["status"] == json!("completed") {
+            break;
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(300),
+            "the abandoned job did not complete: {v}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
 }
