@@ -41,6 +41,10 @@ step "S3 test server (moto)"
 scripts/setup-moto.sh >/dev/null
 export YTCAPTION_TEST_MOTO_VENV=$PWD/target/test-data/moto-venv
 
+step "OpenAI Python SDK (tests of serve's /v1 API)"
+scripts/setup-openai.sh >/dev/null
+export YTCAPTION_TEST_OPENAI_VENV=$PWD/target/test-data/openai-venv
+
 step "fmt + clippy"
 cargo fmt --all -- --check
 cargo clippy --release --locked --workspace --all-targets -- -D warnings

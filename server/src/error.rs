@@ -45,6 +45,12 @@ pub fn status_for(code: &str) -> StatusCode {
         METHOD_NOT_ALLOWED => StatusCode::METHOD_NOT_ALLOWED,
         // The job is not in a state that allows it.
         "illegal_transition" | JOB_NOT_COMPLETED => StatusCode::CONFLICT,
+        // A job cancelled while a client waited for its answer (the OpenAI-compatible API).
+        "cancelled" => StatusCode::CONFLICT,
+        // Media the server cannot read, answered to a client waiting for its job.
+        "unsupported_format" | "unsupported_codec" | "decode_failed" | "no_audio" | "not_media" => {
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
         "rate_limited" => StatusCode::TOO_MANY_REQUESTS,
         // The service cannot do it now.
         "closed" | "journal_locked" | "model_not_found" | UNAVAILABLE => {

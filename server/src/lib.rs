@@ -20,10 +20,11 @@
 //! Endpoints (see the README's table): `POST /api/v1/transcriptions` (JSON or
 //! `multipart/form-data` upload), `GET /api/v1/transcriptions` (pages), `GET|DELETE
 //! /api/v1/transcriptions/{id}`, `GET …/{id}/result`, `GET …/{id}/events` (Server-Sent Events),
-//! `GET /health`, `GET /ready`. Handlers are thin: the job logic is the pipeline's; this crate
+//! `GET /health`, `GET /ready`; the OpenAI-compatible `POST /v1/audio/transcriptions`, `POST
+//! /v1/audio/translations` and `GET /v1/models` ([`openai`]). Handlers are thin: the job logic is the pipeline's; this crate
 //! translates HTTP to it and its errors to statuses ([`error::status_for`], one table).
 //!
-//! Not yet here: API keys and owners, quotas, the OpenAI-compatible API, admin endpoints, the
+//! Not yet here: API keys and owners, quotas, admin endpoints, the
 //! web page. Without keys, nothing is authenticated: bind to loopback.
 
 use std::future::{Future, IntoFuture};
@@ -40,6 +41,7 @@ use ytcaption::{Pipeline, PipelineBuilder, Settings};
 pub mod auth;
 pub mod error;
 mod jobs;
+pub mod openai;
 mod ops;
 mod request;
 mod request_id;
@@ -170,6 +172,7 @@ pub fn router(state: ServerState) -> Router {
         )
         .route("/api/v1/transcriptions/{id}/result", get(jobs::result))
         .route("/api/v1/transcriptions/{id}/events", get(jobs::events))
+        .merge(openai::routes())
         .route("/health", get(ops::health))
         .route("/ready", get(ops::ready))
         .fallback(ops::not_found)

@@ -59,12 +59,20 @@ fn extension(file_name: Option<&str>) -> String {
         .unwrap_or_default()
 }
 
-/// Reads a multipart submission: the request (its input the uploaded file, or a `url` field)
-/// and the upload, which the caller keeps once the job is accepted.
-pub async fn receive(
-    s: &ServerState,
-    req: Request,
-) -> Result<(JobRequest, Option<Upload>), ApiError> {
+/// A multipart body as read by [`read_form`]: the uploaded file, if any, and the other fields
+/// in order, as text.
+pub struct Form {
+    /// The `file` field, on disk.
+    pub upload: Option<Upload>,
+    /// Every other field, `(name, value)`, in the order they came.
+    pub fields: Vec<(String, String)>,
+}
+
+/// Reads a multipart body: the `file` field streamed to `<home>/uploads/` under the upload
+/// limit (refused with `upload_too_large` while it streams, nothing kept), the other fields as
+/// UTF-8 text of at most 64 KiB each. The job API's submissions and the OpenAI-compatible
+/// endpoints both read their bodies with it.
+pub async fn read_form(s: &ServerState, req: Request) -> Result<Form, ApiError> {
     let limit = s.config().max_upload_bytes;
     // A body announced as far larger than the limit is refused before any byte is read.
     let announced = req
@@ -77,7 +85,6 @@ pub async fn receive(
     }
     let mut mp = Multipart::from_request(req, &()).await.map_err(bad)?;
     let mut upload: Option<Upload> = None;
-    let mut url: Option<String> = None;
     let mut fields: Vec<(String, String)> = Vec::new();
     while let Some(mut field) = mp.next_field().await.map_err(bad)? {
         let name = field.name().unwrap_or_default().to_string();
@@ -133,11 +140,29 @@ pub async fn receive(
                     format!("form field {name:?} is not UTF-8"),
                 )
             })?;
-            if name == "url" {
-                url = Some(text);
-            } else {
-                fields.push((name, text));
-            }
+            fields.push((name, text));
+        }
+    }
+    Ok(Form { upload, fields })
+}
+
+/// Reads a multipart submission: the request (its input the uploaded file, or a `url` field)
+/// and the upload, which the caller keeps once the job is accepted.
+pub async fn receive(
+    s: &ServerState,
+    req: Request,
+) -> Result<(JobRequest, Option<Upload>), ApiError> {
+    let Form {
+        upload,
+        fields: all,
+    } = read_form(s, req).await?;
+    let mut url: Option<String> = None;
+    let mut fields: Vec<(String, String)> = Vec::new();
+    for (name, text) in all {
+        if name == "url" {
+            url = Some(text);
+        } else {
+            fields.push((name, text));
         }
     }
     let (input, upload) = match (upload, url) {

@@ -202,6 +202,16 @@ impl Pipeline {
         self.inner.journal.events(id).await
     }
 
+    /// The chunk checkpoints a job has saved so far, by index: the text of its finished chunks
+    /// while it runs (a client can show them before the job ends). Empty once the job ended:
+    /// checkpoints are removed then, and the result holds the whole text.
+    pub async fn chunks(&self, id: JobId) -> Result<Vec<crate::journal::ChunkCheckpoint>> {
+        self.get(id).await?;
+        let mut chunks = self.inner.journal.chunks(id).await?;
+        chunks.sort_by_key(|c| c.index);
+        Ok(chunks)
+    }
+
     /// Cancels a job that has not finished; a running transcription stops within a second.
     /// Refused with `illegal_transition` when the job already ended.
     pub async fn cancel(&self, id: JobId) -> Result<Job> {
