@@ -41,6 +41,9 @@ step "S3 test server (moto)"
 scripts/setup-moto.sh >/dev/null
 export YTCAPTION_TEST_MOTO_VENV=$PWD/target/test-data/moto-venv
 
+step "browser test: playwright-core (scripts/fetch-playwright.sh; chromium is Debian's)"
+export YTCAPTION_TEST_PLAYWRIGHT=$(scripts/fetch-playwright.sh)
+
 step "fmt + clippy"
 cargo fmt --all -- --check
 cargo clippy --release --locked --workspace --all-targets -- -D warnings

@@ -20,11 +20,11 @@
 //! Endpoints (see the README's table): `POST /api/v1/transcriptions` (JSON or
 //! `multipart/form-data` upload), `GET /api/v1/transcriptions` (pages), `GET|DELETE
 //! /api/v1/transcriptions/{id}`, `GET …/{id}/result`, `GET …/{id}/events` (Server-Sent Events),
-//! `GET /health`, `GET /ready`. Handlers are thin: the job logic is the pipeline's; this crate
+//! `GET /health`, `GET /ready`, and the web page at `/` ([`web`]). Handlers are thin: the job logic is the pipeline's; this crate
 //! translates HTTP to it and its errors to statuses ([`error::status_for`], one table).
 //!
-//! Not yet here: API keys and owners, quotas, the OpenAI-compatible API, admin endpoints, the
-//! web page. Without keys, nothing is authenticated: bind to loopback.
+//! Not yet here: API keys and owners, quotas, the OpenAI-compatible API, admin endpoints.
+//! Without keys, nothing is authenticated: bind to loopback.
 
 use std::future::{Future, IntoFuture};
 use std::path::PathBuf;
@@ -44,6 +44,7 @@ mod ops;
 mod request;
 mod request_id;
 mod upload;
+pub mod web;
 
 pub use auth::{Caller, Scope};
 pub use error::{status_for, ApiError};
@@ -172,6 +173,9 @@ pub fn router(state: ServerState) -> Router {
         .route("/api/v1/transcriptions/{id}/events", get(jobs::events))
         .route("/health", get(ops::health))
         .route("/ready", get(ops::ready))
+        // The web page (server/web/, embedded).
+        .route("/", get(web::index))
+        .route("/assets/{name}", get(web::asset))
         .fallback(ops::not_found)
         .method_not_allowed_fallback(ops::method_not_allowed);
     api.layer(axum::middleware::from_fn(request_id::layer))
