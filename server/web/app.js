@@ -250,6 +250,7 @@
       retryMs: 1000,
       abort: new AbortController(),
       done: false,
+      settling: false,
       loaded: false,
     };
     li.dataset.jobId = id;
@@ -381,9 +382,14 @@
     }
   }
 
+  const ENDED = { completed: 'Done.', failed: 'Failed.', cancelled: 'Cancelled.' };
+
   /** Shows a job record (from a long poll, a cancel, or after a stream). */
   function applyJob(w, job) {
-    if (w.status !== job.status) setStatus(w, job.status);
+    if (w.status !== job.status) {
+      setStatus(w, job.status);
+      if (ENDED[job.status]) w.detail.textContent = ENDED[job.status];
+    }
     if (job.status === 'failed' && job.error) fail(w, job.error.code, job.error.message);
     if (TERMINAL.has(job.status)) finish(w);
   }
@@ -449,6 +455,11 @@
       // event was already read): look at the job, then reconnect from the last event seen.
       try {
         const job = await api(JOBS + '/' + encodeURIComponent(w.id), { signal: w.abort.signal });
+        if (TERMINAL.has(job.status) && !w.settling) {
+          // It ended: read the events that ended it, once, before showing the record.
+          w.settling = true;
+          continue;
+        }
         applyJob(w, job);
         if (w.done) return;
       } catch (e) {

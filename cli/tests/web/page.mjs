@@ -124,13 +124,30 @@ try {
   const queueSource = (await row.locator('td.source').textContent()).trim();
   check(queueSource === `${basename(clip)} (uploaded)`, `queue source ${queueSource}`);
 
-  // A URL submitted as JSON, cancelled from its card while it downloads.
+  // A URL submitted as JSON, cancelled from its card while it downloads. Its first event
+  // stream is cut after one event (written here with CRLF lines, a comment, a retry field and a
+  // half event that must be dropped): the page reconnects with Last-Event-ID and reads on.
+  let streams = 0;
+  await page.route('**/events', async (route) => {
+    if (route.request().url().endsWith(`/${jobId}/events`) || streams++ > 0) return route.continue();
+    const id = route.request().url().split('/').slice(-2)[0];
+    const created = { event_type: 'job_created', job_id: id, data: { priority: 'normal' } };
+    await route.fulfill({
+      status: 200,
+      headers: { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' },
+      body: `: hello\r\nretry: 300\r\nid: 1\r\nevent: job_created\r\ndata: ${JSON.stringify(created)}\r\n\r\nid: 2\r\ndata: {"event_type": "transcription_failed"`,
+    });
+  });
   await page.getByLabel('Media or YouTube URL').fill(slowUrl);
   await page.getByRole('button', { name: 'Transcribe' }).click();
   await page.locator('li.job').nth(1).waitFor();
   const slowId = await page.locator('li.job').first().getAttribute('data-job-id');
   const slow = page.locator(`li.job[data-job-id="${slowId}"]`);
   await slow.locator('.badge', { hasText: 'fetching' }).waitFor({ timeout: 30_000 });
+  // Reconnected, and the real stream's download_started was read.
+  const again = await requested(0, (r) => r.url.endsWith(`/${slowId}/events`) && r.headers['last-event-id'], 'a reconnection');
+  check(again.headers['last-event-id'] === '1', `reconnected with Last-Event-ID ${again.headers['last-event-id']}`);
+  await slow.locator('.detail', { hasText: 'Fetching the media' }).waitFor({ timeout: 30_000 });
   check(slowId !== jobId, 'the URL job has its own card');
   const submitReq = requests.find((r) => r.method === 'POST' && r.headers['content-type'] === 'application/json');
   check(submitReq, 'the URL was not submitted as JSON');
@@ -141,6 +158,9 @@ try {
   await page
     .locator(`#queue-rows tr[data-job-id="${slowId}"] td.status`, { hasText: 'cancelled' })
     .waitFor({ timeout: 15_000 });
+  check(streams >= 2, `${streams} event streams of the URL job`);
+  check(await slow.locator('.error').isHidden(), 'the cut half event was shown');
+  await page.unroute('**/events');
   log(`job ${slowId} cancelled`);
   const queueRows = await page.locator('#queue-rows tr').count();
 
@@ -168,13 +188,57 @@ try {
   await page.reload();
   check((await page.getByLabel(/^API key/).inputValue()) === 'web-test-key', 'the key was not kept');
   await requested(reloaded, (r) => r.url.includes('/api/v1/transcriptions?'), 'the queue after a reload');
-  const afterKey = requests.slice(keyed).filter((r) => r.url.includes('/api/'));
+  // From the first request with the key on (a queue refresh due before the key was saved may
+  // still go out without it).
+  const firstKeyed = requests.findIndex((r, i) => i >= keyed && r.headers.authorization);
+  check(firstKeyed >= 0, 'no request with the key');
+  const afterKey = requests.slice(firstKeyed).filter((r) => r.url.includes('/api/'));
   check(afterKey.length >= 3, `${afterKey.length} API requests after the key was saved`);
   const unkeyed = afterKey.filter((r) => r.headers.authorization !== 'Bearer web-test-key');
   check(unkeyed.length === 0, `API requests without the key: ${unkeyed.map((r) => r.url)}`);
   await openKeyBox();
   await page.getByRole('button', { name: 'Forget key' }).click();
   check((await page.evaluate(() => localStorage.getItem('ytcaption.apiKey'))) === null, 'key not forgotten');
+
+  // A browser that cannot read a stream (no TextDecoderStream here) follows jobs by long polls.
+  const old = await context.newPage();
+  await old.addInitScript(() => {
+    delete window.TextDecoderStream;
+  });
+  const polled = requests.length;
+  await old.goto(base + '/');
+  await old.getByRole('button', { name: `Open job ${jobId}` }).click();
+  await old.getByRole('region', { name: 'Transcript' }).locator('li').first().waitFor({ timeout: 30_000 });
+  const oldReqs = requests.slice(polled).map((r) => r.url);
+  check(oldReqs.some((u) => u.endsWith(`/${jobId}?wait=25`)), `no long poll: ${oldReqs}`);
+  check(!oldReqs.some((u) => u.endsWith('/events')), 'events read without TextDecoderStream');
+  await old.close();
+
+  // Paging: nine more jobs (submitted from here, not the page) make 11, over one page of 10.
+  for (let i = 0; i < 9; i++) {
+    const r = await fetch(base + '/api/v1/transcriptions', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ url: slowUrl, priority: 'low' }),
+    });
+    check(r.status === 202, `submitting job ${i}: ${r.status}`);
+  }
+  await page.getByRole('button', { name: 'Refresh' }).click();
+  const rows = page.locator('#queue-rows tr');
+  await page.getByRole('button', { name: 'Next page' }).and(page.locator(':enabled')).waitFor();
+  check((await rows.count()) === 10, `${await rows.count()} rows on page 1`);
+  await page.getByRole('button', { name: 'Next page' }).click();
+  await page.locator('#queue-page', { hasText: 'Page 2' }).waitFor();
+  check((await rows.count()) === 1, `${await rows.count()} rows on page 2`);
+  // The oldest job is last: the upload.
+  check((await rows.first().getAttribute('data-job-id')) === jobId, 'page 2 is not the oldest job');
+  check(await page.getByRole('button', { name: 'Next page' }).isDisabled(), 'a page after the last');
+  await page.getByRole('button', { name: 'Previous page' }).click();
+  await page.locator('#queue-page', { hasText: 'Page 1' }).waitFor();
+  check((await rows.count()) === 10, `${await rows.count()} rows back on page 1`);
+  await page.getByLabel('Status').selectOption('cancelled');
+  await page.locator('#queue-caption', { hasText: '(cancelled)' }).waitFor();
+  check((await rows.count()) === 1, `${await rows.count()} cancelled jobs listed`);
 
   // Nothing was loaded from another host, and the page broke none of its own policy.
   const foreign = requests.filter((r) => new URL(r.url).origin !== origin);
