@@ -281,6 +281,8 @@
   }
 
   function setStatus(w, status) {
+    // The queue shows statuses too.
+    if (w.status !== null && w.status !== status) refreshQueueSoon();
     w.status = status;
     w.badge.textContent = STATUS_WORDS[status] || status;
     w.badge.className = 'badge ' + status;
