@@ -21,11 +21,12 @@
 //! `multipart/form-data` upload), `GET /api/v1/transcriptions` (pages), `GET|DELETE
 //! /api/v1/transcriptions/{id}`, `GET …/{id}/result`, `GET …/{id}/events` (Server-Sent Events),
 //! `GET /health`, `GET /ready`; the OpenAI-compatible `POST /v1/audio/transcriptions`, `POST
-//! /v1/audio/translations` and `GET /v1/models` ([`openai`]). Handlers are thin: the job logic is the pipeline's; this crate
-//! translates HTTP to it and its errors to statuses ([`error::status_for`], one table).
+//! /v1/audio/translations` and `GET /v1/models` ([`openai`]); the web page at `/` ([`web`]).
+//! Handlers are thin: the job logic is the pipeline's; this crate translates HTTP to it and its
+//! errors to statuses ([`error::status_for`], one table).
 //!
-//! Not yet here: API keys and owners, quotas, admin endpoints, the
-//! web page. Without keys, nothing is authenticated: bind to loopback.
+//! Not yet here: API keys and owners, quotas, admin endpoints. Without keys, nothing is
+//! authenticated: bind to loopback.
 
 use std::future::{Future, IntoFuture};
 use std::path::PathBuf;
@@ -46,6 +47,7 @@ mod ops;
 mod request;
 mod request_id;
 mod upload;
+pub mod web;
 
 pub use auth::{Caller, Scope};
 pub use error::{status_for, ApiError};
@@ -175,6 +177,9 @@ pub fn router(state: ServerState) -> Router {
         .merge(openai::routes())
         .route("/health", get(ops::health))
         .route("/ready", get(ops::ready))
+        // The web page (server/web/, embedded).
+        .route("/", get(web::index))
+        .route("/assets/{name}", get(web::asset))
         .fallback(ops::not_found)
         .method_not_allowed_fallback(ops::method_not_allowed);
     api.layer(axum::middleware::from_fn(request_id::layer))
