@@ -55,7 +55,7 @@ impl NewDelivery {
 ///
 /// Records written by earlier versions (webhooks only, with `webhook_id` and `url`) decode
 /// into this type: their notifier is [`WEBHOOK_NOTIFIER`].
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Delivery {
     /// The id of the event it reports; the same on every attempt (webhooks send it as the
@@ -82,6 +82,23 @@ pub struct Delivery {
     pub attempts: u32,
     /// Not before this time.
     pub next_attempt_at: DateTime<Utc>,
+}
+
+/// Its target may be a webhook URL with a token in it: shown redacted.
+impl std::fmt::Debug for Delivery {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Delivery")
+            .field("event_id", &self.event_id)
+            .field("notifier", &self.notifier)
+            .field("job_id", &self.job_id)
+            .field("target", &crate::redact::url(&self.target))
+            .field("event_type", &self.event_type)
+            .field("body", &self.body)
+            .field("created_at", &self.created_at)
+            .field("attempts", &self.attempts)
+            .field("next_attempt_at", &self.next_attempt_at)
+            .finish()
+    }
 }
 
 impl Delivery {
@@ -189,5 +206,25 @@ mod tests {
         assert_eq!(d.payload()["type"], "job_cancelled");
         let again: Delivery = serde_json::from_slice(&serde_json::to_vec(&d).unwrap()).unwrap();
         assert_eq!(again, d);
+    }
+
+    #[test]
+    fn debug_never_shows_a_webhook_token() {
+        let old = r#"{"webhook_id":"0193a4d2-7c1e-7f00-8000-000000000001",
+            "job_id":"0193a4d2-7c1e-7f00-8000-000000000002",
+            "url":"https://user:pw@hooks.example/x?token=s3cr3t&a=1",
+            "event_type":"job_cancelled","body":"{}",
+            "created_at":"2026-11-28T01:02:03.456Z","attempts":0,
+            "next_attempt_at":"2026-11-28T01:02:13.456Z"}"#;
+        let d: Delivery = serde_json::from_str(old).unwrap();
+        let shown = format!("{d:?}");
+        assert!(
+            !shown.contains("s3cr3t") && !shown.contains("pw@"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("hooks.example/x") && shown.contains("a=1"),
+            "{shown}"
+        );
     }
 }
