@@ -1,6 +1,9 @@
 //! `ytcaption serve`: the HTTP service (job API) over one pipeline that owns the home's journal
 //! and runs its workers. The service itself is the `ytcaption-server` crate; this module reads
-//! the flags, binds, prints where it listens and turns SIGTERM/SIGINT into a graceful shutdown.
+//! the flags (limits included), binds (a non-loopback address only when the home has API keys
+//! or with `--insecure-no-auth`), prints where it listens, keeps `<home>/serve.json` (its
+//! address and a local admin secret, mode 0600) while it runs, and turns SIGTERM/SIGINT into a
+//! graceful shutdown.
 
 use std::io::Write;
 use std::net::SocketAddr;
