@@ -83,7 +83,7 @@ impl Caller {
 /// The home's keys as last read, and the file's stamp when they were read.
 #[derive(Default)]
 pub(crate) struct KeyCache {
-    stamp: Option<(std::time::SystemTime, u64)>,
+    stamp: Option<ytcaption::keys::KeyFileStamp>,
     keys: Arc<KeySet>,
     loaded: bool,
 }

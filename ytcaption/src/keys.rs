@@ -161,6 +161,14 @@ fn new_id() -> String {
     format!("key_{}", &hex::encode(u.as_bytes())[..12])
 }
 
+/// A version of the key file ([`KeyStore::stamp`]): compare two to see whether it changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyFileStamp {
+    modified: SystemTime,
+    len: u64,
+    ino: u64,
+}
+
 /// The key file of a home.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyStore {
@@ -189,11 +197,20 @@ impl KeyStore {
         PathBuf::from(p)
     }
 
-    /// What identifies the file's current version (its modification time and length; `None`
-    /// when there is no file): reload when it changes.
-    pub fn stamp(&self) -> Option<(SystemTime, u64)> {
+    /// What identifies the file's current version (its modification time, length and, on
+    /// Unix, inode: every write renames a new file over it; `None` when there is no file):
+    /// reload when it changes.
+    pub fn stamp(&self) -> Option<KeyFileStamp> {
         let m = std::fs::metadata(&self.path).ok()?;
-        Some((m.modified().ok()?, m.len()))
+        #[cfg(unix)]
+        let ino = std::os::unix::fs::MetadataExt::ino(&m);
+        #[cfg(not(unix))]
+        let ino = 0;
+        Some(KeyFileStamp {
+            modified: m.modified().ok()?,
+            len: m.len(),
+            ino,
+        })
     }
 
     /// The keys now (none when the file does not exist).
