@@ -29,7 +29,7 @@ pub struct Client {
 #[derive(serde::Deserialize)]
 struct ServeFile {
     url: String,
-    api_key: Option<String>,
+    admin_secret: Option<String>,
 }
 
 impl Client {
@@ -55,7 +55,7 @@ impl Client {
     pub fn of_home(home: &Path) -> Option<Self> {
         let text = std::fs::read_to_string(home.join(SERVE_FILE)).ok()?;
         let f: ServeFile = serde_json::from_str(&text).ok()?;
-        Client::new(&f.url, f.api_key).ok()
+        Client::new(&f.url, f.admin_secret).ok()
     }
 
     fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {

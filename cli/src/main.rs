@@ -14,6 +14,7 @@ use ytcaption::Settings;
 mod client;
 mod fields;
 mod jobs;
+mod keys_cmd;
 mod model_cmd;
 mod output;
 mod serve;
@@ -63,6 +64,11 @@ enum Command {
     Worker(worker::WorkerArgs),
     /// Serve the HTTP job API (one process: journal, workers and API)
     Serve(serve::ServeArgs),
+    /// API keys of `serve`: create, list, revoke (works while serve runs)
+    Keys {
+        #[command(subcommand)]
+        command: keys_cmd::KeysCommand,
+    },
     /// Whisper models: import from faster-whisper, download, list
     Model {
         #[command(subcommand)]
@@ -163,6 +169,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Jobs { server, command } => jobs::run(settings, server, command).await,
         Command::Worker(args) => Ok(worker::run(settings, args).await?),
         Command::Serve(args) => Ok(serve::run(settings, args).await?),
+        Command::Keys { command } => Ok(keys_cmd::run(&settings.home()?, command)?),
         Command::Model { command } => {
             Ok(model_cmd::run(&settings.home()?, &settings.allowlist()?, command).await?)
         }

@@ -1,11 +1,15 @@
 //! `ytcaption serve`: the HTTP service (job API) over one pipeline that owns the home's journal
 //! and runs its workers. The service itself is the `ytcaption-server` crate; this module reads
-//! the flags, binds, prints where it listens and turns SIGTERM/SIGINT into a graceful shutdown.
+//! the flags (limits included), binds (a non-loopback address only when the home has API keys
+//! or with `--insecure-no-auth`), prints where it listens, keeps `<home>/serve.json` (its
+//! address and a local admin secret, mode 0600) while it runs, and turns SIGTERM/SIGINT into a
+//! graceful shutdown.
 
 use std::io::Write;
 use std::net::SocketAddr;
 
 use clap::Args;
+use ytcaption::keys::KeyStore;
 use ytcaption::{Error, Settings};
 use ytcaption_server::{ServerConfig, ServerState};
 
@@ -18,9 +22,33 @@ pub struct ServeArgs {
     /// http://ADDR:PORT` on stdout says which)
     #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:8080")]
     listen: String,
-    /// Listen on a non-loopback address although the API has no authentication yet
+    /// Without API keys in the home: listen on a non-loopback address anyway, serving every
+    /// request without a key as the admin (with keys, a key is always required)
     #[arg(long)]
     insecure_no_auth: bool,
+    /// Requests per second each API key may make, on average (0: no limit); over it: 429
+    /// rate_limited with Retry-After
+    #[arg(long, value_name = "N", default_value_t = 0.0)]
+    rate_limit: f64,
+    /// Requests a key may make at once before --rate-limit applies
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    rate_burst: u32,
+    /// Unfinished jobs each API key may have at once (0: no limit); over it: 429
+    /// quota_exceeded
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    max_jobs_per_key: usize,
+    /// Minutes of audio each API key's jobs may hold per 24 hours (0: no limit); over it: 429
+    /// quota_exceeded
+    #[arg(long, value_name = "MINUTES", default_value_t = 0.0)]
+    audio_minutes_per_day: f64,
+    /// Jobs the queue may hold waiting (0: no limit); when full: 503 queue_full with
+    /// Retry-After
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    max_queued_jobs: usize,
+    /// Delete ended jobs (with their events and results) older than this many days, checked
+    /// every hour (0: keep them)
+    #[arg(long, value_name = "DAYS", default_value_t = 0)]
+    retention_days: u32,
     /// Largest uploaded file in megabytes; a larger one is refused (413) while it streams
     #[arg(long, value_name = "MB", default_value_t = 2048)]
     max_upload_mb: u64,
@@ -40,19 +68,40 @@ pub async fn run(mut settings: Settings, args: ServeArgs) -> ytcaption::Result<(
             args.listen
         ))
     })?;
-    if !addr.ip().is_loopback() && !args.insecure_no_auth {
+    let keys = KeyStore::of_home(&settings.home()?);
+    let have_keys = !keys.load()?.is_empty();
+    if !addr.ip().is_loopback() && !have_keys && !args.insecure_no_auth {
         return Err(Error::invalid(format!(
-            "refusing to listen on {addr}: the API has no keys yet, so anyone who reaches it \
-             could submit and cancel jobs; listen on 127.0.0.1 (or [::1]), or pass \
-             --insecure-no-auth to do it anyway"
+            "refusing to listen on {addr}: the home has no API keys, so anyone who reaches it \
+             could submit and cancel jobs; create one (`ytcaption keys create --name NAME \
+             --scope admin`), listen on 127.0.0.1 (or [::1]), or pass --insecure-no-auth to \
+             do it anyway"
         )));
+    }
+    for (flag, v) in [
+        ("--rate-limit", args.rate_limit),
+        ("--audio-minutes-per-day", args.audio_minutes_per_day),
+    ] {
+        if !v.is_finite() || v < 0.0 {
+            return Err(Error::invalid(format!(
+                "{flag} must be a number, 0 or more (0: no limit), not {v}"
+            )));
+        }
     }
     // The service runs jobs; clients cannot name local paths (the API refuses them) but its
     // own uploads are local files.
     settings.workers = settings.workers.max(1);
     settings.local_files = true;
-    let config =
-        ServerConfig::default().max_upload_bytes(args.max_upload_mb.saturating_mul(1 << 20));
+    let local_secret = ytcaption::keys::new_secret();
+    let config = ServerConfig::default()
+        .max_upload_bytes(args.max_upload_mb.saturating_mul(1 << 20))
+        .open_without_keys(addr.ip().is_loopback() || args.insecure_no_auth)
+        .local_admin_secret(local_secret.clone())
+        .rate_limit(args.rate_limit, args.rate_burst)
+        .max_concurrent_jobs_per_key(args.max_jobs_per_key)
+        .audio_minutes_per_day_per_key(args.audio_minutes_per_day)
+        .max_queued_jobs(args.max_queued_jobs)
+        .retention_days(args.retention_days);
     let state = ServerState::from_settings(settings, config).await?;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
@@ -65,10 +114,20 @@ pub async fn run(mut settings: Settings, args: ServeArgs) -> ytcaption::Result<(
         let _ = writeln!(out, "listening on http://{local}");
         let _ = out.flush();
     }
-    eprintln!(
-        "ytcaption serve: home {}; no API keys yet: anyone who reaches {local} can use the API",
-        state.pipeline().home().root().display()
-    );
+    let credential = state.pipeline().home().root().join("serve.json");
+    write_credential(&credential, local, &local_secret)?;
+    if have_keys {
+        eprintln!(
+            "ytcaption serve: home {}; API keys required (Authorization: Bearer SECRET)",
+            state.pipeline().home().root().display()
+        );
+    } else {
+        eprintln!(
+            "ytcaption serve: home {}; no API keys: anyone who reaches {local} can use the API \
+             (create one with `ytcaption keys create`)",
+            state.pipeline().home().root().display()
+        );
+    }
     let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .map_err(|e| Error::io("installing the SIGTERM handler", e))?;
     let shutdown = async move {
@@ -78,12 +137,42 @@ pub async fn run(mut settings: Settings, args: ServeArgs) -> ytcaption::Result<(
         }
     };
     let started = std::time::Instant::now();
-    ytcaption_server::serve(listener, state, shutdown)
-        .await
-        .map_err(|e| Error::io("serving HTTP", e))?;
+    let served = ytcaption_server::serve(listener, state, shutdown).await;
+    let _ = std::fs::remove_file(&credential);
+    served.map_err(|e| Error::io("serving HTTP", e))?;
     tracing::info!(
         after_ms = started.elapsed().as_millis() as u64,
         "stopped; journal flushed"
     );
     Ok(())
+}
+
+/// Writes `<home>/serve.json` (mode 0600): where this server listens and its local admin
+/// secret, for clients on this machine running as this user. Removed on a clean shutdown.
+fn write_credential(
+    path: &std::path::Path,
+    addr: SocketAddr,
+    secret: &str,
+) -> ytcaption::Result<()> {
+    let body = serde_json::json!({
+        "url": format!("http://{addr}"),
+        "address": addr.to_string(),
+        "pid": std::process::id(),
+        "admin_secret": secret,
+    });
+    let tmp = path.with_extension("json.tmp");
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.mode(0o600);
+    }
+    let ctx = || format!("writing {}", path.display());
+    let mut f = o.open(&tmp).map_err(|e| Error::io(ctx(), e))?;
+    f.write_all(body.to_string().as_bytes())
+        .and_then(|_| f.sync_all())
+        .map_err(|e| Error::io(ctx(), e))?;
+    drop(f);
+    std::fs::rename(&tmp, path).map_err(|e| Error::io(ctx(), e))
 }

@@ -28,6 +28,17 @@ pub mod codes {
     pub const UNAVAILABLE: &str = "unavailable";
     /// Something failed inside the server (the log has the details).
     pub const INTERNAL: &str = "internal";
+    /// No API key, or one that is unknown or revoked (`Authorization: Bearer SECRET`).
+    pub const UNAUTHORIZED: &str = "unauthorized";
+    /// The key's scope does not allow this (an admin endpoint with a user key).
+    pub const FORBIDDEN: &str = "forbidden";
+    /// A key over its quota (unfinished jobs at once, audio minutes per day): 429 with
+    /// `Retry-After`.
+    pub const QUOTA_EXCEEDED: &str = "quota_exceeded";
+    /// The queue holds the most jobs the server takes: 503 with `Retry-After`.
+    pub const QUEUE_FULL: &str = "queue_full";
+    /// No API key with this id or name.
+    pub const KEY_NOT_FOUND: &str = "key_not_found";
 }
 
 /// The HTTP status of an error code: the one table for every endpoint.
@@ -41,7 +52,9 @@ pub fn status_for(code: &str) -> StatusCode {
         }
         UNSUPPORTED_MEDIA_TYPE => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         UPLOAD_TOO_LARGE | "too_large" => StatusCode::PAYLOAD_TOO_LARGE,
-        "job_not_found" | "input_not_found" | NOT_FOUND => StatusCode::NOT_FOUND,
+        "job_not_found" | "input_not_found" | NOT_FOUND | KEY_NOT_FOUND => StatusCode::NOT_FOUND,
+        UNAUTHORIZED => StatusCode::UNAUTHORIZED,
+        FORBIDDEN => StatusCode::FORBIDDEN,
         METHOD_NOT_ALLOWED => StatusCode::METHOD_NOT_ALLOWED,
         // The job is not in a state that allows it.
         "illegal_transition" | JOB_NOT_COMPLETED => StatusCode::CONFLICT,
@@ -51,9 +64,9 @@ pub fn status_for(code: &str) -> StatusCode {
         "unsupported_format" | "unsupported_codec" | "decode_failed" | "no_audio" | "not_media" => {
             StatusCode::UNPROCESSABLE_ENTITY
         }
-        "rate_limited" => StatusCode::TOO_MANY_REQUESTS,
+        "rate_limited" | QUOTA_EXCEEDED => StatusCode::TOO_MANY_REQUESTS,
         // The service cannot do it now.
-        "closed" | "journal_locked" | "model_not_found" | UNAVAILABLE => {
+        "closed" | "journal_locked" | "model_not_found" | UNAVAILABLE | QUEUE_FULL => {
             StatusCode::SERVICE_UNAVAILABLE
         }
         "timeout" => StatusCode::GATEWAY_TIMEOUT,
@@ -70,6 +83,8 @@ pub struct ApiError {
     pub code: &'static str,
     /// What went wrong, in words.
     pub message: String,
+    /// Seconds the client should wait before trying again (the `Retry-After` header).
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -78,7 +93,14 @@ impl ApiError {
         ApiError {
             code,
             message: message.into(),
+            retry_after: None,
         }
+    }
+
+    /// Adds a `Retry-After` of `seconds` (at least 1).
+    pub fn retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds.max(1));
+        self
     }
 
     /// The HTTP status of this error.
@@ -105,7 +127,18 @@ impl From<ytcaption::Error> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = serde_json::json!({"error": {"code": self.code, "message": self.message}});
-        (self.status(), Json(body)).into_response()
+        let mut res = (self.status(), Json(body)).into_response();
+        if let Some(s) = self.retry_after {
+            res.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, s.into());
+        }
+        if self.code == codes::UNAUTHORIZED {
+            res.headers_mut().insert(
+                axum::http::header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Bearer"),
+            );
+        }
+        res
     }
 }
 
@@ -126,6 +159,16 @@ mod tests {
         assert_eq!(
             status_for(codes::UPLOAD_TOO_LARGE),
             StatusCode::PAYLOAD_TOO_LARGE
+        );
+        assert_eq!(status_for(codes::UNAUTHORIZED), StatusCode::UNAUTHORIZED);
+        assert_eq!(status_for(codes::FORBIDDEN), StatusCode::FORBIDDEN);
+        assert_eq!(
+            status_for(codes::QUOTA_EXCEEDED),
+            StatusCode::TOO_MANY_REQUESTS
+        );
+        assert_eq!(
+            status_for(codes::QUEUE_FULL),
+            StatusCode::SERVICE_UNAVAILABLE
         );
         assert_eq!(
             status_for("journal_error"),

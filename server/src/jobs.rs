@@ -25,7 +25,7 @@ use crate::{upload, ServerState};
 /// The API's path prefix of jobs.
 const JOBS: &str = "/api/v1/transcriptions";
 
-fn parse_id(id: &str) -> Result<JobId, ApiError> {
+pub(crate) fn parse_id(id: &str) -> Result<JobId, ApiError> {
     id.parse().map_err(|_| ApiError::job_not_found(id))
 }
 
@@ -36,7 +36,7 @@ fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
 
 /// A job as the API shows it: the job's fields, `job_id`, and the URLs of its resources. An
 /// uploaded file shows as `{"kind": "upload"}`, not as its path on the server.
-fn view(job: &Job) -> Value {
+pub(crate) fn view(job: &Job) -> Value {
     let mut v = serde_json::to_value(job).unwrap_or_else(|_| json!({}));
     let id = job.id;
     if let Some(o) = v.as_object_mut() {
@@ -96,7 +96,11 @@ pub(crate) async fn enqueue(
     caller: &Caller,
     request: ytcaption::JobRequest,
 ) -> Result<Job, ApiError> {
-    let _ = caller;
+    let mut request = request;
+    // The owner is the caller's, whatever the client sent.
+    request.owner = caller.owner.clone();
+    let _admitting = s.admission().lock().await;
+    crate::limits::admit(s, caller).await?;
     Ok(s.pipeline().submit(request).await?)
 }
 
@@ -206,10 +210,11 @@ pub async fn cancel(
     Ok(Json(view(&job)))
 }
 
-/// `?status=&limit=&cursor=`.
+/// `?status=&limit=&cursor=&owner=`.
 #[derive(Deserialize)]
 pub struct ListQuery {
     status: Option<String>,
+    owner: Option<String>,
     limit: Option<usize>,
     cursor: Option<String>,
 }
@@ -219,8 +224,9 @@ const PAGE: usize = 20;
 const MAX_PAGE: usize = 100;
 
 /// `GET /api/v1/transcriptions`: jobs newest first, a page at a time (`next_cursor` fetches the
-/// next one; `null` on the last).
-pub async fn list(
+/// next one; `null` on the last). A user key lists its own jobs; an admin every owner's, or
+/// one owner's with `?owner=KEY_ID`.
+pub(crate) async fn list(
     State(s): State<ServerState>,
     caller: Caller,
     q: Result<Query<ListQuery>, QueryRejection>,
@@ -245,8 +251,20 @@ pub async fn list(
         None => None,
         Some(c) => Some(decode_cursor(&c)?),
     };
-    let _ = caller;
-    let page = s.pipeline().page(status, limit, after).await?;
+    let mut filter = ytcaption::JobFilter::all();
+    filter.status = status;
+    filter.before = after;
+    filter.owner = match (caller.is_admin(), q.owner.filter(|o| !o.is_empty())) {
+        (true, o) => o,
+        (false, Some(o)) if Some(&o) != caller.owner.as_ref() => {
+            return Err(ApiError::new(
+                codes::FORBIDDEN,
+                "only admin keys list other owners' jobs",
+            ))
+        }
+        (false, _) => Some(caller.owner.clone().unwrap_or_default()),
+    };
+    let page = s.pipeline().page_matching(filter, limit).await?;
     Ok(Json(json!({
         "jobs": page.jobs.iter().map(view).collect::<Vec<_>>(),
         "next_cursor": page.next.map(encode_cursor),
@@ -324,9 +342,10 @@ pub async fn events(
     let stream = futures::stream::unfold(st, |mut st| async move {
         loop {
             if let Some((seq, ev)) = st.pending.pop_front() {
-                if ev.kind.is_terminal() {
+                // The stream ends after the job's last terminal event (an admin may have
+                // requeued a failed job: events after a terminal one are sent too).
+                if ev.kind.is_terminal() && st.pending.is_empty() {
                     st.done = true;
-                    st.pending.clear();
                 }
                 let sse = SseEvent::default()
                     .id(seq.to_string())

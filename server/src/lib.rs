@@ -25,8 +25,11 @@
 //! Handlers are thin: the job logic is the pipeline's; this crate translates HTTP to it and its
 //! errors to statuses ([`error::status_for`], one table).
 //!
-//! Not yet here: API keys and owners, quotas, admin endpoints. Without keys, nothing is
-//! authenticated: bind to loopback.
+//! Keys, owners and limits ([`auth`], [`ServerConfig`]): with API keys in the home
+//! (`ytcaption keys create`), every `/api/` and `/v1/` request needs `Authorization: Bearer
+//! SECRET`; a user key sees only its own jobs. Without keys, requests are the local admin when
+//! [`ServerConfig::open_without_keys`] (bind to loopback then). Admin endpoints live under
+//! `/api/v1/admin/`.
 
 use std::future::{Future, IntoFuture};
 use std::path::PathBuf;
@@ -39,9 +42,11 @@ use axum::Router;
 use tokio_util::sync::CancellationToken;
 use ytcaption::{Pipeline, PipelineBuilder, Settings};
 
+mod admin;
 pub mod auth;
 pub mod error;
 mod jobs;
+mod limits;
 pub mod openai;
 mod ops;
 mod request;
@@ -64,6 +69,31 @@ pub struct ServerConfig {
     pub max_wait: Duration,
     /// How long [`serve`] lets requests in flight finish after the shutdown signal (default 5 s).
     pub drain_timeout: Duration,
+    /// When the home has no API keys, whether a request without a key is served as the local
+    /// admin (default `true`: today's behaviour on loopback). With keys, a key is always
+    /// required.
+    pub open_without_keys: bool,
+    /// The server's own admin secret (what `serve` writes to `<home>/serve.json` for local
+    /// clients); its jobs are the home's own. `None`: none.
+    pub local_admin_secret: Option<String>,
+    /// Requests per second each caller may make to the API, on average (0, the default: no
+    /// limit); over it: 429 `rate_limited` with `Retry-After`.
+    pub rate_limit_per_second: f64,
+    /// Requests a caller may make at once before [`rate_limit_per_second`](Self::rate_limit_per_second)
+    /// applies (default 20).
+    pub rate_limit_burst: u32,
+    /// Unfinished jobs each API key may have at once (0, the default: no limit); over it: 429
+    /// `quota_exceeded` with `Retry-After`.
+    pub max_concurrent_jobs_per_key: usize,
+    /// Minutes of audio each API key's jobs may hold per 24 hours (0, the default: no limit);
+    /// a new job of a key at or over it: 429 `quota_exceeded` with `Retry-After`.
+    pub audio_minutes_per_day_per_key: f64,
+    /// Jobs the queue may hold waiting (default 1000; 0: no limit); a new job when it is full:
+    /// 503 `queue_full` with `Retry-After`.
+    pub max_queued_jobs: usize,
+    /// Ended jobs older than this many days are deleted with their events and results by a
+    /// task that runs every hour (0, the default: never).
+    pub retention_days: u32,
 }
 
 impl Default for ServerConfig {
@@ -72,6 +102,14 @@ impl Default for ServerConfig {
             max_upload_bytes: 2 << 30,
             max_wait: Duration::from_secs(60),
             drain_timeout: Duration::from_secs(5),
+            open_without_keys: true,
+            local_admin_secret: None,
+            rate_limit_per_second: 0.0,
+            rate_limit_burst: 20,
+            max_concurrent_jobs_per_key: 0,
+            audio_minutes_per_day_per_key: 0.0,
+            max_queued_jobs: 1000,
+            retention_days: 0,
         }
     }
 }
@@ -94,6 +132,50 @@ impl ServerConfig {
         self.drain_timeout = timeout;
         self
     }
+
+    /// Sets [`open_without_keys`](Self::open_without_keys).
+    pub fn open_without_keys(mut self, open: bool) -> Self {
+        self.open_without_keys = open;
+        self
+    }
+
+    /// Sets [`local_admin_secret`](Self::local_admin_secret).
+    pub fn local_admin_secret(mut self, secret: impl Into<String>) -> Self {
+        self.local_admin_secret = Some(secret.into());
+        self
+    }
+
+    /// Sets [`rate_limit_per_second`](Self::rate_limit_per_second) and
+    /// [`rate_limit_burst`](Self::rate_limit_burst).
+    pub fn rate_limit(mut self, per_second: f64, burst: u32) -> Self {
+        self.rate_limit_per_second = per_second;
+        self.rate_limit_burst = burst;
+        self
+    }
+
+    /// Sets [`max_concurrent_jobs_per_key`](Self::max_concurrent_jobs_per_key).
+    pub fn max_concurrent_jobs_per_key(mut self, n: usize) -> Self {
+        self.max_concurrent_jobs_per_key = n;
+        self
+    }
+
+    /// Sets [`audio_minutes_per_day_per_key`](Self::audio_minutes_per_day_per_key).
+    pub fn audio_minutes_per_day_per_key(mut self, minutes: f64) -> Self {
+        self.audio_minutes_per_day_per_key = minutes;
+        self
+    }
+
+    /// Sets [`max_queued_jobs`](Self::max_queued_jobs).
+    pub fn max_queued_jobs(mut self, n: usize) -> Self {
+        self.max_queued_jobs = n;
+        self
+    }
+
+    /// Sets [`retention_days`](Self::retention_days).
+    pub fn retention_days(mut self, days: u32) -> Self {
+        self.retention_days = days;
+        self
+    }
 }
 
 /// What every handler shares: the pipeline, the configuration and the shutdown signal. Cheap to
@@ -109,18 +191,34 @@ struct StateInner {
     uploads: PathBuf,
     /// Cancelled when shutdown begins: long polls answer and event streams end.
     stopping: CancellationToken,
+    keys: ytcaption::keys::KeyStore,
+    key_cache: std::sync::Mutex<auth::KeyCache>,
+    local_secret_sha256: Option<String>,
+    rate_limiter: limits::RateLimiter,
+    /// Held while a new job is admitted and written: quotas see every job before them.
+    admission: tokio::sync::Mutex<()>,
 }
 
 impl ServerState {
     /// A state serving `pipeline`.
     pub fn new(pipeline: Pipeline, config: ServerConfig) -> Self {
         let uploads = pipeline.home().uploads_dir();
+        let keys = ytcaption::keys::KeyStore::of_home(pipeline.home());
+        let local_secret_sha256 = config
+            .local_admin_secret
+            .as_deref()
+            .map(ytcaption::keys::hash_secret);
         ServerState {
             inner: Arc::new(StateInner {
                 pipeline,
                 config,
                 uploads,
                 stopping: CancellationToken::new(),
+                keys,
+                key_cache: Default::default(),
+                local_secret_sha256,
+                rate_limiter: Default::default(),
+                admission: Default::default(),
             }),
         }
     }
@@ -154,6 +252,27 @@ impl ServerState {
     fn stopping(&self) -> &CancellationToken {
         &self.inner.stopping
     }
+
+    /// The home's API keys.
+    pub fn key_store(&self) -> &ytcaption::keys::KeyStore {
+        &self.inner.keys
+    }
+
+    fn key_cache(&self) -> &std::sync::Mutex<auth::KeyCache> {
+        &self.inner.key_cache
+    }
+
+    fn local_secret_sha256(&self) -> Option<&str> {
+        self.inner.local_secret_sha256.as_deref()
+    }
+
+    fn rate_limiter(&self) -> &limits::RateLimiter {
+        &self.inner.rate_limiter
+    }
+
+    fn admission(&self) -> &tokio::sync::Mutex<()> {
+        &self.inner.admission
+    }
 }
 
 /// The service's routes with `state`: mount it in an axum app (`Router::merge` or `nest`) or
@@ -175,6 +294,7 @@ pub fn router(state: ServerState) -> Router {
         .route("/api/v1/transcriptions/{id}/result", get(jobs::result))
         .route("/api/v1/transcriptions/{id}/events", get(jobs::events))
         .merge(openai::routes())
+        .merge(admin::routes())
         .route("/health", get(ops::health))
         .route("/ready", get(ops::ready))
         // The web page (server/web/, embedded).
@@ -182,8 +302,12 @@ pub fn router(state: ServerState) -> Router {
         .route("/assets/{name}", get(web::asset))
         .fallback(ops::not_found)
         .method_not_allowed_fallback(ops::method_not_allowed);
-    api.layer(axum::middleware::from_fn(request_id::layer))
-        .with_state(state)
+    api.layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        auth::layer,
+    ))
+    .layer(axum::middleware::from_fn(request_id::layer))
+    .with_state(state)
 }
 
 /// Serves [`router`] on `listener` until `shutdown` completes, then shuts down in order: stops
@@ -196,6 +320,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let app = router(state.clone());
+    let retention = spawn_retention(&state);
     let drained = CancellationToken::new();
     let signal = {
         let state = state.clone();
@@ -217,6 +342,31 @@ pub async fn serve(
             Ok(())
         }
     };
+    if let Some(r) = retention {
+        r.abort();
+    }
     state.pipeline().close().await;
     res
+}
+
+/// With [`ServerConfig::retention_days`] set: deletes the jobs that ended longer ago than that,
+/// now and every hour, until shutdown.
+fn spawn_retention(state: &ServerState) -> Option<tokio::task::JoinHandle<()>> {
+    let days = state.config().retention_days;
+    if days == 0 {
+        return None;
+    }
+    let state = state.clone();
+    Some(tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(3600));
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = state.stopping().cancelled() => return,
+            }
+            if let Err(e) = admin::run_retention(&state, u64::from(days)).await {
+                tracing::warn!(code = e.code, error = %e.message, "retention failed");
+            }
+        }
+    }))
 }

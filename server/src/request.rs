@@ -34,10 +34,10 @@ pub(crate) fn set_field(
     name: &str,
     value: FieldValue,
 ) -> Result<(), ApiError> {
-    if name == "requested_by" {
+    if name == "requested_by" || name == "owner" {
         return Err(ApiError::new(
             "invalid_input",
-            "requested_by is set by the server",
+            format!("{name} is set by the server"),
         ));
     }
     match value {
@@ -55,16 +55,21 @@ pub(crate) enum FieldValue {
     Text(String),
 }
 
-/// A submission's JSON body `{url, …fields}` as a request.
-pub(crate) async fn json_request(body: Body) -> Result<JobRequest, ApiError> {
+/// A JSON body (at most 1 MiB).
+pub(crate) async fn read_json(body: Body) -> Result<Value, ApiError> {
     let bytes = axum::body::to_bytes(body, MAX_JSON).await.map_err(|_| {
         ApiError::new(
             codes::BAD_REQUEST,
             format!("the JSON body is unreadable or over {MAX_JSON} bytes"),
         )
     })?;
-    let value: Value = serde_json::from_slice(&bytes)
-        .map_err(|e| ApiError::new(codes::BAD_REQUEST, format!("invalid JSON: {e}")))?;
+    serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError::new(codes::BAD_REQUEST, format!("invalid JSON: {e}")))
+}
+
+/// A submission's JSON body `{url, …fields}` as a request.
+pub(crate) async fn json_request(body: Body) -> Result<JobRequest, ApiError> {
+    let value = read_json(body).await?;
     let Value::Object(mut fields) = value else {
         return Err(ApiError::new(
             codes::BAD_REQUEST,

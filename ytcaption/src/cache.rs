@@ -25,6 +25,20 @@ pub struct Cache {
     dir: PathBuf,
 }
 
+/// What a cache holds ([`Cache::stats`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
+pub struct CacheStats {
+    /// Cached transcripts.
+    pub transcripts: u64,
+    /// Their bytes.
+    pub transcript_bytes: u64,
+    /// Cached media files.
+    pub media: u64,
+    /// Their bytes.
+    pub media_bytes: u64,
+}
+
 /// Everything besides the media that changes a transcript.
 #[derive(Debug, serde::Serialize)]
 pub struct TranscriptKey<'a> {
@@ -49,6 +63,56 @@ impl Cache {
     /// Its directory.
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// How many entries the cache holds and their size, by kind (what is not a complete entry,
+    /// a temporary file of a write in progress, is not counted).
+    pub fn stats(&self) -> Result<CacheStats> {
+        let count = |sub: &str| -> Result<(u64, u64)> {
+            let dir = self.dir.join(sub);
+            let rd = match std::fs::read_dir(&dir) {
+                Ok(rd) => rd,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((0, 0)),
+                Err(e) => return Err(Error::io(format!("reading {}", dir.display()), e)),
+            };
+            let (mut n, mut bytes) = (0, 0);
+            for entry in rd.flatten() {
+                let name = entry.file_name();
+                if fsutil::is_temp_name(&name.to_string_lossy()) {
+                    continue;
+                }
+                if let Ok(m) = entry.metadata() {
+                    if m.is_file() {
+                        n += 1;
+                        bytes += m.len();
+                    }
+                }
+            }
+            Ok((n, bytes))
+        };
+        let (transcripts, transcript_bytes) = count("transcripts")?;
+        let (media, media_bytes) = count("media")?;
+        Ok(CacheStats {
+            transcripts,
+            transcript_bytes,
+            media,
+            media_bytes,
+        })
+    }
+
+    /// Removes every entry (transcripts and media); returns what was there. A job running now
+    /// that wrote an entry simply writes it again next time.
+    pub fn clear(&self) -> Result<CacheStats> {
+        let before = self.stats()?;
+        for sub in ["transcripts", "media"] {
+            let dir = self.dir.join(sub);
+            match std::fs::remove_dir_all(&dir) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(Error::io(format!("removing {}", dir.display()), e)),
+            }
+        }
+        Ok(before)
     }
 
     /// The key of a transcript (hex SHA-256 of its parts).
@@ -151,5 +215,11 @@ mod tests {
         let kept = c.put_media(&mk, &src).await.unwrap();
         assert_eq!(c.media(&mk).await, Some(kept.clone()));
         assert_eq!(std::fs::read(kept).unwrap(), b"media");
+
+        let st = c.stats().unwrap();
+        assert_eq!((st.media, st.media_bytes, st.transcripts), (1, 5, 0));
+        assert_eq!(c.clear().unwrap(), st);
+        assert_eq!(c.stats().unwrap(), CacheStats::default());
+        assert!(c.media(&mk).await.is_none(), "cleared");
     }
 }

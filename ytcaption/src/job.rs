@@ -116,6 +116,7 @@ impl FromStr for Priority {
 ///    │           │              │      ↘ failed
 ///    └───────────┴──────────────┴──────→ cancelled
 /// downloading / transcribing → pending   (requeued after a crash or a retryable failure)
+/// failed → pending                         (a dead letter requeued by an administrator)
 /// downloading → failed
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -174,6 +175,7 @@ impl JobStatus {
                 | (Transcribing, Failed)
                 | (Transcribing, Cancelled)
                 | (Transcribing, Pending)
+                | (Failed, Pending)
         )
     }
 
@@ -248,6 +250,11 @@ pub struct JobRequest {
     pub idempotency_key: Option<String>,
     /// Decoding options for this job.
     pub options: DecodeOptions,
+    /// Whose job it is (an API key's id; `None`: the home's own, as every job submitted
+    /// locally). Set by the front end that authenticated the caller, never by the caller
+    /// itself; idempotency keys are per owner.
+    #[serde(default)]
+    pub owner: Option<String>,
 }
 
 impl JobRequest {
@@ -294,6 +301,12 @@ impl JobRequest {
         self.options = options;
         self
     }
+
+    /// Sets the owner.
+    pub fn owner(mut self, owner: impl Into<String>) -> Self {
+        self.owner = Some(owner.into());
+        self
+    }
 }
 
 /// A durable transcription job, as stored in the journal.
@@ -316,8 +329,11 @@ pub struct Job {
     pub requested_by: Option<String>,
     /// Where notifications go.
     pub webhook_url: Option<String>,
-    /// The idempotency key it was submitted with.
+    /// The idempotency key it was submitted with (unique per owner).
     pub idempotency_key: Option<String>,
+    /// Whose job it is ([`JobRequest::owner`]; `None` in records written before owners).
+    #[serde(default)]
+    pub owner: Option<String>,
     /// Decoding options.
     #[serde(default)]
     pub options: DecodeOptions,
@@ -375,6 +391,7 @@ impl std::fmt::Debug for Job {
                 &self.webhook_url.as_deref().map(crate::redact::url),
             )
             .field("idempotency_key", &self.idempotency_key)
+            .field("owner", &self.owner)
             .field("options", &self.options)
             .field("created_at", &self.created_at)
             .field("updated_at", &self.updated_at)
@@ -398,6 +415,7 @@ impl Job {
             requested_by: req.requested_by.clone(),
             webhook_url: req.webhook_url.clone(),
             idempotency_key: req.idempotency_key.clone(),
+            owner: req.owner.clone(),
             options: req.options.clone(),
             created_at: now,
             updated_at: now,
@@ -451,6 +469,11 @@ impl Job {
         if to.is_terminal() {
             self.completed_at = Some(now);
         }
+        if self.status == JobStatus::Pending {
+            // Back in the queue (a requeued dead letter): not finished, no error.
+            self.completed_at = None;
+            self.error = None;
+        }
         match to {
             JobStatus::Downloading => {
                 self.attempts += 1;
@@ -492,6 +515,7 @@ mod tests {
             (Transcribing, Failed),
             (Transcribing, Cancelled),
             (Transcribing, Pending),
+            (Failed, Pending),
         ];
         for from in JobStatus::ALL {
             for to in JobStatus::ALL {

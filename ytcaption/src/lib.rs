@@ -55,6 +55,7 @@ mod fsutil;
 pub mod home;
 mod job;
 pub mod journal;
+pub mod keys;
 mod language;
 #[cfg(feature = "model")]
 pub mod model;

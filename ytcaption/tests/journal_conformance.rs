@@ -58,6 +58,16 @@ async fn idempotency() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn owners() {
+    conformance::owners(&Sled::new()).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn deletion() {
+    conformance::deletion(&Sled::new()).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn recovery() {
     conformance::recovery(&Sled::new()).await.unwrap();
 }
@@ -113,6 +123,8 @@ async fn a_broken_backend_fails_with_the_rule_it_broke() {
         checks,
         [
             "idempotency",
+            "owners",
+            "deletion",
             "recovery",
             "progress_rule",
             "chunk_checkpoints",

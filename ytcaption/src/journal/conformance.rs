@@ -97,6 +97,8 @@ pub async fn run_all<H: Harness>(h: &H) -> std::result::Result<(), Vec<Failure>>
         queue_order(h).await,
         concurrent_claims(h).await,
         idempotency(h).await,
+        owners(h).await,
+        deletion(h).await,
         recovery(h).await,
         progress_rule(h).await,
         chunk_checkpoints(h).await,
@@ -634,6 +636,136 @@ pub async fn idempotency<H: Harness>(h: &H) -> Outcome {
         )?,
         "a key keeps naming its job after the job ended and after a reopen",
     )
+}
+
+/// Owners: a job keeps its owner; idempotency keys are per owner (the same key of two owners,
+/// or of an owner and the owner-less, names two jobs; each owner's key keeps naming its own
+/// job, after a reopen too); `list` filters by owner.
+pub async fn owners<H: Harness>(h: &H) -> Outcome {
+    let c = Ctx("owners");
+    let j = c.ok(h.open_empty().await, "open_empty")?;
+    let owned = |owner: Option<&str>| {
+        let mut job = job(Priority::Normal, Some("shared-key"));
+        job.owner = owner.map(str::to_string);
+        job
+    };
+    let (a, _) = c.create(&j, owned(Some("alice"))).await?;
+    c.ensure(a.owner.as_deref() == Some("alice"), || {
+        format!("a created job keeps its owner, got {:?}", a.owner)
+    })?;
+    let (b, _) = c.create(&j, owned(Some("bob"))).await.map_err(|f| {
+        c.fail(format!(
+            "the same idempotency key of another owner makes a new job: {}",
+            f.rule
+        ))
+    })?;
+    let (none, _) = c.create(&j, owned(None)).await.map_err(|f| {
+        c.fail(format!(
+            "the same idempotency key without an owner makes a new job: {}",
+            f.rule
+        ))
+    })?;
+    c.ensure(a.id != b.id && b.id != none.id && a.id != none.id, || {
+        "three owners' jobs are three jobs".into()
+    })?;
+    let j = c.ok(h.reopen(j).await, "reopen")?;
+    for (owner, expected) in [(Some("alice"), a.id), (Some("bob"), b.id), (None, none.id)] {
+        match c.ok(j.create(owned(owner)).await, "create")? {
+            Created::Existing(e) => c.ensure(e.id == expected, || {
+                format!(
+                    "the key of owner {owner:?} names its own job {expected}, got {}",
+                    e.id
+                )
+            })?,
+            Created::New(n, _) => {
+                return Err(c.fail(format!(
+                "the key of owner {owner:?} already names job {expected}, but job {} was created",
+                n.id
+            )))
+            }
+        }
+    }
+    let got = c.get(&j, b.id).await?;
+    c.ensure(got.owner.as_deref() == Some("bob"), || {
+        format!("the owner survives a reopen, got {:?}", got.owner)
+    })?;
+    let alices = c.ok(j.list(&JobFilter::all().owner("alice")).await, "list")?;
+    c.ensure(alices.len() == 1 && alices[0].id == a.id, || {
+        format!(
+            "list by owner returns only that owner's jobs, got {:?}",
+            alices.iter().map(|j| j.id).collect::<Vec<_>>()
+        )
+    })?;
+    let page = c.ok(
+        j.list(&JobFilter::all().owner("bob").limit(5)).await,
+        "list",
+    )?;
+    c.ensure(page.len() == 1 && page[0].id == b.id, || {
+        "list by owner with a limit returns only that owner's jobs".into()
+    })?;
+    c.ensure(
+        c.ok(j.list(&JobFilter::all()).await, "list")?.len() == 3,
+        || "list without an owner returns every owner's jobs".into(),
+    )
+}
+
+/// [`Journal::delete`] (retention): an ended job goes with its events and its idempotency key
+/// (the key makes a new job afterwards); a job that has not ended is refused and kept; an
+/// unknown job is `false`; other jobs are untouched; the deletion survives a reopen.
+pub async fn deletion<H: Harness>(h: &H) -> Outcome {
+    let c = Ctx("deletion");
+    let j = c.ok(h.open_empty().await, "open_empty")?;
+    let mut owned = job(Priority::Normal, Some("retained-key"));
+    owned.owner = Some("alice".into());
+    let (ended, _) = c.create(&j, owned.clone()).await?;
+    let (kept, _) = c.create(&j, job(Priority::Normal, None)).await?;
+    c.ok(
+        j.transition(
+            ended.id,
+            JobStatus::Cancelled,
+            JobPatch::default(),
+            cancelled(),
+        )
+        .await,
+        "pending -> cancelled",
+    )?;
+    c.refused(
+        j.delete(kept.id).await,
+        "illegal_transition",
+        "a pending job is not deleted",
+    )?;
+    c.ensure(c.ok(j.delete(ended.id).await, "delete")?, || {
+        "delete of an ended job returns true".into()
+    })?;
+    c.ensure(!c.ok(j.delete(JobId::new()).await, "delete")?, || {
+        "delete of an unknown job returns false".into()
+    })?;
+    let j = c.ok(h.reopen(j).await, "reopen")?;
+    c.ensure(c.ok(j.get(ended.id).await, "get")?.is_none(), || {
+        "a deleted job is gone, after a reopen too".into()
+    })?;
+    let events_gone = match j.events(ended.id).await {
+        Ok(evs) => evs.is_empty(),
+        Err(e) => e.code() == "job_not_found",
+    };
+    c.ensure(events_gone, || "a deleted job's events are gone".into())?;
+    c.ensure(
+        c.get(&j, kept.id).await?.status == JobStatus::Pending,
+        || "other jobs are untouched".into(),
+    )?;
+    let again = Job::from_request(
+        &JobRequest::new("/conformance/input.wav")
+            .idempotency_key("retained-key")
+            .owner("alice"),
+        owned.source.clone(),
+    );
+    match c.ok(j.create(again).await, "create")? {
+        Created::New(..) => Ok(()),
+        Created::Existing(e) => Err(c.fail(format!(
+            "a deleted job's idempotency key makes a new job, but named job {}",
+            e.id
+        ))),
+    }
 }
 
 /// `recover` requeues jobs a dead process left running (keeping their chunks, back in the

@@ -9,7 +9,8 @@
 //!   change writes nothing;
 //! * the queue hands out pending jobs by priority (high first), then age (oldest first), and
 //!   never hands one job to two workers;
-//! * an idempotency key maps to exactly one job;
+//! * an idempotency key maps to exactly one job of its owner ([`Job::owner`]): the same key
+//!   of two owners names two jobs;
 //! * [`Journal::recover`] puts jobs that a dead process left running back into the queue, or
 //!   fails them once their process died on `max_attempts` starts in a row that made no
 //!   progress ([`Recovery`] is the rule: a start made progress when it saved a new chunk
@@ -51,6 +52,8 @@ pub struct JobFilter {
     /// Only jobs created before this one (ids sort by creation): the next page of a newest-first
     /// listing whose last job was this one. Newest first when set.
     pub before: Option<JobId>,
+    /// Only jobs of this owner ([`Job::owner`]).
+    pub owner: Option<String>,
 }
 
 impl JobFilter {
@@ -63,9 +66,14 @@ impl JobFilter {
     pub fn status(status: JobStatus) -> Self {
         JobFilter {
             status: Some(status),
-            limit: None,
-            before: None,
+            ..Self::default()
         }
+    }
+
+    /// Only jobs of `owner`.
+    pub fn owner(mut self, owner: impl Into<String>) -> Self {
+        self.owner = Some(owner.into());
+        self
     }
 
     /// Limits the number of jobs.
@@ -273,7 +281,7 @@ pub enum Created {
 #[async_trait]
 pub trait Journal: Send + Sync + 'static {
     /// Stores a new pending job and its `job_created` event, unless its idempotency key
-    /// already names a job (then returns that job and writes nothing).
+    /// already names a job of the same owner (then returns that job and writes nothing).
     async fn create(&self, job: Job) -> Result<Created>;
 
     /// The job with this id.
@@ -327,6 +335,18 @@ pub trait Journal: Send + Sync + 'static {
 
     /// Makes everything written so far durable.
     async fn flush(&self) -> Result<()>;
+
+    /// Deletes an ended job (completed, failed or cancelled) with its events, chunk
+    /// checkpoints and idempotency key, in one transaction (retention). `Ok(false)` when there
+    /// is no such job; a job that has not ended is refused with `illegal_transition`. Its
+    /// outbox deliveries are left to the outbox's own course.
+    ///
+    /// The default refuses: a backend that cannot delete keeps every job.
+    async fn delete(&self, id: JobId) -> Result<bool> {
+        Err(crate::error::Error::invalid(format!(
+            "this journal cannot delete jobs (job {id} was kept)"
+        )))
+    }
 
     /// This journal's outbox: the deliveries its transitions recorded. It lives in the same
     /// store, so that a transition and its deliveries commit together.

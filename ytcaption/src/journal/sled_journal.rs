@@ -5,7 +5,9 @@
 //! * `events`: job id (16) ++ sequence (u64 BE) → event JSON
 //! * `last_event`: job id → the id of the job's latest event (the next event's causation id)
 //! * `queue`: priority rank (1) ++ job id (16, time-ordered) → empty; only pending jobs
-//! * `idempotency`: key bytes → job id
+//! * `idempotency`: key → job id; the key is the idempotency key's bytes for jobs without an
+//!   owner (as before owners existed), `0x00 "owner" len (u32 BE) owner key` for an owner's
+//!   (idempotency keys hold no NUL, so the two never meet)
 //! * `chunks`: job id (16) ++ chunk index (u32 BE) → chunk checkpoint JSON (running jobs only)
 //! * `outbox`: event id (16, time-ordered) ++ notifier name → [`Delivery`] JSON; written in the
 //!   transaction of the state change it reports, removed once delivered or given up. (Earlier
@@ -340,6 +342,23 @@ fn unwrap_tx<T>(res: std::result::Result<T, TransactionError<Error>>) -> Result<
     }
 }
 
+impl SledJournal {
+    /// The `idempotency` tree's key of `key` submitted by `owner`.
+    fn idempotency_key(owner: Option<&str>, key: &str) -> Vec<u8> {
+        match owner {
+            None => key.as_bytes().to_vec(),
+            Some(o) => {
+                let mut k = Vec::with_capacity(10 + o.len() + key.len());
+                k.extend_from_slice(b"\0owner");
+                k.extend_from_slice(&(o.len() as u32).to_be_bytes());
+                k.extend_from_slice(o.as_bytes());
+                k.extend_from_slice(key.as_bytes());
+                k
+            }
+        }
+    }
+}
+
 #[async_trait]
 impl Journal for SledJournal {
     async fn create(&self, job: Job) -> Result<Created> {
@@ -357,14 +376,15 @@ impl Journal for SledJournal {
         let res = (&i.jobs, &i.events, &i.last_event, &i.queue, &i.idempotency).transaction(
             |(jobs, events, last, queue, idem)| {
                 if let Some(k) = &job.idempotency_key {
-                    if let Some(existing) = idem.get(k.as_bytes())? {
+                    let k = Self::idempotency_key(job.owner.as_deref(), k);
+                    if let Some(existing) = idem.get(&k[..])? {
                         if let Some(raw) = jobs.get(&existing)? {
                             let j = Self::decode_job(&raw)
                                 .map_err(ConflictableTransactionError::Abort)?;
                             return Ok(Created::Existing(j));
                         }
                     }
-                    idem.insert(k.as_bytes(), job.id.as_bytes())?;
+                    idem.insert(&k[..], job.id.as_bytes())?;
                 }
                 let bytes = serde_json::to_vec(&job)
                     .map_err(|e| ConflictableTransactionError::Abort(e.into()))?;
@@ -393,7 +413,13 @@ impl Journal for SledJournal {
 
     async fn list(&self, filter: &JobFilter) -> Result<Vec<Job>> {
         let mut out = Vec::new();
-        let matches = |job: &Job| filter.status.is_none_or(|s| s == job.status);
+        let matches = |job: &Job| {
+            filter.status.is_none_or(|s| s == job.status)
+                && filter
+                    .owner
+                    .as_deref()
+                    .is_none_or(|o| job.owner.as_deref() == Some(o))
+        };
         if filter.limit.is_some() || filter.before.is_some() {
             let limit = filter.limit.unwrap_or(usize::MAX);
             let newest_first = match filter.before {
@@ -553,6 +579,50 @@ impl Journal for SledJournal {
             out.push(ev);
         }
         Ok(out)
+    }
+
+    async fn delete(&self, id: JobId) -> Result<bool> {
+        let i = &self.inner;
+        let Some(raw) = i.jobs.get(id.as_bytes())? else {
+            return Ok(false);
+        };
+        let job = Self::decode_job(&raw)?;
+        if !job.status.is_terminal() {
+            return Err(Error::IllegalTransition {
+                job_id: id.to_string(),
+                from: job.status.to_string(),
+                to: "deleted".into(),
+            });
+        }
+        let event_keys: Vec<sled::IVec> = i
+            .events
+            .scan_prefix(id.as_bytes())
+            .keys()
+            .collect::<std::result::Result<_, _>>()?;
+        let idem_key = job
+            .idempotency_key
+            .as_deref()
+            .map(|k| Self::idempotency_key(job.owner.as_deref(), k));
+        let res = (&i.jobs, &i.events, &i.last_event, &i.idempotency).transaction(
+            |(jobs, events, last, idem)| {
+                jobs.remove(id.as_bytes())?;
+                for k in &event_keys {
+                    events.remove(k)?;
+                }
+                last.remove(id.as_bytes())?;
+                if let Some(k) = &idem_key {
+                    // Only when the key still names this job.
+                    if idem.get(&k[..])?.as_deref() == Some(&id.as_bytes()[..]) {
+                        idem.remove(&k[..])?;
+                    }
+                }
+                Ok(())
+            },
+        );
+        unwrap_tx(res)?;
+        self.clear_chunks(id)?;
+        self.durable()?;
+        Ok(true)
     }
 
     async fn flush(&self) -> Result<()> {

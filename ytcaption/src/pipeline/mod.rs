@@ -104,8 +104,10 @@ impl Pipeline {
             }
         }
         if let Some(k) = &req.idempotency_key {
-            if k.is_empty() || k.len() > 256 {
-                return Err(Error::invalid("idempotency keys must be 1 to 256 bytes"));
+            if k.is_empty() || k.len() > 256 || k.contains('\0') {
+                return Err(Error::invalid(
+                    "idempotency keys must be 1 to 256 bytes, without NUL",
+                ));
             }
         }
         if let Some(url) = &req.webhook_url {
@@ -155,10 +157,17 @@ impl Pipeline {
         limit: usize,
         after: Option<JobId>,
     ) -> Result<JobPage> {
-        let limit = limit.max(1);
-        let mut filter = JobFilter::all().limit(limit + 1);
+        let mut filter = JobFilter::all();
         filter.status = status;
         filter.before = after;
+        self.page_matching(filter, limit).await
+    }
+
+    /// One page of the jobs matching `filter` (its status, owner and `before`; its limit is
+    /// `limit`, at least 1), newest first.
+    pub async fn page_matching(&self, mut filter: JobFilter, limit: usize) -> Result<JobPage> {
+        let limit = limit.max(1);
+        filter.limit = Some(limit + 1);
         let mut jobs = self.inner.journal.list(&filter).await?;
         let next = if jobs.len() > limit {
             jobs.truncate(limit);
@@ -238,6 +247,82 @@ impl Pipeline {
         }
         self.inner.after_commit(&ev).await;
         Ok(job)
+    }
+
+    /// Puts a failed job (a dead letter: its error, `attempts_exhausted` included) back into
+    /// the queue, as new: its error is cleared, its count of stalled starts set to 0, and a
+    /// `job_requeued` event says so. Refused with `illegal_transition` for a job that did not
+    /// fail.
+    pub async fn requeue(&self, id: JobId) -> Result<Job> {
+        self.inner.check_open()?;
+        let current = self.get(id).await?;
+        if current.status != JobStatus::Failed {
+            return Err(Error::IllegalTransition {
+                job_id: id.to_string(),
+                from: current.status.to_string(),
+                to: JobStatus::Pending.to_string(),
+            });
+        }
+        let _order = self.inner.publish_order.lock().await;
+        let (job, ev) = self
+            .inner
+            .journal
+            .transition(
+                id,
+                JobStatus::Pending,
+                JobPatch::default().stalled_starts(0),
+                EventKind::JobRequeued {
+                    from: current.status.to_string(),
+                    reason: "requeued by an administrator".into(),
+                    attempt: current.attempts,
+                    progressed: None,
+                    stalled_starts: 0,
+                },
+            )
+            .await?;
+        self.inner.engine.publish(&ev);
+        self.inner.wake.notify_one();
+        Ok(job)
+    }
+
+    /// Deletes the jobs that ended before `cutoff` (by [`Job::completed_at`]) with their
+    /// events and their results in the store (retention). Returns how many were deleted.
+    pub async fn delete_ended_before(
+        &self,
+        cutoff: chrono::DateTime<chrono::Utc>,
+    ) -> Result<usize> {
+        let mut deleted = 0;
+        for job in self.inner.journal.list(&JobFilter::all()).await? {
+            let ended = match (job.status.is_terminal(), job.completed_at) {
+                (true, Some(at)) => at,
+                (true, None) => job.updated_at,
+                _ => continue,
+            };
+            if ended >= cutoff {
+                continue;
+            }
+            // Results that are not there (a failed job) are no error.
+            let mut keys: Vec<String> = Format::ALL
+                .into_iter()
+                .map(|f| result_key(job.id, f))
+                .collect();
+            if let Ok(more) = self.inner.store.list(&format!("{}/", job.id)).await {
+                keys.extend(more);
+            }
+            for k in keys {
+                let _ = self.inner.store.delete(&k).await;
+            }
+            if let Source::File { path } = &job.source {
+                // Uploads the server kept for this job go with it.
+                if path.starts_with(self.inner.home.uploads_dir()) {
+                    let _ = tokio::fs::remove_file(path).await;
+                }
+            }
+            if self.inner.journal.delete(job.id).await? {
+                deleted += 1;
+            }
+        }
+        Ok(deleted)
     }
 
     /// Waits until the job ends and returns its transcript; fails with
