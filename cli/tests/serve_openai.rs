@@ -1,7 +1,7 @@
 //! `ytcaption serve`'s OpenAI-compatible API end to end: the real binary on 127.0.0.1 (tiny.en,
 //! real sled journal) driven by the official `openai` Python package (PyPI, pinned, installed by
 //! `scripts/setup-openai.sh` into the virtual environment `$YTCAPTION_TEST_OPENAI_VENV`) with
-//! `OpenAI(base_url=…, api_key="anything")`: models, transcriptions in json, text, srt, vtt,
+//! `OpenAI(base_url=…, api_key=<a user key made by `ytcaption keys create`>)`: models, transcriptions in json, text, srt, vtt,
 //! verbose_json (segments and words), `stream=True`, translations, a bad file; by the official
 //! `openai` npm package (installed by the same script under `$YTCAPTION_TEST_OPENAI_VENV/node`);
 //! and by curl for the refusals.
@@ -110,14 +110,34 @@ fn recall(reference: &str, got: &str) -> f64 {
     want.iter().filter(|w| got.contains(w)).count() as f64 / want.len().max(1) as f64
 }
 
+/// A user key made with `ytcaption keys create` on `home` (before `serve` starts on it): its
+/// secret, the first line of stdout.
+fn create_key(home: &Path) -> String {
+    let out = Command::new(bin())
+        .arg("--home")
+        .arg(home)
+        .args(["keys", "create", "--name", "sdk", "--scope", "user"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let secret = String::from_utf8(out.stdout).unwrap();
+    let secret = secret.lines().next().unwrap().to_string();
+    assert!(secret.starts_with("ytc_"), "{secret:?}");
+    secret
+}
+
 /// Drives the server with the official SDK and prints what it got as one JSON object.
 const SDK_SCRIPT: &str = r#"
 import json, sys
 import openai
 from openai import OpenAI
 
-base, jfk, long_clip = sys.argv[1:4]
-c = OpenAI(base_url=base + "/v1", api_key="anything", max_retries=0, timeout=600)
+base, jfk, long_clip, key = sys.argv[1:5]
+c = OpenAI(base_url=base + "/v1", api_key=key, max_retries=0, timeout=600)
 out = {"version": openai.__version__}
 out["models"] = [m.id for m in c.models.list()]
 out["model"] = c.models.retrieve("whisper-1").model_dump()
@@ -161,6 +181,8 @@ print(json.dumps(out))
 fn the_official_openai_python_sdk_works_unchanged() {
     let py = openai_python();
     let dir = tempfile::tempdir().unwrap();
+    // The SDK sends its API key: a real user key of the home.
+    let key = create_key(&dir.path().join("home"));
     // Short chunks: the 40 s clip streams in several deltas.
     let s = Serve::start(&dir.path().join("home"), &["--chunk-seconds", "10"]);
     let jfk = clip("en_jfk.wav");
@@ -172,6 +194,7 @@ fn the_official_openai_python_sdk_works_unchanged() {
         .args(["-c", SDK_SCRIPT, &s.base])
         .arg(&jfk.path)
         .arg(&long_path)
+        .arg(&key)
         .output()
         .unwrap();
     assert!(
@@ -297,7 +320,13 @@ fn the_official_openai_python_sdk_works_unchanged() {
     assert!(bad["job"].is_string(), "{bad}");
 
     // Every request was a job: in the job list, the failed one failed, the others completed.
-    let list = curl(&["-sS", &s.url("/api/v1/transcriptions?limit=100")]);
+    let auth = format!("Authorization: Bearer {key}");
+    let list = curl(&[
+        "-sS",
+        "-H",
+        &auth,
+        &s.url("/api/v1/transcriptions?limit=100"),
+    ]);
     let list: Value = serde_json::from_str(&list).unwrap();
     let jobs = list["jobs"].as_array().unwrap();
     // json, text, srt, vtt, verbose, stream, translation, Spanish, bad.
@@ -324,9 +353,9 @@ fn the_official_openai_python_sdk_works_unchanged() {
 const NODE_SCRIPT: &str = r#"
 const fs = require("fs");
 const OpenAI = require("openai");
-const [base, jfk, longClip] = process.argv.slice(1);
+const [base, jfk, longClip, key] = process.argv.slice(1);
 (async () => {
-  const c = new OpenAI({ baseURL: base + "/v1", apiKey: "anything", maxRetries: 0, timeout: 600000 });
+  const c = new OpenAI({ baseURL: base + "/v1", apiKey: key, maxRetries: 0, timeout: 600000 });
   const out = {};
   out.models = [];
   for await (const m of c.models.list()) out.models.push(m.id);
@@ -369,6 +398,7 @@ fn the_official_openai_node_sdk_works_unchanged() {
         modules.display()
     );
     let dir = tempfile::tempdir().unwrap();
+    let key = create_key(&dir.path().join("home"));
     let s = Serve::start(&dir.path().join("home"), &["--chunk-seconds", "10"]);
     let jfk = clip("en_jfk.wav");
     let long = support::concat_english(&support::committed_clips(), 30.0, &[0.8]);
@@ -389,6 +419,7 @@ fn the_official_openai_node_sdk_works_unchanged() {
         .args(["-e", NODE_SCRIPT, &s.base])
         .arg(&jfk.path)
         .arg(&long_path)
+        .arg(&key)
         .output()
         .expect("node is installed (scripts/install-deps.sh)");
     assert!(
