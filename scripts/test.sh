@@ -41,6 +41,9 @@ step "S3 test server (moto)"
 scripts/setup-moto.sh >/dev/null
 export YTCAPTION_TEST_MOTO_VENV=$PWD/target/test-data/moto-venv
 
+step "PostgreSQL (the journal tests start their own server from it)"
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null || { echo "PostgreSQL is missing: scripts/install-deps.sh installs it" >&2; exit 1; }
+
 step "fmt + clippy"
 cargo fmt --all -- --check
 cargo clippy --release --locked --workspace --all-targets -- -D warnings
