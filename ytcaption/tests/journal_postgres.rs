@@ -257,3 +257,69 @@ async fn an_expired_lease_passes_the_job_to_another_worker_and_fences_the_first(
         "illegal_transition"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn subscribers_see_events_of_jobs_other_processes_run_once_each() {
+    let server = pg::PgServer::start();
+    let url = server.create_db("live");
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("input.wav");
+    std::fs::write(&input, b"RIFF").unwrap();
+    let pipeline = |home: &str| {
+        let url = url.clone();
+        let home = dir.path().join(home);
+        async move {
+            ytcaption::Pipeline::builder()
+                .home(home)
+                .workers(0)
+                .journal(std::sync::Arc::new(PgJournal::connect(&url).await.unwrap()))
+                .build()
+                .await
+                .unwrap()
+        }
+    };
+    let watcher = pipeline("watcher").await;
+    let mut stream = watcher.subscribe();
+    // Another process submits a job, a third one claims it.
+    let other = pipeline("other").await;
+    let theirs = other
+        .submit(JobRequest::new(input.to_str().unwrap()))
+        .await
+        .unwrap();
+    let worker = PgJournal::connect(&url).await.unwrap();
+    let (claimed, _) = worker.claim_next().await.unwrap().unwrap();
+    assert_eq!(claimed.id, theirs.id);
+    // The watcher's own job: published once, not again when read back from the log.
+    let mine = watcher
+        .submit(JobRequest::new(input.to_str().unwrap()))
+        .await
+        .unwrap();
+    let mut seen = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let mut quiet_until = None;
+    loop {
+        let now = tokio::time::Instant::now();
+        if now > deadline || quiet_until.is_some_and(|q| now > q) {
+            break;
+        }
+        if let Ok(Some(ev)) = tokio::time::timeout(Duration::from_millis(200), stream.recv()).await
+        {
+            seen.push((ev.job_id, ev.event_type()));
+        }
+        let has = |id, t| seen.contains(&(id, t));
+        if quiet_until.is_none()
+            && has(theirs.id, "job_created")
+            && has(theirs.id, "download_started")
+            && has(mine.id, "job_created")
+        {
+            // Long enough for a duplicate to show up.
+            quiet_until = Some(tokio::time::Instant::now() + Duration::from_secs(3));
+        }
+    }
+    let count = |id, t| seen.iter().filter(|s| **s == (id, t)).count();
+    assert_eq!(count(theirs.id, "job_created"), 1, "{seen:?}");
+    assert_eq!(count(theirs.id, "download_started"), 1, "{seen:?}");
+    assert_eq!(count(mine.id, "job_created"), 1, "{seen:?}");
+    watcher.close().await;
+    other.close().await;
+}

@@ -379,4 +379,20 @@ pub trait Journal: Send + Sync + 'static {
         let _ = id;
         Ok(())
     }
+
+    /// For a journal shared by many processes: the position of the latest event in its log
+    /// of every job's events (so that a process can follow the events of jobs others run).
+    /// `None` (the default): no shared log; a process sees only its own events.
+    async fn event_log_end(&self) -> Result<Option<i64>> {
+        Ok(None)
+    }
+
+    /// Events of every job stored at positions after `after` (see
+    /// [`event_log_end`](Self::event_log_end)), in order, at most `limit`, with their
+    /// positions. An event may appear at a position below one already read when its
+    /// transaction committed later: readers re-read a margin and skip ids they have seen.
+    async fn events_after(&self, after: i64, limit: usize) -> Result<Vec<(i64, Event)>> {
+        let _ = (after, limit);
+        Ok(Vec::new())
+    }
 }

@@ -735,6 +735,31 @@ impl Journal for PgJournal {
         Some(self.lease)
     }
 
+    async fn event_log_end(&self) -> Result<Option<i64>> {
+        let client = self.client().await?;
+        let end: i64 = client
+            .query_one("SELECT coalesce(max(seq), 0) FROM ytc_events", &[])
+            .await
+            .map_err(|e| pg_err("reading the event log", e))?
+            .get(0);
+        Ok(Some(end))
+    }
+
+    async fn events_after(&self, after: i64, limit: usize) -> Result<Vec<(i64, Event)>> {
+        let client = self.client().await?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = client
+            .query(
+                "SELECT seq, body FROM ytc_events WHERE seq > $1 ORDER BY seq LIMIT $2",
+                &[&after, &limit],
+            )
+            .await
+            .map_err(|e| pg_err("reading the event log", e))?;
+        rows.iter()
+            .map(|r| Ok((r.get(0), serde_json::from_str(r.get::<_, &str>(1))?)))
+            .collect()
+    }
+
     async fn renew(&self, id: JobId) -> Result<()> {
         let lost = |status: String| Error::IllegalTransition {
             job_id: id.to_string(),

@@ -334,11 +334,20 @@ impl PipelineBuilder {
             inner.after_commit(&ev).await;
         }
         let max_attempts = settings.max_attempts;
+        let log_end = inner.journal.event_log_end().await?;
         {
             let mut ws = inner.workers.lock().unwrap_or_else(|p| p.into_inner());
             for n in 0..workers {
                 let w = inner.clone();
                 ws.push(tokio::spawn(async move { w.worker_loop(n).await }));
+            }
+            // On a shared journal, subscribers also see the events of jobs other processes run.
+            if let Some(end) = log_end {
+                let w = inner.clone();
+                ws.push(tokio::spawn(async move {
+                    w.follow_events(end, std::time::Duration::from_millis(500))
+                        .await
+                }));
             }
             // On a shared journal, the jobs of workers that died elsewhere come back when their
             // leases expire: look for them every half lease.

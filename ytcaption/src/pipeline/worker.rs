@@ -128,6 +128,61 @@ impl Inner {
         }
     }
 
+    /// On a journal shared by many processes: publishes the events of jobs that other
+    /// processes run, read from the journal's event log every `every` (after those of this
+    /// process, which are published when they commit). An event is published once: ids seen
+    /// on this process's own stream are skipped, and an event read from the log waits one
+    /// round before it is published, so that this process's own publication comes first.
+    pub(super) async fn follow_events(self: Arc<Self>, mut cursor: i64, every: Duration) {
+        /// Positions re-read behind the cursor: events whose transactions committed late.
+        const MARGIN: i64 = 256;
+        /// Event ids remembered.
+        const REMEMBER: usize = 16_384;
+        let mut own = self.engine.subscribe();
+        let mut seen = std::collections::HashSet::new();
+        let mut order = std::collections::VecDeque::new();
+        let mut remember =
+            |id: uuid::Uuid, seen: &mut std::collections::HashSet<uuid::Uuid>| -> bool {
+                if !seen.insert(id) {
+                    return false;
+                }
+                order.push_back(id);
+                if order.len() > REMEMBER {
+                    if let Some(old) = order.pop_front() {
+                        seen.remove(&old);
+                    }
+                }
+                true
+            };
+        let mut held: Vec<Event> = Vec::new();
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(every) => {}
+                _ = self.shutdown.cancelled() => return,
+            }
+            // What this process published meanwhile (its own events, and those forwarded).
+            while let Some(ev) = own.try_recv() {
+                remember(ev.event_id, &mut seen);
+            }
+            for ev in held.drain(..) {
+                if remember(ev.event_id, &mut seen) {
+                    self.engine.publish(&ev);
+                }
+            }
+            match self.journal.events_after(cursor - MARGIN, 1000).await {
+                Ok(events) => {
+                    for (pos, ev) in events {
+                        cursor = cursor.max(pos);
+                        if !seen.contains(&ev.event_id) {
+                            held.push(ev);
+                        }
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "cannot read the shared event log"),
+            }
+        }
+    }
+
     /// Renews the lease of a running job every third of `lease` until `done`; cancels the
     /// run (`run`, and sets `lost`) when the lease was lost to another worker or the job ended.
     async fn keep_lease(
