@@ -13,6 +13,7 @@ use ytcaption::Settings;
 
 mod fields;
 mod jobs;
+mod journal_cmd;
 mod model_cmd;
 mod output;
 mod serve;
@@ -57,6 +58,11 @@ enum Command {
     Worker(worker::WorkerArgs),
     /// Serve the HTTP job API (one process: journal, workers and API)
     Serve(serve::ServeArgs),
+    /// Journals: copy a sled journal into PostgreSQL
+    Journal {
+        #[command(subcommand)]
+        command: journal_cmd::JournalCommand,
+    },
     /// Whisper models: import from faster-whisper, download, list
     Model {
         #[command(subcommand)]
@@ -126,6 +132,7 @@ async fn run(cli: Cli) -> ytcaption::Result<()> {
         Command::Jobs { command } => jobs::run(settings, command).await,
         Command::Worker(args) => worker::run(settings, args).await,
         Command::Serve(args) => serve::run(settings, args).await,
+        Command::Journal { command } => journal_cmd::run(settings, command).await,
         Command::Model { command } => {
             model_cmd::run(&settings.home()?, &settings.allowlist()?, command).await
         }

@@ -323,3 +323,62 @@ async fn subscribers_see_events_of_jobs_other_processes_run_once_each() {
     watcher.close().await;
     other.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_sled_journal_copies_into_postgres_once() {
+    let server = pg::PgServer::start();
+    let url = server.create_db("copied");
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("input.wav");
+    std::fs::write(&input, b"RIFF").unwrap();
+    let home = dir.path().join("home");
+    let sled = ytcaption::Pipeline::builder()
+        .home(&home)
+        .workers(0)
+        .build()
+        .await
+        .unwrap();
+    let a = sled
+        .submit(JobRequest::new(input.to_str().unwrap()).idempotency_key("upload-1"))
+        .await
+        .unwrap();
+    let b = sled
+        .submit(JobRequest::new(input.to_str().unwrap()))
+        .await
+        .unwrap();
+    sled.cancel(b.id).await.unwrap();
+    sled.close().await;
+    drop(sled);
+    let source = ytcaption::journal::SledJournal::open(home.join("journal")).unwrap();
+    let target = PgJournal::connect(&url).await.unwrap();
+    let r = target.copy_from(&source).await.unwrap();
+    assert_eq!((r.jobs, r.skipped), (2, 0), "{r:?}");
+    for id in [a.id, b.id] {
+        assert_eq!(
+            target.get(id).await.unwrap(),
+            source.get(id).await.unwrap(),
+            "the job is copied as it was"
+        );
+        assert_eq!(
+            target.events(id).await.unwrap(),
+            source.events(id).await.unwrap(),
+            "its events are copied, ids and order kept"
+        );
+    }
+    // Copied state works: the pending job is claimed from PostgreSQL, its events chain on;
+    // a second copy changes nothing.
+    let (claimed, ev) = target.claim_next().await.unwrap().unwrap();
+    assert_eq!(claimed.id, a.id);
+    assert_eq!(
+        ev.causation_id,
+        source
+            .events(a.id)
+            .await
+            .unwrap()
+            .last()
+            .map(|e| e.event_id)
+    );
+    assert!(target.claim_next().await.unwrap().is_none());
+    let r = target.copy_from(&source).await.unwrap();
+    assert_eq!((r.jobs, r.skipped), (0, 2), "{r:?}");
+}

@@ -40,7 +40,7 @@ mod sled_journal;
 
 pub use outbox::{Delivery, NewDelivery, Outbox, WEBHOOK_NOTIFIER};
 #[cfg(feature = "postgres")]
-pub use postgres::{is_postgres_url, PgJournal, DEFAULT_LEASE};
+pub use postgres::{is_postgres_url, CopyReport, PgJournal, DEFAULT_LEASE};
 #[cfg(feature = "sled")]
 pub use sled_journal::SledJournal;
 

@@ -134,6 +134,22 @@ impl std::fmt::Debug for PgJournal {
     }
 }
 
+/// What [`PgJournal::copy_from`] copied.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CopyReport {
+    /// Jobs copied.
+    pub jobs: usize,
+    /// Jobs the journal already had (left alone).
+    pub skipped: usize,
+    /// Events copied.
+    pub events: usize,
+    /// Chunk checkpoints copied.
+    pub chunks: usize,
+    /// Pending deliveries copied.
+    pub deliveries: usize,
+}
+
 /// A job row, locked for a change.
 struct Locked {
     job: Job,
@@ -191,6 +207,89 @@ impl PgJournal {
     /// The schema version of this program (the number of migrations it knows).
     pub fn schema_version() -> i32 {
         MIGRATIONS.len() as i32
+    }
+
+    /// Copies every job of `from` (another journal: the sled one a deployment outgrew) into
+    /// this one, with its events (ids, times and order kept), chunk checkpoints and pending
+    /// deliveries: `ytcaption journal copy`. Jobs this journal already has are left alone, so
+    /// an interrupted copy can be run again. A job `from` had running (its process gone)
+    /// arrives without a lease, so the next recovery requeues it, resuming from its chunks.
+    /// Results stay where they are (their keys are in the events); point the new workers at
+    /// the same store.
+    pub async fn copy_from(&self, from: &dyn Journal) -> Result<CopyReport> {
+        let mut report = CopyReport::default();
+        let deliveries = from
+            .outbox()
+            .due(DateTime::<Utc>::MAX_UTC, usize::MAX)
+            .await?;
+        for job in from.list(&JobFilter::all()).await? {
+            let events = from.events(job.id).await?;
+            let chunks = from.chunks(job.id).await?;
+            let mut client = self.client().await?;
+            let tx = client
+                .transaction()
+                .await
+                .map_err(|e| pg_err("starting a transaction", e))?;
+            let owner: Option<String> = None;
+            let inserted = tx
+                .execute(
+                    "INSERT INTO ytc_jobs (id, status, priority_rank, owner, idempotency_key,                      body, last_event) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+                    &[
+                        &job.id.0,
+                        &job.status.as_str(),
+                        &(job.priority.queue_rank() as i16),
+                        &owner,
+                        &job.idempotency_key,
+                        &serde_json::to_string(&job)?,
+                        &events.last().map(|e| e.event_id),
+                    ],
+                )
+                .await
+                .map_err(|e| pg_err("copying a job", e))?;
+            if inserted == 0 {
+                report.skipped += 1;
+                continue;
+            }
+            for ev in &events {
+                tx.execute(
+                    "INSERT INTO ytc_events (job_id, event_id, body) VALUES ($1, $2, $3)",
+                    &[&job.id.0, &ev.event_id, &serde_json::to_string(ev)?],
+                )
+                .await
+                .map_err(|e| pg_err("copying an event", e))?;
+            }
+            for c in &chunks {
+                tx.execute(
+                    "INSERT INTO ytc_chunks (job_id, idx, body) VALUES ($1, $2, $3)",
+                    &[&job.id.0, &(c.index as i32), &serde_json::to_string(c)?],
+                )
+                .await
+                .map_err(|e| pg_err("copying a chunk checkpoint", e))?;
+            }
+            for d in deliveries.iter().filter(|d| d.job_id == job.id) {
+                tx.execute(
+                    "INSERT INTO ytc_outbox (event_id, notifier, job_id, created_at,                      next_attempt_at, body) VALUES ($1, $2, $3, $4, $5, $6)",
+                    &[
+                        &d.event_id,
+                        &d.notifier,
+                        &d.job_id.0,
+                        &d.created_at,
+                        &d.next_attempt_at,
+                        &serde_json::to_string(d)?,
+                    ],
+                )
+                .await
+                .map_err(|e| pg_err("copying a delivery", e))?;
+                report.deliveries += 1;
+            }
+            tx.commit()
+                .await
+                .map_err(|e| pg_err("committing a copied job", e))?;
+            report.jobs += 1;
+            report.events += events.len();
+            report.chunks += chunks.len();
+        }
+        Ok(report)
     }
 
     async fn client(&self) -> Result<deadpool_postgres::Object> {
