@@ -46,6 +46,8 @@ scripts/setup-openai.sh >/dev/null
 export YTCAPTION_TEST_OPENAI_VENV=$PWD/target/test-data/openai-venv
 step "browser test: playwright-core (scripts/fetch-playwright.sh; chromium is Debian's)"
 export YTCAPTION_TEST_PLAYWRIGHT=$(scripts/fetch-playwright.sh)
+step "PostgreSQL (the journal tests start their own server from it)"
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null || { echo "PostgreSQL is missing: scripts/install-deps.sh installs it" >&2; exit 1; }
 
 step "fmt + clippy"
 cargo fmt --all -- --check

@@ -370,6 +370,10 @@ export interface PipelineOptions {
   maxAttempts?: number
   /** Result store: s3://bucket/prefix (AWS_* variables), file:///dir or a directory [default: the home's results dir] */
   store?: string
+  /** Journal: a postgres://user:password@host/db URL (one queue for many workers and machines) or a directory [default: the home's journal/ dir] */
+  journal?: string
+  /** Lease of a claimed job on a postgres:// journal, renewed while it runs; a dead worker's job is requeued when it expires [default: 30] */
+  journalLeaseSeconds?: number
   /** Webhook signing secret (whsec_<base64>) */
   webhookSecret?: string
   /** Seconds after a failed webhook attempt, doubling each time (with jitter) [default: 5] */

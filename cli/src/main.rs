@@ -15,6 +15,7 @@ mod client;
 mod fields;
 mod jobs;
 mod keys_cmd;
+mod journal_cmd;
 mod model_cmd;
 mod output;
 mod serve;
@@ -68,6 +69,11 @@ enum Command {
     Keys {
         #[command(subcommand)]
         command: keys_cmd::KeysCommand,
+    },
+    /// Journals: copy a sled journal into PostgreSQL
+    Journal {
+        #[command(subcommand)]
+        command: journal_cmd::JournalCommand,
     },
     /// Whisper models: import from faster-whisper, download, list
     Model {
@@ -170,6 +176,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Worker(args) => Ok(worker::run(settings, args).await?),
         Command::Serve(args) => Ok(serve::run(settings, args).await?),
         Command::Keys { command } => Ok(keys_cmd::run(&settings.home()?, command)?),
+        Command::Journal { command } => Ok(journal_cmd::run(settings, command).await?),
         Command::Model { command } => {
             Ok(model_cmd::run(&settings.home()?, &settings.allowlist()?, command).await?)
         }

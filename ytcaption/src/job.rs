@@ -70,7 +70,7 @@ pub enum Priority {
 
 impl Priority {
     /// 0 for high, 1 for normal, 2 for low: the queue index's sort prefix.
-    #[cfg_attr(not(feature = "sled"), allow(dead_code))]
+    #[cfg_attr(not(any(feature = "sled", feature = "postgres")), allow(dead_code))]
     pub(crate) fn queue_rank(self) -> u8 {
         match self {
             Priority::High => 0,

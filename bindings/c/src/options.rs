@@ -67,6 +67,7 @@ pub unsafe extern "C" fn ytc_options_free(options: *mut ytc_options) {
 /// `parallel_chunks`, `chunk_seconds`, `vad_model`, `chunk_retries`, `cache`, `yt_dlp`,
 /// `max_size_mb`, `max_duration_seconds`, `download_attempts`, `local_files`,
 /// `allow_network` (older name `webhook_allowlist`), `workers`, `max_attempts`, `store`,
+/// `journal`, `journal_lease_seconds`,
 /// `webhook_secret`, `webhook_retry_delay`, `webhook_max_age` (the core's
 /// `Settings::FIELDS`; the README says what each means). An
 /// unknown name or a value that is not of the field's kind fails now with

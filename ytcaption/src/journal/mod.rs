@@ -34,12 +34,41 @@ use crate::transcript::Segment;
 
 pub mod conformance;
 mod outbox;
+#[cfg(feature = "postgres")]
+mod postgres;
 #[cfg(feature = "sled")]
 mod sled_journal;
 
 pub use outbox::{Delivery, NewDelivery, Outbox, WEBHOOK_NOTIFIER};
+#[cfg(feature = "postgres")]
+pub use postgres::{is_postgres_url, CopyReport, PgJournal, DEFAULT_LEASE};
 #[cfg(feature = "sled")]
 pub use sled_journal::SledJournal;
+
+/// `kind` as stored for a job that left `from`: `job_cancelled` and `job_requeued` name the
+/// status the job left, known only inside the journal's transaction.
+#[cfg_attr(not(any(feature = "sled", feature = "postgres")), allow(dead_code))]
+pub(crate) fn stamp_from(kind: &EventKind, from: JobStatus) -> EventKind {
+    match kind {
+        EventKind::JobCancelled { .. } => EventKind::JobCancelled {
+            from: from.to_string(),
+        },
+        EventKind::JobRequeued {
+            reason,
+            attempt,
+            progressed,
+            stalled_starts,
+            ..
+        } => EventKind::JobRequeued {
+            from: from.to_string(),
+            reason: reason.clone(),
+            attempt: *attempt,
+            progressed: *progressed,
+            stalled_starts: *stalled_starts,
+        },
+        other => other.clone(),
+    }
+}
 
 /// Which jobs [`Journal::list`] returns.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -351,4 +380,39 @@ pub trait Journal: Send + Sync + 'static {
     /// This journal's outbox: the deliveries its transitions recorded. It lives in the same
     /// store, so that a transition and its deliveries commit together.
     fn outbox(&self) -> &dyn Outbox;
+
+    /// How long a claim lasts unless renewed, for a journal shared by many processes (a
+    /// PostgreSQL journal): its workers [`renew`](Self::renew) their jobs' leases well within
+    /// it, and [`recover`](Self::recover) (which such a pipeline calls periodically) takes back
+    /// only jobs whose lease expired. `None` (the default, sled): a claim lasts as long as the
+    /// process, and `recover` is for a process that starts.
+    fn lease(&self) -> Option<std::time::Duration> {
+        None
+    }
+
+    /// Renews the lease of running job `id`, which this handle claimed. Refused with
+    /// [`Error::IllegalTransition`](crate::Error::IllegalTransition) once the lease was lost
+    /// (it expired and the job was requeued or taken by another worker, or the job ended):
+    /// the worker must stop, and its further writes about the job are refused too. The
+    /// default (no leases) does nothing.
+    async fn renew(&self, id: JobId) -> Result<()> {
+        let _ = id;
+        Ok(())
+    }
+
+    /// For a journal shared by many processes: the position of the latest event in its log
+    /// of every job's events (so that a process can follow the events of jobs others run).
+    /// `None` (the default): no shared log; a process sees only its own events.
+    async fn event_log_end(&self) -> Result<Option<i64>> {
+        Ok(None)
+    }
+
+    /// Events of every job stored at positions after `after` (see
+    /// [`event_log_end`](Self::event_log_end)), in order, at most `limit`, with their
+    /// positions. An event may appear at a position below one already read when its
+    /// transaction committed later: readers re-read a margin and skip ids they have seen.
+    async fn events_after(&self, after: i64, limit: usize) -> Result<Vec<(i64, Event)>> {
+        let _ = (after, limit);
+        Ok(Vec::new())
+    }
 }

@@ -216,25 +216,7 @@ impl SledJournal {
             .get(id.as_bytes())?
             .and_then(|b| Uuid::from_slice(&b).ok());
         // The status a job left is known only here, inside the transaction.
-        let kind = match kind {
-            EventKind::JobCancelled { .. } => EventKind::JobCancelled {
-                from: before.status.to_string(),
-            },
-            EventKind::JobRequeued {
-                reason,
-                attempt,
-                progressed,
-                stalled_starts,
-                ..
-            } => EventKind::JobRequeued {
-                from: before.status.to_string(),
-                reason: reason.clone(),
-                attempt: *attempt,
-                progressed: *progressed,
-                stalled_starts: *stalled_starts,
-            },
-            other => other.clone(),
-        };
+        let kind = super::stamp_from(kind, before.status);
         let mut event = Event::new(id, causation, kind);
         event.event_id = event_id;
         event.timestamp = job.updated_at;

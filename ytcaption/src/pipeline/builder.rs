@@ -235,10 +235,7 @@ impl PipelineBuilder {
         }
         let journal: Arc<dyn Journal> = match self.journal {
             Some(j) => j,
-            #[cfg(feature = "sled")]
-            None => Arc::new(SledJournal::open(home.journal_dir())?),
-            #[cfg(not(feature = "sled"))]
-            None => return Err(feature_off("sled", "a journal", "PipelineBuilder::journal")),
+            None => open_journal(&settings, &home).await?,
         };
         let webhooks = match self.webhooks {
             Some(w) => w,
@@ -336,11 +333,29 @@ impl PipelineBuilder {
         for ev in inner.journal.recover(settings.max_attempts, &plan).await? {
             inner.after_commit(&ev).await;
         }
+        let max_attempts = settings.max_attempts;
+        let log_end = inner.journal.event_log_end().await?;
         {
             let mut ws = inner.workers.lock().unwrap_or_else(|p| p.into_inner());
             for n in 0..workers {
                 let w = inner.clone();
                 ws.push(tokio::spawn(async move { w.worker_loop(n).await }));
+            }
+            // On a shared journal, subscribers also see the events of jobs other processes run.
+            if let Some(end) = log_end {
+                let w = inner.clone();
+                ws.push(tokio::spawn(async move {
+                    w.follow_events(end, std::time::Duration::from_millis(500))
+                        .await
+                }));
+            }
+            // On a shared journal, the jobs of workers that died elsewhere come back when their
+            // leases expire: look for them every half lease.
+            if let (Some(lease), true) = (inner.journal.lease(), workers > 0) {
+                let w = inner.clone();
+                ws.push(tokio::spawn(async move {
+                    w.recover_expired(lease / 2, max_attempts).await
+                }));
             }
             if workers > 0 {
                 let w = inner.clone();
@@ -361,9 +376,35 @@ impl PipelineBuilder {
     }
 }
 
+/// The journal the settings name: a `postgres://` URL, a directory, else the home's.
+async fn open_journal(settings: &Settings, home: &crate::home::Home) -> Result<Arc<dyn Journal>> {
+    let _ = home;
+    match settings.journal.as_deref().map(str::trim) {
+        #[cfg(feature = "postgres")]
+        Some(url) if crate::journal::is_postgres_url(url) => {
+            let lease = std::time::Duration::from_secs_f64(settings.journal_lease_seconds);
+            Ok(Arc::new(
+                crate::journal::PgJournal::connect_with_lease(url, lease).await?,
+            ))
+        }
+        #[cfg(not(feature = "postgres"))]
+        Some(url) if url.to_ascii_lowercase().starts_with("postgres") => Err(feature_off(
+            "postgres",
+            "PostgreSQL journal",
+            "PipelineBuilder::journal",
+        )),
+        #[cfg(feature = "sled")]
+        Some(dir) => Ok(Arc::new(SledJournal::open(dir)?)),
+        #[cfg(feature = "sled")]
+        None => Ok(Arc::new(SledJournal::open(home.journal_dir())?)),
+        #[cfg(not(feature = "sled"))]
+        _ => Err(feature_off("sled", "a journal", "PipelineBuilder::journal")),
+    }
+}
+
 /// The error for a default this build does not have: `feature` is off, so `what` must be given
 /// with `setter`.
-#[cfg(not(all(feature = "sled", feature = "whisper")))]
+#[cfg(not(all(feature = "sled", feature = "whisper", feature = "postgres")))]
 fn feature_off(feature: &str, what: &str, setter: &str) -> Error {
     Error::invalid(format!(
         "this build of ytcaption has no `{feature}` feature, which provides the default \

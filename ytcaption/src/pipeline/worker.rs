@@ -100,6 +100,119 @@ impl Inner {
         tracing::debug!(worker = n, "worker stopped");
     }
 
+    /// On a journal with leases: every `every`, puts back (or fails) the jobs whose workers
+    /// died elsewhere and whose leases expired, by the rule of
+    /// [`Recovery::of`](crate::journal::Recovery::of).
+    pub(super) async fn recover_expired(self: Arc<Self>, every: Duration, max_attempts: u32) {
+        loop {
+            // Jittered, so that many processes do not look at the same moment.
+            let wait = every.mul_f64(0.75 + fastrand::f64() * 0.5);
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
+                _ = self.shutdown.cancelled() => return,
+            }
+            let plan = |job: &Job, kind: &EventKind| self.deliveries(job, kind);
+            match self.journal.recover(max_attempts, &plan).await {
+                Ok(events) => {
+                    let requeued = !events.is_empty();
+                    for ev in events {
+                        tracing::info!(job_id = %ev.job_id, event = ev.event_type(), "a dead worker's lease expired");
+                        self.after_commit(&ev).await;
+                    }
+                    if requeued {
+                        self.wake.notify_waiters();
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "cannot look for expired leases"),
+            }
+        }
+    }
+
+    /// On a journal shared by many processes: publishes the events of jobs that other
+    /// processes run, read from the journal's event log every `every` (after those of this
+    /// process, which are published when they commit). An event is published once: ids seen
+    /// on this process's own stream are skipped, and an event read from the log waits one
+    /// round before it is published, so that this process's own publication comes first.
+    pub(super) async fn follow_events(self: Arc<Self>, mut cursor: i64, every: Duration) {
+        /// Positions re-read behind the cursor: events whose transactions committed late.
+        const MARGIN: i64 = 256;
+        /// Event ids remembered.
+        const REMEMBER: usize = 16_384;
+        let mut own = self.engine.subscribe();
+        let mut seen = std::collections::HashSet::new();
+        let mut order = std::collections::VecDeque::new();
+        let mut remember =
+            |id: uuid::Uuid, seen: &mut std::collections::HashSet<uuid::Uuid>| -> bool {
+                if !seen.insert(id) {
+                    return false;
+                }
+                order.push_back(id);
+                if order.len() > REMEMBER {
+                    if let Some(old) = order.pop_front() {
+                        seen.remove(&old);
+                    }
+                }
+                true
+            };
+        let mut held: Vec<Event> = Vec::new();
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(every) => {}
+                _ = self.shutdown.cancelled() => return,
+            }
+            // What this process published meanwhile (its own events, and those forwarded).
+            while let Some(ev) = own.try_recv() {
+                remember(ev.event_id, &mut seen);
+            }
+            for ev in held.drain(..) {
+                if remember(ev.event_id, &mut seen) {
+                    self.engine.publish(&ev);
+                }
+            }
+            match self.journal.events_after(cursor - MARGIN, 1000).await {
+                Ok(events) => {
+                    for (pos, ev) in events {
+                        cursor = cursor.max(pos);
+                        if !seen.contains(&ev.event_id) {
+                            held.push(ev);
+                        }
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "cannot read the shared event log"),
+            }
+        }
+    }
+
+    /// Renews the lease of a running job every third of `lease` until `done`; cancels the
+    /// run (`run`, and sets `lost`) when the lease was lost to another worker or the job ended.
+    async fn keep_lease(
+        &self,
+        id: JobId,
+        lease: Duration,
+        done: &CancellationToken,
+        run: &CancellationToken,
+        lost: &std::sync::atomic::AtomicBool,
+    ) {
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(lease / 3) => {}
+                _ = done.cancelled() => return,
+            }
+            match self.journal.renew(id).await {
+                Ok(()) => {}
+                Err(e @ Error::IllegalTransition { .. }) => {
+                    tracing::warn!(job_id = %id, error = %e, "lost the job's lease: stopping it");
+                    lost.store(true, std::sync::atomic::Ordering::SeqCst);
+                    run.cancel();
+                    return;
+                }
+                // The database is unreachable for a moment: try again; if the lease expires
+                // meanwhile, the journal refuses this worker's writes.
+                Err(e) => tracing::warn!(job_id = %id, error = %e, "cannot renew the job's lease"),
+            }
+        }
+    }
+
     async fn run_job(&self, job: Job) {
         let id = job.id;
         let cancel = CancellationToken::new();
@@ -110,11 +223,29 @@ impl Inner {
         if self.shutdown.is_cancelled() {
             cancel.cancel();
         }
-        let res = self.process(&job, &cancel).await;
+        let lost = std::sync::atomic::AtomicBool::new(false);
+        let res = match self.journal.lease() {
+            Some(lease) => {
+                let done = CancellationToken::new();
+                let run = async {
+                    let r = self.process(&job, &cancel).await;
+                    done.cancel();
+                    r
+                };
+                let (r, ()) = tokio::join!(run, self.keep_lease(id, lease, &done, &cancel, &lost));
+                r
+            }
+            None => self.process(&job, &cancel).await,
+        };
         self.running
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .remove(&id);
+        if lost.load(std::sync::atomic::Ordering::SeqCst) {
+            // Another worker has the job now: this one writes nothing more about it.
+            tracing::info!(job_id = %id, "stopped a job whose lease passed to another worker");
+            return;
+        }
         let outcome = match res {
             Ok(()) => return,
             Err(Error::Cancelled { .. }) if self.shutdown.is_cancelled() => {
@@ -171,6 +302,13 @@ impl Inner {
             cancel,
         };
         let (transcript, _fetched) = self.engine.run(&spec, &sink).await?;
+        // On a shared journal, results are written only by the worker that holds the job.
+        self.journal.renew(job.id).await.map_err(|e| match e {
+            Error::IllegalTransition { .. } => Error::Cancelled {
+                job_id: Some(job.id.to_string()),
+            },
+            e => e,
+        })?;
         let mut urls = std::collections::BTreeMap::new();
         for format in [Format::Srt, Format::Vtt, Format::Txt, Format::Json] {
             let key = result_key(job.id, format);

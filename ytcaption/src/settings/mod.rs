@@ -115,6 +115,14 @@ pub struct Settings {
     /// Result store: `s3://bucket/prefix` (credentials from the `AWS_*` variables),
     /// `file:///dir` or a directory. Default: the home's results dir.
     pub store: Option<String>,
+    /// The journal: a `postgres://user:password@host/db` URL (a queue shared by many workers
+    /// on many machines; needs the `postgres` feature), or a directory for the embedded sled
+    /// journal. Default: the home's `journal/` directory.
+    pub journal: Option<String>,
+    /// How long a claimed job's lease lasts on a shared (`postgres://`) journal, in seconds
+    /// (default 30): a worker renews it every third of that; a job whose worker died goes back
+    /// to the queue once it expires.
+    pub journal_lease_seconds: f64,
     /// Webhook signing secret (`whsec_<base64>`). Never printed.
     pub webhook_secret: Option<Secret>,
     /// Delay after a failed webhook attempt in seconds, doubling each time (default 5).
@@ -145,6 +153,8 @@ impl Default for Settings {
             local_files: true,
             allow_network: None,
             store: None,
+            journal: None,
+            journal_lease_seconds: 30.0,
             webhook_secret: None,
             webhook_retry_delay: retry.initial_delay.as_secs_f64(),
             webhook_max_age: retry.max_age.as_secs_f64(),
@@ -264,6 +274,19 @@ impl Settings {
         }
         if self.max_attempts == 0 {
             return Err(Error::invalid("max_attempts must be at least 1"));
+        }
+        let lease = self.journal_lease_seconds;
+        if !lease.is_finite() || !(1.0..=86_400.0).contains(&lease) {
+            return Err(Error::invalid(format!(
+                "journal_lease_seconds must be 1 to 86400, got {lease}"
+            )));
+        }
+        if let Some(j) = &self.journal {
+            if j.trim().is_empty() {
+                return Err(Error::invalid(
+                    "journal must be a postgres:// URL or a directory",
+                ));
+            }
         }
         seconds("webhook_retry_delay", self.webhook_retry_delay)?;
         seconds("webhook_max_age", self.webhook_max_age)?;

@@ -273,6 +273,8 @@ pub(super) const SETTINGS_FIELDS: &[Field<Settings>] = &[
     field!(Settings, "workers", Count, false, Pipeline, "Jobs run at once; 0: no workers (submit and read only) [default: 1]", workers),
     field!(Settings, "max_attempts", Count, false, Pipeline, "Give up on a job whose process died on this many starts in a row that made no progress [default: 3]", max_attempts),
     field!(Settings, "store", Text, true, Pipeline, "Result store: s3://bucket/prefix (AWS_* variables), file:///dir or a directory [default: the home's results dir]", store),
+    field!(Settings, "journal", Text, true, Pipeline, "Journal: a postgres://user:password@host/db URL (one queue for many workers and machines) or a directory [default: the home's journal/ dir]", journal),
+    field!(Settings, "journal_lease_seconds", Number, false, Pipeline, "Lease of a claimed job on a postgres:// journal, renewed while it runs; a dead worker's job is requeued when it expires [default: 30]", journal_lease_seconds),
     field!(Settings, "webhook_secret", Secret, true, Pipeline, "Webhook signing secret (whsec_<base64>)", webhook_secret),
     field!(Settings, "webhook_retry_delay", Number, false, Pipeline, "Seconds after a failed webhook attempt, doubling each time (with jitter) [default: 5]", webhook_retry_delay),
     field!(Settings, "webhook_max_age", Number, false, Pipeline, "Give up on a webhook delivery this many seconds after the job ended [default: 86400]", webhook_max_age),

@@ -313,6 +313,8 @@ class Pipeline:
         local_files: Optional[bool] = None,
         allow_network: Optional[str] = None,
         store: Optional[str] = None,
+        journal: Optional[str] = None,
+        journal_lease_seconds: Optional[float] = None,
         webhook_secret: Optional[str] = None,
         webhook_retry_delay: Optional[float] = None,
         webhook_max_age: Optional[float] = None,
