@@ -12,6 +12,7 @@ use clap::{Parser, Subcommand};
 use ytcaption::Settings;
 
 mod fields;
+mod info;
 mod jobs;
 mod model_cmd;
 mod output;
@@ -57,6 +58,9 @@ enum Command {
     Worker(worker::WorkerArgs),
     /// Serve the HTTP job API (one process: journal, workers and API)
     Serve(serve::ServeArgs),
+    /// What a YouTube video is (title, length, captions, estimated time, warnings), without
+    /// downloading it
+    Info(info::InfoArgs),
     /// Whisper models: import from faster-whisper, download, list
     Model {
         #[command(subcommand)]
@@ -126,6 +130,7 @@ async fn run(cli: Cli) -> ytcaption::Result<()> {
         Command::Jobs { command } => jobs::run(settings, command).await,
         Command::Worker(args) => worker::run(settings, args).await,
         Command::Serve(args) => serve::run(settings, args).await,
+        Command::Info(args) => info::run(settings, args).await,
         Command::Model { command } => {
             model_cmd::run(&settings.home()?, &settings.allowlist()?, command).await
         }

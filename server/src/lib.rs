@@ -43,6 +43,7 @@ mod jobs;
 mod ops;
 mod request;
 mod request_id;
+mod sources;
 mod upload;
 
 pub use auth::{Caller, Scope};
@@ -170,6 +171,7 @@ pub fn router(state: ServerState) -> Router {
         )
         .route("/api/v1/transcriptions/{id}/result", get(jobs::result))
         .route("/api/v1/transcriptions/{id}/events", get(jobs::events))
+        .route("/api/v1/sources/info", get(sources::info))
         .route("/health", get(ops::health))
         .route("/ready", get(ops::ready))
         .fallback(ops::not_found)
