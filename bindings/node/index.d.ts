@@ -268,6 +268,16 @@ export interface ListOptions {
   limit?: number
 }
 
+/**
+ * What a YouTube video is — `title`, `duration_seconds`, `uploader`, `upload_date`,
+ * `live_status`, `subtitle_languages`, `automatic_caption_languages`,
+ * `estimated_transcription_seconds`, `estimate_model`, `warnings` (the core's snake_case
+ * keys) — read from its metadata without downloading media. `options`
+ * takes the engine's settings (`ytDlp`, `maxDurationSeconds`, `model`, ...). A playlist is
+ * rejected with `code` `invalid_input`.
+ */
+export declare function probe(url: string, options?: EngineOptions): Promise<VideoInfo>
+
 /** One timed piece of a transcript. */
 export interface Segment {
   /** Position in the transcript, from 0. */
@@ -283,16 +293,6 @@ export interface Segment {
   /** Word timings (empty unless transcribed with `wordTimestamps: true`). */
   words: Array<Word>
 }
-
-/**
- * What a YouTube video is (title, durationSeconds... as the core names them in snake_case:
- * `title`, `duration_seconds`, `uploader`, `upload_date`, `live_status`,
- * `subtitle_languages`, `automatic_caption_languages`, `estimated_transcription_seconds`,
- * `estimate_model`, `warnings`), read from its metadata without downloading media. `options`
- * takes the engine's settings (`ytDlp`, `maxDurationSeconds`, `model`, ...). A playlist is
- * rejected with `code` `invalid_input`.
- */
-export declare function probe(url: string, options?: EngineOptions): Promise<VideoInfo>
 
 /**
  * Transcribes a media file (WAV, FLAC, MP3, Ogg, M4A, ...) now, without a journal, and

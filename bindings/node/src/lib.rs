@@ -48,10 +48,10 @@ pub async fn transcribe(input: String, options: Option<JsOptions>) -> Outcome<Tr
     )
 }
 
-/// What a YouTube video is (title, durationSeconds... as the core names them in snake_case:
-/// `title`, `duration_seconds`, `uploader`, `upload_date`, `live_status`,
-/// `subtitle_languages`, `automatic_caption_languages`, `estimated_transcription_seconds`,
-/// `estimate_model`, `warnings`), read from its metadata without downloading media. `options`
+/// What a YouTube video is — `title`, `duration_seconds`, `uploader`, `upload_date`,
+/// `live_status`, `subtitle_languages`, `automatic_caption_languages`,
+/// `estimated_transcription_seconds`, `estimate_model`, `warnings` (the core's snake_case
+/// keys) — read from its metadata without downloading media. `options`
 /// takes the engine's settings (`ytDlp`, `maxDurationSeconds`, `model`, ...). A playlist is
 /// rejected with `code` `invalid_input`.
 #[napi(
