@@ -290,13 +290,18 @@ pub(crate) async fn fetch(
     observer: FetchObserver<'_>,
 ) -> Result<Fetched> {
     let info_path = work_dir.join("info.json");
-    // The caption step of the same run may have read the metadata already.
-    let known = match tokio::fs::read_to_string(&info_path).await {
-        Ok(text) => serde_json::from_str::<serde_json::Value>(&text)
+    // The caption step of the same run may have read this URL's metadata already (it names
+    // the URL in `info.url`; a work dir reused for another URL does not match).
+    let marker = work_dir.join(CAPTION_INFO_URL);
+    let known = match tokio::fs::read_to_string(&marker).await {
+        Ok(u) if u == url => tokio::fs::read_to_string(&info_path)
+            .await
             .ok()
+            .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
             .and_then(|j| MediaMeta::from_json(&j).ok()),
-        Err(_) => None,
+        _ => None,
     };
+    let _ = tokio::fs::remove_file(&marker).await;
     let meta = match known {
         Some(meta) => meta,
         None => {
@@ -323,6 +328,10 @@ pub(crate) async fn fetch(
     })
     .await
 }
+
+/// The file in which [`captions`] names the URL whose metadata it left in `info.json`, for
+/// the [`fetch`] that may follow in the same work dir.
+const CAPTION_INFO_URL: &str = "info.url";
 
 /// `url`'s metadata, without downloading anything (retried, behind its breaker).
 pub(crate) async fn probe(
@@ -356,6 +365,10 @@ pub(crate) async fn captions(
     tokio::fs::write(&info_path, info.as_bytes())
         .await
         .map_err(|e| Error::io(format!("writing {}", info_path.display()), e))?;
+    let marker = work_dir.join(CAPTION_INFO_URL);
+    tokio::fs::write(&marker, url.as_bytes())
+        .await
+        .map_err(|e| Error::io(format!("writing {}", marker.display()), e))?;
     let json: serde_json::Value = serde_json::from_str(info.trim()).map_err(|e| {
         Error::download_with(
             DownloadErrorKind::YtDlpFailed,
