@@ -18,6 +18,28 @@ export interface YtcaptionError extends Error {
 }
 
 /**
+ * What `probe(url)` resolves to: a video's info, read from its metadata without downloading
+ * media (keys as the core's JSON names them).
+ */
+export interface VideoInfo {
+  id: string
+  title: string | null
+  duration_seconds: number | null
+  uploader: string | null
+  /** `YYYY-MM-DD`. */
+  upload_date: string | null
+  /** `not_live`, `is_live`, `is_upcoming`, `was_live`, `post_live`. */
+  live_status: string | null
+  subtitle_languages: string[]
+  /** `-orig` is the spoken language; the others are machine translations. */
+  automatic_caption_languages: string[]
+  estimate_model: string
+  estimated_transcription_seconds: number | null
+  /** Long video (over 1, 2 or 3 hours), live stream, over the configured limits. */
+  warnings: string[]
+}
+
+/**
  * Which binding artifact the generated loader actually loaded: `'native'` for
  * a native addon, otherwise the `platformArchABI` of the WASI flavor. Every
  * flavor napi-rs can build is listed, because `NAPI_RS_NATIVE_LIBRARY_PATH`
@@ -246,6 +268,16 @@ export interface ListOptions {
   limit?: number
 }
 
+/**
+ * What a YouTube video is — `title`, `duration_seconds`, `uploader`, `upload_date`,
+ * `live_status`, `subtitle_languages`, `automatic_caption_languages`,
+ * `estimated_transcription_seconds`, `estimate_model`, `warnings` (the core's snake_case
+ * keys) — read from its metadata without downloading media. `options`
+ * takes the engine's settings (`ytDlp`, `maxDurationSeconds`, `model`, ...). A playlist is
+ * rejected with `code` `invalid_input`.
+ */
+export declare function probe(url: string, options?: EngineOptions): Promise<VideoInfo>
+
 /** One timed piece of a transcript. */
 export interface Segment {
   /** Position in the transcript, from 0. */
@@ -420,4 +452,12 @@ export interface TranscribeOptions {
   wordTimestamps?: boolean
   /** Prompt each 30 s window with the previous window's text (whisper's default; off here) */
   conditionOnPreviousText?: boolean
+  /** YouTube's own captions instead of whisper: never, manual (uploaded subtitles), any (uploaded, else automatic); whisper when none matches [default: never] */
+  captions?: 'never' | 'manual' | 'any'
+  /** Normalize the audio to this loudness in LUFS before recognition (EBU R128, e.g. -23); unset: off */
+  normalizeLoudness?: number
+  /** High-pass filter cutoff in Hz before recognition (e.g. 80); unset: off */
+  highpassHz?: number
+  /** Attenuate audio quieter than this level in dBFS before recognition (e.g. -50); unset: off */
+  noiseGateDb?: number
 }

@@ -841,6 +841,7 @@ module.exports.Subscription = nativeBinding.Subscription
 module.exports.Transcript = nativeBinding.Transcript
 module.exports.errorCategories = nativeBinding.errorCategories
 module.exports.errorCodes = nativeBinding.errorCodes
+module.exports.probe = nativeBinding.probe
 module.exports.transcribe = nativeBinding.transcribe
 module.exports.version = nativeBinding.version
 module.exports.wordErrorRate = nativeBinding.wordErrorRate

@@ -13,6 +13,7 @@ use ytcaption::Settings;
 
 mod client;
 mod fields;
+mod info;
 mod jobs;
 mod keys_cmd;
 mod journal_cmd;
@@ -75,6 +76,9 @@ enum Command {
         #[command(subcommand)]
         command: journal_cmd::JournalCommand,
     },
+    /// What a YouTube video is (title, length, captions, estimated time, warnings), without
+    /// downloading it
+    Info(info::InfoArgs),
     /// Whisper models: import from faster-whisper, download, list
     Model {
         #[command(subcommand)]
@@ -177,6 +181,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Serve(args) => Ok(serve::run(settings, args).await?),
         Command::Keys { command } => Ok(keys_cmd::run(&settings.home()?, command)?),
         Command::Journal { command } => Ok(journal_cmd::run(settings, command).await?),
+        Command::Info(args) => Ok(info::run(settings, args).await?),
         Command::Model { command } => {
             Ok(model_cmd::run(&settings.home()?, &settings.allowlist()?, command).await?)
         }

@@ -149,6 +149,16 @@ pub fn describe_event(ev: &Event) -> String {
             "attempt {attempt}/{max_attempts} failed [{code}] {message}; retrying in {delay_seconds:.1} s"
         ),
         EventKind::CacheHit { what, .. } => format!("{what} from the cache"),
+        EventKind::CaptionsUsed {
+            source,
+            track,
+            format,
+            segments,
+            ..
+        } => format!("{source}: track {track} ({format}), {segments} segments"),
+        EventKind::CaptionsUnavailable { policy, reason } => {
+            format!("captions {policy}: {reason}; whisper transcribes")
+        }
         EventKind::TranscriptionCompleted {
             language,
             duration_seconds,

@@ -51,6 +51,7 @@ pub mod openai;
 mod ops;
 mod request;
 mod request_id;
+mod sources;
 mod upload;
 pub mod web;
 
@@ -295,6 +296,7 @@ pub fn router(state: ServerState) -> Router {
         .route("/api/v1/transcriptions/{id}/events", get(jobs::events))
         .merge(openai::routes())
         .merge(admin::routes())
+        .route("/api/v1/sources/info", get(sources::info))
         .route("/health", get(ops::health))
         .route("/ready", get(ops::ready))
         // The web page (server/web/, embedded).

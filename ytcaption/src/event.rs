@@ -136,6 +136,28 @@ pub enum EventKind {
         /// The cache key.
         key: String,
     },
+    /// The video's own captions answered (no media is downloaded); the job moves to
+    /// `transcribing` and completes with them.
+    CaptionsUsed {
+        /// `youtube_manual` or `youtube_auto` (the transcript's `source`).
+        source: String,
+        /// The captions' language.
+        language: String,
+        /// The track's key in the video's metadata (`en`, `en-orig`, `en-US`).
+        track: String,
+        /// `json3` or `vtt`.
+        format: String,
+        /// Segments after merging.
+        segments: usize,
+    },
+    /// The caption policy asked for the video's captions but none matched: whisper
+    /// transcribes.
+    CaptionsUnavailable {
+        /// The policy (`manual`, `any`).
+        policy: String,
+        /// Why none matched.
+        reason: String,
+    },
     /// The media was fetched and decoded.
     AudioReady {
         /// Length of the audio, in seconds.
@@ -274,6 +296,8 @@ impl EventKind {
             EventKind::DownloadProgress { .. } => "download_progress",
             EventKind::DownloadRetry { .. } => "download_retry",
             EventKind::CacheHit { .. } => "cache_hit",
+            EventKind::CaptionsUsed { .. } => "captions_used",
+            EventKind::CaptionsUnavailable { .. } => "captions_unavailable",
             EventKind::AudioReady { .. } => "audio_ready",
             EventKind::TranscriptionStarted { .. } => "transcription_started",
             EventKind::TranscriptionProgress { .. } => "transcription_progress",
@@ -372,6 +396,17 @@ mod tests {
             EventKind::CacheHit {
                 what: "transcript".into(),
                 key: "ab".into(),
+            },
+            EventKind::CaptionsUsed {
+                source: "youtube_auto".into(),
+                language: "en".into(),
+                track: "en-orig".into(),
+                format: "vtt".into(),
+                segments: 12,
+            },
+            EventKind::CaptionsUnavailable {
+                policy: "manual".into(),
+                reason: "no uploaded subtitles in en".into(),
             },
             EventKind::AudioReady {
                 duration_seconds: 1.0,

@@ -86,9 +86,10 @@ pub use pipeline::{
     default_parallel_chunks, result_key, JobPage, Pipeline, PipelineBuilder, Readiness,
 };
 pub use settings::{Settings, ThreadPlan};
+pub use source::captions;
 pub use source::Source;
 pub use store::{open_store, S3Options};
-pub use transcript::{Segment, Transcript, Word};
+pub use transcript::{Segment, Transcript, TranscriptSource, Word};
 
 /// The crate's version.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

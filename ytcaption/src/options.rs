@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::language::Language;
+use crate::source::captions::CaptionPolicy;
 
 /// The longest [`DecodeOptions::initial_prompt`] accepted, in bytes (UTF-8). whisper.cpp uses
 /// at most the last 223 tokens of a prompt (half its text context), roughly 1000 characters
@@ -42,6 +43,19 @@ pub struct DecodeOptions {
     /// whisper repeat earlier sentences over new speech (WER 0.081 vs 0.045 over five minutes)
     /// and it costs decoder time. Chunks are always decoded independently of each other.
     pub condition_on_previous_text: bool,
+    /// Whether a YouTube video's own captions answer instead of whisper (`never`, the
+    /// default; `manual`: uploaded subtitles; `any`: uploaded, else automatic captions).
+    /// Without a matching track whisper transcribes.
+    pub captions: CaptionPolicy,
+    /// Normalize the audio to this integrated loudness in LUFS (EBU R128 with gating, one
+    /// gain for the whole input, measured on the decoded audio before recognition; -23 is
+    /// broadcast level); unset (the default): no gain. Costs one extra decoding pass.
+    pub normalize_loudness: Option<f32>,
+    /// High-pass filter cutoff in Hz (removes rumble and hum below it, e.g. 80); unset: off.
+    pub highpass_hz: Option<f32>,
+    /// Noise gate: audio quieter than this level (dBFS, over 20 ms windows, after the gain)
+    /// is attenuated by 20 dB (e.g. -50); unset: off.
+    pub noise_gate_db: Option<f32>,
 }
 
 impl Default for DecodeOptions {
@@ -58,6 +72,10 @@ impl Default for DecodeOptions {
             logprob_threshold: -1.0,
             word_timestamps: false,
             condition_on_previous_text: false,
+            captions: CaptionPolicy::Never,
+            normalize_loudness: None,
+            highpass_hz: None,
+            noise_gate_db: None,
         }
     }
 }
@@ -93,6 +111,27 @@ impl DecodeOptions {
                 "no_speech_threshold must be within 0..=1, got {}",
                 self.no_speech_threshold
             )));
+        }
+        if let Some(l) = self.normalize_loudness {
+            if !(-70.0..=-5.0).contains(&l) {
+                return Err(Error::invalid(format!(
+                    "normalize_loudness must be a loudness from -70 to -5 LUFS, got {l}"
+                )));
+            }
+        }
+        if let Some(h) = self.highpass_hz {
+            if !(10.0..=2000.0).contains(&h) {
+                return Err(Error::invalid(format!(
+                    "highpass_hz must be from 10 to 2000 Hz, got {h}"
+                )));
+            }
+        }
+        if let Some(g) = self.noise_gate_db {
+            if !(-100.0..=-10.0).contains(&g) {
+                return Err(Error::invalid(format!(
+                    "noise_gate_db must be a level from -100 to -10 dBFS, got {g}"
+                )));
+            }
         }
         if let Some(p) = &self.initial_prompt {
             if p.contains('\0') {
@@ -168,6 +207,22 @@ mod tests {
             ..Default::default()
         };
         assert!(bad.validate().is_err());
+        for bad in [
+            DecodeOptions {
+                normalize_loudness: Some(3.0),
+                ..Default::default()
+            },
+            DecodeOptions {
+                highpass_hz: Some(1.0),
+                ..Default::default()
+            },
+            DecodeOptions {
+                noise_gate_db: Some(0.0),
+                ..Default::default()
+            },
+        ] {
+            assert_eq!(bad.validate().unwrap_err().code(), "invalid_input");
+        }
     }
 
     #[test]

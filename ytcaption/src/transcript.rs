@@ -91,6 +91,41 @@ pub struct Transcript {
     pub created_at: DateTime<Utc>,
     /// The timed segments, in order.
     pub segments: Vec<Segment>,
+    /// Where the text came from: whisper, or the video's own captions (uploaded or
+    /// automatic). Records written before this field read as `whisper`.
+    #[serde(default)]
+    pub source: TranscriptSource,
+}
+
+/// Where a transcript's text came from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum TranscriptSource {
+    /// whisper.cpp transcribed the audio.
+    #[default]
+    Whisper,
+    /// The video's uploaded subtitles (YouTube).
+    YoutubeManual,
+    /// YouTube's automatic captions.
+    YoutubeAuto,
+}
+
+impl TranscriptSource {
+    /// Its name: `whisper`, `youtube_manual`, `youtube_auto`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            TranscriptSource::Whisper => "whisper",
+            TranscriptSource::YoutubeManual => "youtube_manual",
+            TranscriptSource::YoutubeAuto => "youtube_auto",
+        }
+    }
+}
+
+impl std::fmt::Display for TranscriptSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 impl Transcript {

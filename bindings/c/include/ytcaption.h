@@ -493,7 +493,8 @@ void ytc_request_free(struct ytc_request *request);
  * `priority`, `requested_by`, `webhook_url`, `idempotency_key` (the core's `REQUEST_FIELDS`)
  * and the decoding options `beam_size`, `best_of`, `temperature`, `temperature_increment`,
  * `initial_prompt`, `translate`, `no_speech_threshold`, `entropy_threshold`,
- * `logprob_threshold`, `word_timestamps`, `condition_on_previous_text` (`DECODE_FIELDS`).
+ * `logprob_threshold`, `word_timestamps`, `condition_on_previous_text`, `captions`,
+ * `normalize_loudness`, `highpass_hz`, `noise_gate_db` (`DECODE_FIELDS`).
  * An unknown name or a value that is not of the field's kind fails now with
  * `YTC_INVALID_INPUT` and a message naming the field; ranges (`beam_size` 1 to 16, ...) are
  * checked when the request is used.
@@ -871,6 +872,16 @@ void ytc_string_free(char *s);
  * reference words. 0.0 is perfect; it can exceed 1.0. Written to `*out`.
  */
 enum ytc_status ytc_word_error_rate(const char *reference, const char *hypothesis, double *out);
+
+/**
+ * What the YouTube video at `url` is, as JSON (`title`, `duration_seconds`, `uploader`,
+ * `upload_date`, `live_status`, `subtitle_languages`, `automatic_caption_languages`,
+ * `estimated_transcription_seconds`, `estimate_model`, `warnings`), read from its metadata
+ * without downloading media, with the engine settings of `options` (`yt_dlp`,
+ * `max_duration_seconds`, `model`, ...; `NULL`: the defaults). `*out` receives a string to
+ * free with `ytc_string_free`. A playlist is `YTC_INVALID_INPUT`.
+ */
+enum ytc_status ytc_probe(const struct ytc_options *options, const char *url, char **out);
 
 #ifdef __cplusplus
 }  // extern "C"

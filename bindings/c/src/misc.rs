@@ -48,3 +48,33 @@ pub unsafe extern "C" fn ytc_word_error_rate(
         Ok::<(), Failure>(())
     })
 }
+
+/// What the YouTube video at `url` is, as JSON (`title`, `duration_seconds`, `uploader`,
+/// `upload_date`, `live_status`, `subtitle_languages`, `automatic_caption_languages`,
+/// `estimated_transcription_seconds`, `estimate_model`, `warnings`), read from its metadata
+/// without downloading media, with the engine settings of `options` (`yt_dlp`,
+/// `max_duration_seconds`, `model`, ...; `NULL`: the defaults). `*out` receives a string to
+/// free with `ytc_string_free`. A playlist is `YTC_INVALID_INPUT`.
+#[no_mangle]
+pub unsafe extern "C" fn ytc_probe(
+    options: *const crate::options::ytc_options,
+    url: *const c_char,
+    out: *mut *mut c_char,
+) -> ytc_status {
+    call(|| {
+        let out = ffi::out_arg(out, "out")?;
+        let url = unsafe { str_arg(url, "url") }?;
+        let settings = if options.is_null() {
+            ytcaption::Settings::default()
+        } else {
+            unsafe { ffi::ref_arg(options, "options") }?
+                .settings
+                .clone()
+        };
+        let info = ffi::block_on(settings.probe(url))?;
+        let json = serde_json::to_string(&info)
+            .map_err(|e| ytcaption::Error::invalid(format!("cannot convert the info: {e}")))?;
+        unsafe { out.write(ffi::owned_string(&json)) };
+        Ok::<(), Failure>(())
+    })
+}

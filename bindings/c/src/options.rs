@@ -265,7 +265,8 @@ unsafe fn with_request(
 /// `priority`, `requested_by`, `webhook_url`, `idempotency_key` (the core's `REQUEST_FIELDS`)
 /// and the decoding options `beam_size`, `best_of`, `temperature`, `temperature_increment`,
 /// `initial_prompt`, `translate`, `no_speech_threshold`, `entropy_threshold`,
-/// `logprob_threshold`, `word_timestamps`, `condition_on_previous_text` (`DECODE_FIELDS`).
+/// `logprob_threshold`, `word_timestamps`, `condition_on_previous_text`, `captions`,
+/// `normalize_loudness`, `highpass_hz`, `noise_gate_db` (`DECODE_FIELDS`).
 /// An unknown name or a value that is not of the field's kind fails now with
 /// `YTC_INVALID_INPUT` and a message naming the field; ranges (`beam_size` 1 to 16, ...) are
 /// checked when the request is used.

@@ -285,6 +285,12 @@ static void check_statics(void) {
     double w = -1;
     EXPECT(ytc_word_error_rate("a b c d", "a x c", &w), YTC_OK);
     CHECK(fabs(w - 0.5) < 1e-9, "wer %f", w);
+
+    /* Video info: a playlist is refused before yt-dlp runs. */
+    char *info = SENTINEL;
+    EXPECT(ytc_probe(NULL, "https://www.youtube.com/playlist?list=PL1", &info), YTC_INVALID_INPUT);
+    CHECK(info == SENTINEL, "out untouched on failure");
+    CHECK(strstr(last_message(), "playlist") != NULL, "message: %s", last_error);
 }
 
 /* Every pointer argument NULL, one at a time: a status (or NULL / 0 / nothing), never a
@@ -386,6 +392,8 @@ static void check_null_arguments(void) {
     CHECK(strstr(last_message(), "`transcript`") != NULL, "message names the argument: %s",
           last_error);
 
+    EXPECT(ytc_probe(NULL, NULL, &s), YTC_NULL_ARGUMENT);
+    EXPECT(ytc_probe(o, "https://youtu.be/dQw4w9WgXcQ", NULL), YTC_NULL_ARGUMENT);
     EXPECT(ytc_word_error_rate(NULL, "a", &d), YTC_NULL_ARGUMENT);
     EXPECT(ytc_word_error_rate("a", NULL, &d), YTC_NULL_ARGUMENT);
     EXPECT(ytc_word_error_rate("a", "a", NULL), YTC_NULL_ARGUMENT);

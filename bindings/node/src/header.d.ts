@@ -16,3 +16,25 @@ export interface YtcaptionError extends Error {
    */
   category: string
 }
+
+/**
+ * What `probe(url)` resolves to: a video's info, read from its metadata without downloading
+ * media (keys as the core's JSON names them).
+ */
+export interface VideoInfo {
+  id: string
+  title: string | null
+  duration_seconds: number | null
+  uploader: string | null
+  /** `YYYY-MM-DD`. */
+  upload_date: string | null
+  /** `not_live`, `is_live`, `is_upcoming`, `was_live`, `post_live`. */
+  live_status: string | null
+  subtitle_languages: string[]
+  /** `-orig` is the spoken language; the others are machine translations. */
+  automatic_caption_languages: string[]
+  estimate_model: string
+  estimated_transcription_seconds: number | null
+  /** Long video (over 1, 2 or 3 hours), live stream, over the configured limits. */
+  warnings: string[]
+}

@@ -48,6 +48,28 @@ pub async fn transcribe(input: String, options: Option<JsOptions>) -> Outcome<Tr
     )
 }
 
+/// What a YouTube video is — `title`, `duration_seconds`, `uploader`, `upload_date`,
+/// `live_status`, `subtitle_languages`, `automatic_caption_languages`,
+/// `estimated_transcription_seconds`, `estimate_model`, `warnings` (the core's snake_case
+/// keys) — read from its metadata without downloading media. `options`
+/// takes the engine's settings (`ytDlp`, `maxDurationSeconds`, `model`, ...). A playlist is
+/// rejected with `code` `invalid_input`.
+#[napi(
+    ts_args_type = "url: string, options?: EngineOptions",
+    ts_return_type = "Promise<VideoInfo>"
+)]
+pub async fn probe(url: String, options: Option<JsOptions>) -> Outcome<serde_json::Value> {
+    Outcome(
+        async {
+            let [e] = options.unwrap_or_default().split([Takes::Engine])?;
+            let info = options::settings(e)?.probe(&url).await?;
+            serde_json::to_value(&info)
+                .map_err(|e| yc::Error::invalid(format!("cannot convert the info: {e}")))
+        }
+        .await,
+    )
+}
+
 /// Every stable error code (`err.code` of a rejection is one of them), in a fixed order.
 #[napi]
 pub fn error_codes() -> Vec<&'static str> {

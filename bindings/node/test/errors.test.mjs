@@ -136,3 +136,35 @@ test('pipeline: job and lifecycle errors', async () => {
     'model',
   )
 })
+
+test('probe: video info from a fake yt-dlp; playlists rejected', async () => {
+  const dir = tempDir()
+  fs.writeFileSync(
+    path.join(dir, 'info.json'),
+    JSON.stringify({
+      id: 'dQw4w9WgXcQ',
+      title: 'Inaugural Address',
+      duration: 4000,
+      uploader: 'JFK Library',
+      upload_date: '19610120',
+      live_status: 'not_live',
+      subtitles: {},
+      automatic_captions: { 'en-orig': [{ ext: 'vtt', url: 'https://www.youtube.com/api/timedtext' }] },
+    }),
+  )
+  const fake = path.join(dir, 'yt-dlp')
+  fs.writeFileSync(fake, '#!/bin/sh\ncat "$(dirname "$0")/info.json"\n', { mode: 0o755 })
+  const info = await yc.probe('https://youtu.be/dQw4w9WgXcQ', { ytDlp: fake, home: dir })
+  assert.equal(info.title, 'Inaugural Address')
+  assert.equal(info.upload_date, '1961-01-20')
+  assert.deepEqual(info.automatic_caption_languages, ['en-orig'])
+  assert.ok(info.estimated_transcription_seconds > 0)
+  assert.ok(info.warnings.some((w) => w.includes('over 1 hour')), info.warnings)
+  const err = await rejectsWith(
+    yc.probe('https://www.youtube.com/playlist?list=PL1', { ytDlp: fake }),
+    'invalid_input',
+    'invalid_input',
+  )
+  assert.match(err.message, /playlist/)
+  await rejectsWith(yc.probe('https://youtu.be/dQw4w9WgXcQ', { beamSize: 5 }), 'invalid_input', 'invalid_input')
+})

@@ -97,6 +97,28 @@ pub fn transcribe(
     transcribe_on(py, engine, input, options)
 }
 
+/// What a YouTube video is — `title`, `duration_seconds`, `uploader`, `upload_date`,
+/// `live_status`, `subtitle_languages`, `automatic_caption_languages`,
+/// `estimated_transcription_seconds` (for `estimate_model`) and `warnings` — as a dict, read
+/// from its metadata without downloading media. Keyword arguments are the engine's settings
+/// (`yt_dlp`, `max_duration_seconds`, `model`, ...). A playlist is refused (`InvalidInput`).
+#[pyfunction]
+#[pyo3(signature = (url, **settings))]
+pub fn probe<'py>(
+    py: Python<'py>,
+    url: String,
+    settings: Option<&Bound<'py, PyDict>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let [engine] = convert::split("probe", settings, [Takes::Engine])?;
+    let settings = convert::settings(py, engine)?;
+    let info = runtime::run_interruptible(py, async move { settings.probe(&url).await }, || true)?
+        .or_raise(py)?;
+    let text = serde_json::to_string(&info).map_err(|e| {
+        pyo3::exceptions::PyRuntimeError::new_err(format!("cannot convert the info: {e}"))
+    })?;
+    crate::types::json_to_py(py, &text)
+}
+
 /// A loaded model for repeated one-shot transcriptions (no journal). Thread-safe: several
 /// threads may transcribe at once.
 #[pyclass(frozen, module = "ytcaption", name = "Engine")]

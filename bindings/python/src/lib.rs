@@ -72,6 +72,7 @@ fn _ytcaption(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("LANGUAGES", PyTuple::new(py, ytcaption::LANGUAGES)?)?;
     m.add("DECODE_OPTIONS", decode_option_names(py)?)?;
     m.add_function(wrap_pyfunction!(engine::transcribe, m)?)?;
+    m.add_function(wrap_pyfunction!(engine::probe, m)?)?;
     m.add_function(wrap_pyfunction!(word_error_rate, m)?)?;
     m.add_function(wrap_pyfunction!(normalize, m)?)?;
     m.add_function(wrap_pyfunction!(error_classes, m)?)?;

@@ -161,3 +161,41 @@ def test_exceptions_pickle_with_their_code() -> None:
         "job_failed", "job x failed", "x", "no_audio")
     io = pickle.loads(pickle.dumps(ytcaption.IoError("disk", errno=errno.ENOSPC)))
     assert io.errno == errno.ENOSPC and io.code == "io_error" and str(io) == "disk [io_error]"
+
+
+def _fake_yt_dlp(tmp_path: Path, info: dict[str, Any]) -> Path:
+    """A `yt-dlp` that prints `info` as its metadata (what `--dump-single-json` prints)."""
+    import json
+    import stat
+
+    (tmp_path / "info.json").write_text(json.dumps(info))
+    script = tmp_path / "yt-dlp"
+    script.write_text('#!/bin/sh\ncat "$(dirname "$0")/info.json"\n')
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    return script
+
+
+def test_probe_reads_video_info_and_refuses_playlists(tmp_path: Path) -> None:
+    fake = _fake_yt_dlp(
+        tmp_path,
+        {
+            "id": "dQw4w9WgXcQ",
+            "title": "Inaugural Address",
+            "duration": 4000.0,
+            "uploader": "JFK Library",
+            "upload_date": "19610120",
+            "live_status": "not_live",
+            "subtitles": {"en": [{"ext": "vtt", "url": "https://www.youtube.com/api/timedtext"}]},
+            "automatic_captions": {},
+        },
+    )
+    info = ytcaption.probe("https://youtu.be/dQw4w9WgXcQ", yt_dlp=str(fake), home=str(tmp_path))
+    assert info["title"] == "Inaugural Address"
+    assert info["upload_date"] == "1961-01-20"
+    assert info["subtitle_languages"] == ["en"]
+    assert info["estimated_transcription_seconds"] > 0
+    assert any("over 1 hour" in w for w in info["warnings"])
+    with pytest.raises(ytcaption.InvalidInputError, match="playlist"):
+        ytcaption.probe("https://www.youtube.com/playlist?list=PL1", yt_dlp=str(fake))
+    with pytest.raises(TypeError):
+        ytcaption.probe("https://youtu.be/dQw4w9WgXcQ", beam_size=5)

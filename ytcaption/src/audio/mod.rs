@@ -41,6 +41,7 @@ use std::path::Path;
 use crate::error::Result;
 
 pub mod chunk;
+pub mod clean;
 mod decode;
 mod decode_errors;
 mod mp4;

@@ -23,6 +23,20 @@ pub struct MediaMeta {
     pub size_bytes: Option<u64>,
     /// The extractor that handled it (`youtube`, `generic`...).
     pub extractor: Option<String>,
+    /// When it was uploaded (`YYYYMMDD`, as yt-dlp says), when known.
+    #[serde(default)]
+    pub upload_date: Option<String>,
+    /// Languages of its uploaded subtitles (yt-dlp's `subtitles`).
+    #[serde(default)]
+    pub subtitle_languages: Vec<String>,
+    /// Languages of YouTube's automatic captions (yt-dlp's `automatic_captions`; `-orig` is
+    /// the spoken language, the others machine translations).
+    #[serde(default)]
+    pub automatic_caption_languages: Vec<String>,
+    /// What the downloader would refuse it for (over a limit, live), one sentence each; set
+    /// by [`Downloader::metadata`](super::Downloader::metadata).
+    #[serde(default)]
+    pub warnings: Vec<String>,
 }
 
 impl MediaMeta {
@@ -37,6 +51,10 @@ impl MediaMeta {
             uploader: None,
             size_bytes: None,
             extractor: None,
+            upload_date: None,
+            subtitle_languages: Vec::new(),
+            automatic_caption_languages: Vec::new(),
+            warnings: Vec::new(),
         }
     }
 
@@ -67,7 +85,22 @@ impl MediaMeta {
             extractor: s("extractor_key")
                 .or_else(|| s("extractor"))
                 .map(|e| e.to_ascii_lowercase()),
+            upload_date: s("upload_date"),
+            subtitle_languages: crate::source::captions::track_keys(json, "subtitles"),
+            automatic_caption_languages: crate::source::captions::track_keys(
+                json,
+                "automatic_captions",
+            ),
+            warnings: Vec::new(),
         })
+    }
+
+    /// The same metadata with [`warnings`](Self::warnings) saying what `config` would refuse.
+    pub fn with_limit_warnings(mut self, config: &DownloadConfig) -> MediaMeta {
+        if let Err(e) = self.check(config) {
+            self.warnings.push(e.to_string());
+        }
+        self
     }
 
     /// Refuses live streams and media over the limits.

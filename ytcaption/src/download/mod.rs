@@ -21,12 +21,14 @@ use tokio_util::sync::CancellationToken;
 
 use crate::error::{DownloadErrorKind, Error, Result};
 use crate::net::Allowlist;
+use crate::source::captions::{CaptionLookup, CaptionPolicy};
 use crate::source::Source;
 
 pub mod breaker;
 pub mod file;
 #[cfg(feature = "http")]
 pub mod http;
+mod info;
 mod meta;
 pub mod retry;
 #[cfg(feature = "youtube")]
@@ -34,6 +36,7 @@ pub mod youtube;
 
 pub use crate::source::route;
 pub use breaker::{BreakerConfig, BreakerState, Breakers};
+pub use info::{estimate_seconds, VideoInfo};
 pub use meta::MediaMeta;
 pub use retry::{RetryNotice, RetryPolicy};
 pub use route::{Route, YouTubeVideo};
@@ -187,6 +190,35 @@ pub trait Downloader: Send + Sync + 'static {
     async fn identity(&self, source: &Source) -> Result<Option<String>> {
         let _ = source;
         Ok(None)
+    }
+
+    /// Looks for `source`'s own captions under `policy` in `language` (`None`: the video's
+    /// own) and, when a track matches, fetches and parses it — without downloading media.
+    /// Writes into [`ctx.work_dir`](FetchContext::work_dir) like [`fetch`](Self::fetch)
+    /// (which may follow in the same dir when none matched). The default: none.
+    async fn captions(
+        &self,
+        source: &Source,
+        policy: CaptionPolicy,
+        language: Option<&str>,
+        ctx: &FetchContext<'_>,
+    ) -> Result<CaptionLookup> {
+        let _ = (source, policy, language, ctx);
+        Ok(CaptionLookup::NotFound {
+            reason: "this downloader reads no captions".into(),
+        })
+    }
+
+    /// What `source` is (title, length, uploader, caption languages...) without
+    /// downloading its media, with [`MediaMeta::warnings`] for what this downloader would
+    /// refuse. The default: `unsupported_source`.
+    async fn metadata(&self, source: &Source, cancel: &CancellationToken) -> Result<MediaMeta> {
+        let _ = cancel;
+        Err(Error::Download {
+            kind: DownloadErrorKind::UnsupportedSource,
+            message: format!("{source}: this downloader reads no metadata"),
+            source: None,
+        })
     }
 }
 
@@ -437,6 +469,58 @@ impl Downloader for DefaultDownloader {
                 #[allow(unreachable_patterns)]
                 other => Err(feature_off(other)),
             },
+        }
+    }
+
+    async fn captions(
+        &self,
+        source: &Source,
+        policy: CaptionPolicy,
+        language: Option<&str>,
+        ctx: &FetchContext<'_>,
+    ) -> Result<CaptionLookup> {
+        let not_found = |reason: &str| {
+            Ok(CaptionLookup::NotFound {
+                reason: reason.into(),
+            })
+        };
+        if policy == CaptionPolicy::Never {
+            return not_found("the caption policy is never");
+        }
+        match source {
+            Source::File { .. } => not_found("a local file has no captions"),
+            Source::Url { .. } => match source.route()? {
+                #[cfg(feature = "youtube")]
+                Route::YouTube(video) => {
+                    youtube::captions(&self.inner, &video.url(), "youtube", policy, language, ctx)
+                        .await
+                }
+                _ => not_found("captions are read for YouTube videos only"),
+            },
+        }
+    }
+
+    async fn metadata(&self, source: &Source, cancel: &CancellationToken) -> Result<MediaMeta> {
+        match source.route()? {
+            #[cfg(feature = "youtube")]
+            Route::YouTube(video) => youtube::probe(&self.inner, &video.url(), "youtube", cancel)
+                .await
+                .map(|m| m.with_limit_warnings(&self.inner.config)),
+            #[allow(unreachable_patterns)]
+            other => {
+                let _ = cancel;
+                Err(Error::Download {
+                    kind: DownloadErrorKind::UnsupportedSource,
+                    message: format!(
+                        "{}: video info is read for YouTube videos only",
+                        match other {
+                            Route::YouTube(v) => v.url(),
+                            Route::Http(u) => crate::redact::url(u.as_str()),
+                        }
+                    ),
+                    source: None,
+                })
+            }
         }
     }
 }

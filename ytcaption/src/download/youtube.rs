@@ -20,6 +20,7 @@ pub use super::meta::MediaMeta;
 use super::retry::{self, Failure};
 use super::{DownloadConfig, Downloader, FetchContext, FetchEvent, FetchObserver, Fetched, Shared};
 use crate::error::{DownloadErrorKind, Error, Result};
+use crate::source::captions::{self, CaptionLookup, CaptionPolicy, CaptionTrack, Captions};
 use crate::source::Source;
 
 /// yt-dlp's format choice: m4a (AAC) audio, else WebM (Opus) audio, else any audio, else the
@@ -228,6 +229,55 @@ impl Downloader for YtDlpDownloader {
             _ => Ok(None),
         }
     }
+
+    async fn captions(
+        &self,
+        source: &Source,
+        policy: CaptionPolicy,
+        language: Option<&str>,
+        ctx: &FetchContext<'_>,
+    ) -> Result<CaptionLookup> {
+        match source {
+            Source::Url { .. } if policy != CaptionPolicy::Never => match source.route()? {
+                super::Route::YouTube(v) => {
+                    captions(&self.inner, &v.url(), "youtube", policy, language, ctx).await
+                }
+                super::Route::Http(_) => Ok(CaptionLookup::NotFound {
+                    reason: "captions are read for YouTube videos only".into(),
+                }),
+            },
+            _ => Ok(CaptionLookup::NotFound {
+                reason: "no captions for this source under this policy".into(),
+            }),
+        }
+    }
+
+    async fn metadata(&self, source: &Source, cancel: &CancellationToken) -> Result<MediaMeta> {
+        match source {
+            Source::Url { url, .. } => {
+                let route = source.route()?;
+                let url = match route {
+                    super::Route::YouTube(v) => v.url(),
+                    super::Route::Http(u) => {
+                        crate::net::check_resolved(&self.inner.config.allow_network, u)
+                            .await
+                            .map_err(|r| {
+                                crate::net::refused_error(&crate::redact::url(u.as_str()), &r)
+                            })?;
+                        url.clone()
+                    }
+                };
+                probe(&self.inner, &url, &route_breaker_key(route), cancel)
+                    .await
+                    .map(|m| m.with_limit_warnings(&self.inner.config))
+            }
+            other => Err(Error::Download {
+                kind: DownloadErrorKind::UnsupportedSource,
+                message: format!("{other}: the yt-dlp downloader takes URLs only"),
+                source: None,
+            }),
+        }
+    }
 }
 
 /// Metadata, limits, then the download of `url` into `work_dir`.
@@ -239,13 +289,31 @@ pub(crate) async fn fetch(
     cancel: &CancellationToken,
     observer: FetchObserver<'_>,
 ) -> Result<Fetched> {
-    let (meta, info) = metadata(shared, url, breaker, cancel, observer).await?;
-    observer(FetchEvent::Resolved(meta.clone()));
-    meta.check(&shared.config)?;
     let info_path = work_dir.join("info.json");
-    tokio::fs::write(&info_path, info.as_bytes())
-        .await
-        .map_err(|e| Error::io(format!("writing {}", info_path.display()), e))?;
+    // The caption step of the same run may have read this URL's metadata already (it names
+    // the URL in `info.url`; a work dir reused for another URL does not match).
+    let marker = work_dir.join(CAPTION_INFO_URL);
+    let known = match tokio::fs::read_to_string(&marker).await {
+        Ok(u) if u == url => tokio::fs::read_to_string(&info_path)
+            .await
+            .ok()
+            .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+            .and_then(|j| MediaMeta::from_json(&j).ok()),
+        _ => None,
+    };
+    let _ = tokio::fs::remove_file(&marker).await;
+    let meta = match known {
+        Some(meta) => meta,
+        None => {
+            let (meta, info) = metadata(shared, url, breaker, cancel, observer).await?;
+            observer(FetchEvent::Resolved(meta.clone()));
+            tokio::fs::write(&info_path, info.as_bytes())
+                .await
+                .map_err(|e| Error::io(format!("writing {}", info_path.display()), e))?;
+            meta
+        }
+    };
+    meta.check(&shared.config)?;
     let attempt = |_n: u32| {
         let info_path = info_path.clone();
         async move {
@@ -259,6 +327,141 @@ pub(crate) async fn fetch(
         observer(FetchEvent::Retry(n.clone()))
     })
     .await
+}
+
+/// The file in which [`captions`] names the URL whose metadata it left in `info.json`, for
+/// the [`fetch`] that may follow in the same work dir.
+const CAPTION_INFO_URL: &str = "info.url";
+
+/// `url`'s metadata, without downloading anything (retried, behind its breaker).
+pub(crate) async fn probe(
+    shared: &Shared,
+    url: &str,
+    breaker: &str,
+    cancel: &CancellationToken,
+) -> Result<MediaMeta> {
+    metadata(shared, url, breaker, cancel, &|_| {})
+        .await
+        .map(|(m, _)| m)
+}
+
+/// The video's own captions under `policy`: its metadata (limits and live status checked,
+/// the metadata kept in `work_dir/info.json` for a [`fetch`] that may follow), the track
+/// chosen ([`captions::choose_track`]), then yt-dlp writes that one subtitle file (no media)
+/// and it is parsed.
+pub(crate) async fn captions(
+    shared: &Shared,
+    url: &str,
+    breaker: &str,
+    policy: CaptionPolicy,
+    language: Option<&str>,
+    ctx: &FetchContext<'_>,
+) -> Result<CaptionLookup> {
+    let (work_dir, cancel, observer) = (ctx.work_dir, ctx.cancel, ctx.observer);
+    let (meta, info) = metadata(shared, url, breaker, cancel, observer).await?;
+    observer(FetchEvent::Resolved(meta.clone()));
+    meta.check(&shared.config)?;
+    let info_path = work_dir.join("info.json");
+    tokio::fs::write(&info_path, info.as_bytes())
+        .await
+        .map_err(|e| Error::io(format!("writing {}", info_path.display()), e))?;
+    let marker = work_dir.join(CAPTION_INFO_URL);
+    tokio::fs::write(&marker, url.as_bytes())
+        .await
+        .map_err(|e| Error::io(format!("writing {}", marker.display()), e))?;
+    let json: serde_json::Value = serde_json::from_str(info.trim()).map_err(|e| {
+        Error::download_with(
+            DownloadErrorKind::YtDlpFailed,
+            "yt-dlp printed metadata that is not JSON",
+            e,
+        )
+    })?;
+    let track = match captions::choose_track(&json, policy, language) {
+        Ok(t) => t,
+        Err(reason) => return Ok(CaptionLookup::NotFound { reason }),
+    };
+    let attempt = |_n: u32| {
+        let info_path = info_path.clone();
+        let track = track.clone();
+        async move {
+            shared.breakers.check(breaker)?;
+            let r = write_subtitles(shared, &info_path, &track, work_dir, cancel).await;
+            record(shared, breaker, &r);
+            r
+        }
+    };
+    let path = retry::retry(&shared.config.retry, attempt, |n| {
+        observer(FetchEvent::Retry(n.clone()))
+    })
+    .await?;
+    let Some(path) = path else {
+        return Ok(CaptionLookup::NotFound {
+            reason: format!(
+                "yt-dlp wrote no {} file for the {} track",
+                track.format, track.key
+            ),
+        });
+    };
+    let text = tokio::fs::read_to_string(&path)
+        .await
+        .map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
+    let segments = captions::parse(&track.format, &text)?;
+    if segments.is_empty() {
+        return Ok(CaptionLookup::NotFound {
+            reason: format!("the {} track holds no text", track.key),
+        });
+    }
+    Ok(CaptionLookup::Found(Captions {
+        track,
+        segments,
+        duration_seconds: meta.duration_seconds,
+    }))
+}
+
+/// yt-dlp writes the one subtitle file of `track` (no media) as
+/// `work_dir/captions.<key>.<format>`; its path, if it is there.
+async fn write_subtitles(
+    shared: &Shared,
+    info: &Path,
+    track: &CaptionTrack,
+    work_dir: &Path,
+    cancel: &CancellationToken,
+) -> std::result::Result<Option<PathBuf>, Failure> {
+    let mut cmd = base_command(&shared.config);
+    cmd.arg("--load-info-json")
+        .arg(info)
+        .arg("--skip-download")
+        .arg(match track.kind {
+            captions::CaptionKind::Manual => "--write-subs",
+            captions::CaptionKind::Automatic => "--write-auto-subs",
+        })
+        .args(["--sub-langs", &track.key, "--sub-format", &track.format])
+        .arg("-o")
+        .arg(work_dir.join("captions.%(ext)s"));
+    let child = spawn(&shared.config, cmd)?;
+    let out = tokio::select! {
+        o = child.wait_with_output() => o.map_err(|e| Failure::from(Error::io("running yt-dlp", e)))?,
+        _ = cancel.cancelled() => return Err(Error::Cancelled { job_id: None }.into()),
+    };
+    if !out.status.success() {
+        return Err(run_error(&String::from_utf8_lossy(&out.stderr), out.status));
+    }
+    let want = work_dir.join(format!("captions.{}.{}", track.key, track.format));
+    if tokio::fs::metadata(&want).await.is_ok() {
+        return Ok(Some(want));
+    }
+    // yt-dlp may spell the language differently: any captions file of that format.
+    let mut rd = match tokio::fs::read_dir(work_dir).await {
+        Ok(rd) => rd,
+        Err(_) => return Ok(None),
+    };
+    while let Ok(Some(e)) = rd.next_entry().await {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name.starts_with("captions.") && name.ends_with(&format!(".{}", track.format)) {
+            return Ok(Some(e.path()));
+        }
+    }
+    Ok(None)
 }
 
 fn record<T>(shared: &Shared, breaker: &str, r: &std::result::Result<T, Failure>) {

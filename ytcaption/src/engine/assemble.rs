@@ -37,5 +37,6 @@ pub(super) fn assemble(ctx: &RunContext<'_>, chunks: Transcribed, started: Insta
         model: ctx.transcriber.model_name(),
         created_at: chrono::Utc::now(),
         segments,
+        source: crate::transcript::TranscriptSource::Whisper,
     }
 }

@@ -8,6 +8,7 @@ use tokio_util::sync::{CancellationToken, DropGuard};
 
 use super::context::RunContext;
 use crate::audio::chunk::{Chunker, EnergyDetector, PlannedChunk, SpeechDetector};
+use crate::audio::clean::{self, Cleanup};
 use crate::audio::vad::SileroDetector;
 use crate::audio::{AudioReader, SAMPLE_RATE};
 use crate::download::Fetched;
@@ -23,6 +24,8 @@ pub(super) struct Audio {
     pub reader: AudioReader,
     /// Its length in seconds: declared by the container, else measured.
     pub duration: f64,
+    /// The clean-up the job's options ask for (gain measured), applied as it is decoded.
+    pub cleanup: Option<Cleanup>,
 }
 
 /// Opens the media (this probes it and decodes the first packet), measures it when its
@@ -30,13 +33,38 @@ pub(super) struct Audio {
 pub(super) async fn open_audio(ctx: &RunContext<'_>, fetched: &Fetched) -> Result<Audio> {
     let path = fetched.path.clone();
     let reader = blocking(move || AudioReader::open(&path)).await?;
-    let duration = match reader.info().declared_duration_seconds {
-        Some(d) => d,
-        None => {
+    let options = ctx.spec.options;
+    // Normalization needs the whole input's loudness first: one more decoding pass, which
+    // also measures the length.
+    let measured = match options.normalize_loudness {
+        Some(_) => {
+            let path = fetched.path.clone();
+            Some(blocking(move || clean::measure(&path)).await?)
+        }
+        None => None,
+    };
+    let duration = match (reader.info().declared_duration_seconds, measured) {
+        (Some(d), _) => d,
+        (None, Some(m)) => m.seconds,
+        (None, None) => {
             let path = fetched.path.clone();
             blocking(move || count_seconds(&path)).await?
         }
     };
+    let gain = match (options.normalize_loudness, measured) {
+        (Some(target), Some(m)) => {
+            let gain = clean::gain_db(m.loudness_lufs, target as f64);
+            tracing::info!(
+                loudness_lufs = ?m.loudness_lufs,
+                target_lufs = target,
+                gain_db = gain,
+                "loudness normalization"
+            );
+            gain
+        }
+        _ => 0.0,
+    };
+    let cleanup = Cleanup::new(options, gain);
     ctx.record(EventKind::AudioReady {
         duration_seconds: duration,
         size_bytes: fetched.size_bytes,
@@ -45,7 +73,11 @@ pub(super) async fn open_audio(ctx: &RunContext<'_>, fetched: &Fetched) -> Resul
     if ctx.spec.cancel.is_cancelled() {
         return Err(ctx.cancelled());
     }
-    Ok(Audio { reader, duration })
+    Ok(Audio {
+        reader,
+        duration,
+        cleanup,
+    })
 }
 
 /// Chunks coming from the decoder thread.
@@ -63,6 +95,7 @@ pub(super) struct ChunkStream {
 pub(super) async fn start_chunking(
     ctx: &RunContext<'_>,
     reader: AudioReader,
+    cleanup: Option<Cleanup>,
 ) -> Result<ChunkStream> {
     let cfg = ctx.config;
     let detector: Box<dyn SpeechDetector> = match &cfg.vad_model {
@@ -76,7 +109,8 @@ pub(super) async fn start_chunking(
     let (tx, rx) = mpsc::channel::<Result<PlannedChunk>>(1);
     let stop = ctx.spec.cancel.child_token();
     let producer_stop = stop.clone();
-    let producer = tokio::task::spawn_blocking(move || produce(reader, chunker, tx, producer_stop));
+    let producer =
+        tokio::task::spawn_blocking(move || produce(reader, cleanup, chunker, tx, producer_stop));
     Ok(ChunkStream {
         rx,
         producer,
@@ -112,6 +146,7 @@ fn count_seconds(path: &Path) -> Result<f64> {
 /// The decoder thread: reads, chunks, sends (blocking when the consumer is busy).
 fn produce(
     mut reader: AudioReader,
+    mut cleanup: Option<Cleanup>,
     mut chunker: Chunker,
     tx: mpsc::Sender<Result<PlannedChunk>>,
     stop: CancellationToken,
@@ -134,6 +169,9 @@ fn produce(
         match reader.read(&mut buf, READ_BLOCK) {
             Ok(0) => break,
             Ok(_) => {
+                if let Some(c) = &mut cleanup {
+                    c.process(&mut buf);
+                }
                 if !send_all(chunker.push(&buf)) {
                     return;
                 }

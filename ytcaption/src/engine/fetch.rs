@@ -156,7 +156,7 @@ pub(super) async fn fetch_media(
 
 /// Records (and publishes) one download event; progress at most every
 /// [`DOWNLOAD_PROGRESS_EVERY`], plus the last.
-async fn record_fetch_event(
+pub(super) async fn record_fetch_event(
     ctx: &RunContext<'_>,
     ev: FetchEvent,
     last_progress: &mut Option<Instant>,

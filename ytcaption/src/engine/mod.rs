@@ -41,6 +41,7 @@ use crate::transcript::Transcript;
 use context::RunContext;
 
 mod assemble;
+mod captions;
 mod chunks;
 mod context;
 mod decode;
@@ -362,6 +363,30 @@ impl Engine {
             }
         }
         res.map(|(t, _)| t)
+    }
+
+    /// What the video at `input` (a URL) is — title, length, uploader, upload date, live
+    /// status, caption languages — with an estimate of the transcription time with this
+    /// engine's model on this machine and warnings, without downloading media. A playlist, a
+    /// local file or a URL the downloader reads no metadata for is refused with its error.
+    pub async fn probe(&self, input: &str) -> Result<crate::download::VideoInfo> {
+        let source = Source::parse(input)?;
+        if let Source::File { path } = &source {
+            return Err(Error::invalid(format!(
+                "{}: video info needs a URL (a YouTube video)",
+                path.display()
+            )));
+        }
+        let meta = self
+            .inner
+            .downloader
+            .metadata(&source, &CancellationToken::new())
+            .await?;
+        Ok(crate::download::VideoInfo::new(
+            meta,
+            &self.inner.transcriber.model_name(),
+            crate::settings::available_cores(),
+        ))
     }
 
     /// Runs fetch → decode → transcribe for one job, reporting through `sink`. Returns the

@@ -1,4 +1,5 @@
-//! One run, stage by stage: cache lookup → fetch → open audio → resume → transcribe the
+//! One run, stage by stage: cache lookup → the video's captions (when asked; they end the
+//! run when a track matches) → fetch → open audio → resume → transcribe the
 //! chunks → assemble. Each stage is a function of its own module, called from here with what
 //! it needs; none calls back.
 
@@ -6,6 +7,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use super::assemble::assemble;
+use super::captions::caption_transcript;
 use super::context::RunContext;
 use super::decode::open_audio;
 use super::fetch::{cache_entry, cached_transcript, fetch_media};
@@ -47,6 +49,13 @@ async fn stages(
     let cache = cache_entry(ctx, downloader).await;
     if let Some(hit) = cached_transcript(ctx, cache.as_ref()).await? {
         return Ok(hit);
+    }
+    if let Some(transcript) = caption_transcript(ctx, downloader, work_dir, started).await? {
+        if let Some(c) = &cache {
+            c.store(&transcript).await;
+        }
+        // No media was fetched.
+        return Ok((transcript, Fetched::new(Default::default(), 0, false)));
     }
     let fetched = fetch_media(ctx, downloader, work_dir, cache.as_ref()).await?;
     let audio = open_audio(ctx, &fetched).await?;

@@ -70,7 +70,7 @@ pub(super) async fn transcribe_all(
         mut rx,
         producer,
         stop: _stop_producer,
-    } = start_chunking(ctx, audio.reader).await?;
+    } = start_chunking(ctx, audio.reader, audio.cleanup).await?;
     let (progress, mut progress_rx) = progress_channel(ctx.config.progress_interval);
     let tracker = Arc::new(ProgressTracker::new(duration, progress));
     let mut out = Transcribed {

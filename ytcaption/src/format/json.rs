@@ -28,6 +28,7 @@ mod tests {
             model: "tiny.en".into(),
             created_at: chrono::Utc::now(),
             segments: vec![Segment::new(0, 0.0, 1.5, "He said \"hi\"")],
+            source: crate::transcript::TranscriptSource::Whisper,
         };
         let s = render(&t);
         let v: serde_json::Value = serde_json::from_str(&s).unwrap();
@@ -40,6 +41,7 @@ mod tests {
             "segments",
             "job_id",
             "created_at",
+            "source",
         ] {
             assert!(v.get(key).is_some(), "missing {key}");
         }

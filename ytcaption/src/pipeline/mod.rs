@@ -87,6 +87,12 @@ impl Pipeline {
         &self.inner.engine
     }
 
+    /// What the video at `url` is, without downloading media: [`Engine::probe`] with this
+    /// pipeline's downloader and model.
+    pub async fn probe(&self, url: &str) -> Result<crate::download::VideoInfo> {
+        self.inner.engine.probe(url).await
+    }
+
     /// The store holding results.
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.inner.store

@@ -448,6 +448,56 @@ impl Settings {
         }))
     }
 
+    /// What the video at `url` is, without downloading media and without opening a model or
+    /// a journal: the default downloader with [`download_config`](Self::download_config)
+    /// (limits become warnings), the estimate for [`model`](Self::model) (else the home's
+    /// default model, else tiny.en). What `ytcaption info` and the bindings' `probe` call.
+    pub async fn probe(&self, url: &str) -> Result<crate::download::VideoInfo> {
+        self.validate()?;
+        let source = crate::source::Source::parse(url)?;
+        if let crate::source::Source::File { path } = &source {
+            return Err(Error::invalid(format!(
+                "{}: video info needs a URL (a YouTube video)",
+                path.display()
+            )));
+        }
+        let mut config = self.download_config();
+        if self.allow_network.is_none() {
+            if let Some(a) = allow_network_from_env() {
+                config.allow_network = a
+                    .parse()
+                    .map_err(|e| Error::invalid(format!("allow_network: {e}")))?;
+            }
+        }
+        let downloader = DefaultDownloader::with_config(config);
+        let meta = crate::download::Downloader::metadata(
+            &downloader,
+            &source,
+            &tokio_util::sync::CancellationToken::new(),
+        )
+        .await?;
+        let model = self
+            .model
+            .as_deref()
+            .map(|m| {
+                std::path::Path::new(m)
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| m.to_string())
+            })
+            .map(|m| {
+                let m = m.strip_suffix(".bin").unwrap_or(&m).to_string();
+                m.strip_prefix("ggml-").unwrap_or(&m).to_string()
+            })
+            .or_else(|| self.home().ok().and_then(|h| h.default_model()))
+            .unwrap_or_else(|| "tiny.en".into());
+        Ok(crate::download::VideoInfo::new(
+            meta,
+            &model,
+            available_cores(),
+        ))
+    }
+
     /// Opens a one-shot [`Engine`] (no journal): resolves the home and the model, shares the
     /// cores among the parallel chunks, downloads with [`download_config`](Self::download_config).
     /// The model file is read on the first transcription.

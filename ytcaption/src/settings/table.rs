@@ -293,6 +293,10 @@ pub const DECODE_FIELDS: &[Field<DecodeOptions>] = &[
     field!(DecodeOptions, "logprob_threshold", Number, false, Request, "Decode again hotter below this average log-probability [default: -1]", logprob_threshold),
     field!(DecodeOptions, "word_timestamps", Flag, false, Request, "Keep word timings in the segments", word_timestamps),
     field!(DecodeOptions, "condition_on_previous_text", Flag, false, Request, "Prompt each 30 s window with the previous window's text (whisper's default; off here)", condition_on_previous_text),
+    field!(DecodeOptions, "captions", Choice(&["never", "manual", "any"]), false, Request, "YouTube's own captions instead of whisper: never, manual (uploaded subtitles), any (uploaded, else automatic); whisper when none matches [default: never]", captions),
+    field!(DecodeOptions, "normalize_loudness", Number, true, Request, "Normalize the audio to this loudness in LUFS before recognition (EBU R128, e.g. -23); unset: off", normalize_loudness),
+    field!(DecodeOptions, "highpass_hz", Number, true, Request, "High-pass filter cutoff in Hz before recognition (e.g. 80); unset: off", highpass_hz),
+    field!(DecodeOptions, "noise_gate_db", Number, true, Request, "Attenuate audio quieter than this level in dBFS before recognition (e.g. -50); unset: off", noise_gate_db),
 ];
 
 /// A job's own fields, by name (besides its input and the [`DECODE_FIELDS`]).

@@ -55,6 +55,7 @@ from ._ytcaption import (
     Word,
     __version__,
     normalize,
+    probe,
     transcribe,
     word_error_rate,
 )
@@ -90,6 +91,7 @@ __all__ = [
     "Word",
     "__version__",
     "normalize",
+    "probe",
     "transcribe",
     "word_error_rate",
 ]

@@ -19,6 +19,7 @@ __all__ = [
     "transcribe",
     "word_error_rate",
     "normalize",
+    "probe",
     "error_classes",
     "decode_option_names",
     "setting_names",
@@ -68,8 +69,18 @@ def transcribe(
     logprob_threshold: Optional[float] = None,
     word_timestamps: Optional[bool] = None,
     condition_on_previous_text: Optional[bool] = None,
+    captions: Optional[str] = None,
+    normalize_loudness: Optional[float] = None,
+    highpass_hz: Optional[float] = None,
+    noise_gate_db: Optional[float] = None,
 ) -> Transcript:
     """Transcribes a media file now (no journal); the GIL is released while it runs."""
+
+def probe(url: str, **settings: Any) -> dict[str, Any]:
+    """A YouTube video's info (title, duration_seconds, uploader, upload_date, live_status,
+    subtitle_languages, automatic_caption_languages, estimated_transcription_seconds,
+    estimate_model, warnings), read without downloading media; keyword arguments are engine
+    settings (``yt_dlp``, ``max_duration_seconds``, ``model``, ...)."""
 
 def word_error_rate(reference: str, hypothesis: str) -> float:
     """Word error rate after the core's normalization; 0.0 is perfect."""
@@ -286,6 +297,10 @@ class Engine:
         logprob_threshold: Optional[float] = None,
         word_timestamps: Optional[bool] = None,
         condition_on_previous_text: Optional[bool] = None,
+        captions: Optional[str] = None,
+        normalize_loudness: Optional[float] = None,
+        highpass_hz: Optional[float] = None,
+        noise_gate_db: Optional[float] = None,
     ) -> Transcript: ...
     def on_event(self, callback: Callable[[Event], object]) -> Subscription: ...
 
@@ -345,6 +360,10 @@ class Pipeline:
         logprob_threshold: Optional[float] = None,
         word_timestamps: Optional[bool] = None,
         condition_on_previous_text: Optional[bool] = None,
+        captions: Optional[str] = None,
+        normalize_loudness: Optional[float] = None,
+        highpass_hz: Optional[float] = None,
+        noise_gate_db: Optional[float] = None,
     ) -> Job: ...
     def get(self, job: _JobRef) -> Job: ...
     def list(self, status: Optional[str] = None, limit: Optional[int] = None) -> builtins.list[Job]: ...
@@ -374,6 +393,10 @@ class Pipeline:
         logprob_threshold: Optional[float] = None,
         word_timestamps: Optional[bool] = None,
         condition_on_previous_text: Optional[bool] = None,
+        captions: Optional[str] = None,
+        normalize_loudness: Optional[float] = None,
+        highpass_hz: Optional[float] = None,
+        noise_gate_db: Optional[float] = None,
     ) -> Transcript: ...
     def is_idle(self) -> bool: ...
     def on_event(self, callback: Callable[[Event], object]) -> Subscription: ...
