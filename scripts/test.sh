@@ -45,7 +45,8 @@ step "OpenAI Python SDK (tests of serve's /v1 API)"
 scripts/setup-openai.sh >/dev/null
 export YTCAPTION_TEST_OPENAI_VENV=$PWD/target/test-data/openai-venv
 step "schemathesis (serve's API property-tested against /openapi.json)"
-export YTCAPTION_TEST_SCHEMATHESIS=$(scripts/setup-schemathesis.sh)
+scripts/setup-schemathesis.sh >/dev/null
+export YTCAPTION_TEST_SCHEMATHESIS_VENV=$PWD/target/test-data/schemathesis-venv
 step "browser test: playwright-core (scripts/fetch-playwright.sh; chromium is Debian's)"
 export YTCAPTION_TEST_PLAYWRIGHT=$(scripts/fetch-playwright.sh)
 

@@ -242,11 +242,10 @@ pub fn operations() -> Vec<Op> {
             responses: vec![
                 (
                     "200",
-                    text_response(
-                        "Events: `id` the position in the job's journal (from \
-                                       1), `event` its type, `data` the event as JSON",
-                        &["text/event-stream"],
-                    ),
+                    json!({"description": "The events: `id` the position in the job's journal \
+                                            (from 1), `event` its type, `data` the event as JSON",
+                           "content": {"text/event-stream": {
+                               "schema": schema_ref("JobEventMessage")}}}),
                 ),
                 ("400", error("BadRequest")),
                 ("404", error("NotFound")),
@@ -406,7 +405,7 @@ fn openai_op(path: &'static str, id: &'static str, summary: &'static str) -> Op 
                     "application/json": {"schema": {"oneOf": [
                         schema_ref("AudioVerboseJson"), schema_ref("AudioJson")]}},
                     "text/plain": {"schema": {"type": "string"}},
-                    "text/event-stream": {"schema": {"type": "string"}},
+                    "text/event-stream": {"schema": schema_ref("AudioStreamMessage")},
                 }}),
             ),
             ("400", error("BadRequest")),
@@ -460,6 +459,23 @@ fn job_fields(text: bool) -> Map<String, Value> {
         m.insert(f.name.into(), field_schema(f, text));
     }
     m
+}
+
+/// A Server-Sent Event (OpenAPI 3.1: the event-stream schema describes one event) whose `data`
+/// is JSON of `payload`.
+fn sse_message(description: &str, required: Value, payload: Value) -> Value {
+    json!({
+        "type": "object",
+        "description": description,
+        "required": required,
+        "properties": {
+            "id": {"type": "string"},
+            "event": {"type": "string"},
+            "retry": {"type": "integer"},
+            "data": {"type": "string", "contentMediaType": "application/json",
+                     "contentSchema": payload},
+        },
+    })
 }
 
 fn error_response(description: &str, retry_after: bool) -> Value {
@@ -524,6 +540,36 @@ fn schemas() -> Value {
                 },
             }},
         },
+        "JobEventMessage": sse_message(
+            "One Server-Sent Event of a job's stream",
+            json!(["id", "event", "data"]),
+            schema_ref("JobEvent"),
+        ),
+        "JobEvent": {
+            "type": "object",
+            "required": ["event_id", "job_id", "timestamp", "event_type"],
+            "properties": {
+                "event_id": {"type": "string"},
+                "job_id": {"type": "string"},
+                "timestamp": {"type": "string", "format": "date-time"},
+                "event_type": {"type": "string"},
+                "data": {},
+            },
+        },
+        "AudioStreamMessage": sse_message(
+            "One Server-Sent Event of a `stream=true` answer",
+            json!(["data"]),
+            json!({"oneOf": [
+                {"type": "object", "required": ["type", "delta"], "properties": {
+                    "type": {"const": "transcript.text.delta"}, "delta": {"type": "string"}}},
+                {"type": "object", "required": ["type", "text"], "properties": {
+                    "type": {"const": "transcript.text.done"}, "text": {"type": "string"}}},
+                {"type": "object", "required": ["type", "error"], "properties": {
+                    "type": {"const": "error"},
+                    "error": {"type": "object", "required": ["code", "message"], "properties": {
+                        "code": {"type": "string"}, "message": {"type": "string"}}}}},
+            ]}),
+        ),
         "Submission": {
             "type": "object",
             "required": ["url"],
