@@ -7,7 +7,8 @@
 //! whose status is documented for its operation, whose Content-Type is documented and whose
 //! body and headers match the documented schemas (Server-Sent Events checked event by event).
 //!
-//! Nothing is excluded: every operation is exercised. The run is bounded by schemathesis'
+//! Nothing is excluded: every operation is exercised (schemathesis itself leaves out `GET
+//! /openapi.json`, which it loads the document from; the test compares that one). The run is bounded by schemathesis'
 //! `--max-time` (fuzzing and the stateful phase repeat until it is spent) and a hard limit on
 //! the process. The seed is random; schemathesis prints it and each failure's `curl` to
 //! reproduce.
@@ -195,7 +196,9 @@ fn the_whole_api_holds_to_its_openapi_document_under_schemathesis() {
         .lines()
         .find_map(|l| l.trim().strip_prefix("Tested: "))
         .and_then(|n| n.trim().parse::<usize>().ok());
-    assert_eq!(tested, Some(operations), "{report}");
+    // (All but `GET /openapi.json`: schemathesis leaves out the operation it loaded the
+    // document from; the document is checked above.)
+    assert_eq!(tested, Some(operations - 1), "{report}");
     let cases = report
         .lines()
         .find_map(|l| {
