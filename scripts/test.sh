@@ -44,6 +44,9 @@ export YTCAPTION_TEST_MOTO_VENV=$PWD/target/test-data/moto-venv
 step "OpenAI Python SDK (tests of serve's /v1 API)"
 scripts/setup-openai.sh >/dev/null
 export YTCAPTION_TEST_OPENAI_VENV=$PWD/target/test-data/openai-venv
+step "schemathesis (serve's API property-tested against /openapi.json)"
+scripts/setup-schemathesis.sh >/dev/null
+export YTCAPTION_TEST_SCHEMATHESIS_VENV=$PWD/target/test-data/schemathesis-venv
 step "browser test: playwright-core (scripts/fetch-playwright.sh; chromium is Debian's)"
 export YTCAPTION_TEST_PLAYWRIGHT=$(scripts/fetch-playwright.sh)
 step "PostgreSQL (the journal tests start their own server from it)"

@@ -21,7 +21,8 @@
 //! `multipart/form-data` upload), `GET /api/v1/transcriptions` (pages), `GET|DELETE
 //! /api/v1/transcriptions/{id}`, `GET …/{id}/result`, `GET …/{id}/events` (Server-Sent Events),
 //! `GET /health`, `GET /ready`; the OpenAI-compatible `POST /v1/audio/transcriptions`, `POST
-//! /v1/audio/translations` and `GET /v1/models` ([`openai`]); the web page at `/` ([`web`]).
+//! /v1/audio/translations` and `GET /v1/models` ([`openai`]); the web page at `/` ([`web`]);
+//! the OpenAPI document at `GET /openapi.json` ([`openapi`]).
 //! Handlers are thin: the job logic is the pipeline's; this crate translates HTTP to it and its
 //! errors to statuses ([`error::status_for`], one table).
 //!
@@ -48,6 +49,7 @@ pub mod error;
 mod jobs;
 mod limits;
 pub mod openai;
+pub mod openapi;
 mod ops;
 mod request;
 mod request_id;
@@ -299,6 +301,8 @@ pub fn router(state: ServerState) -> Router {
         .route("/api/v1/sources/info", get(sources::info))
         .route("/health", get(ops::health))
         .route("/ready", get(ops::ready))
+        // The OpenAPI document ([`openapi`]; every route needs its entry there).
+        .route("/openapi.json", get(openapi::document))
         // The web page (server/web/, embedded).
         .route("/", get(web::index))
         .route("/assets/{name}", get(web::asset))
