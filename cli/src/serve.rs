@@ -53,6 +53,8 @@ pub async fn run(mut settings: Settings, args: ServeArgs) -> ytcaption::Result<(
     settings.local_files = true;
     let config =
         ServerConfig::default().max_upload_bytes(args.max_upload_mb.saturating_mul(1 << 20));
+    // Before the pipeline: the model load is recorded while it builds.
+    ytcaption_server::metrics::install();
     let state = ServerState::from_settings(settings, config).await?;
     let listener = tokio::net::TcpListener::bind(addr)
         .await

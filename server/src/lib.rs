@@ -42,6 +42,7 @@ use ytcaption::{Pipeline, PipelineBuilder, Settings};
 pub mod auth;
 pub mod error;
 mod jobs;
+pub mod metrics;
 pub mod openai;
 mod ops;
 mod request;
@@ -177,9 +178,12 @@ pub fn router(state: ServerState) -> Router {
         .merge(openai::routes())
         .route("/health", get(ops::health))
         .route("/ready", get(ops::ready))
+        .route("/metrics", get(metrics::handler))
         // The web page (server/web/, embedded).
         .route("/", get(web::index))
         .route("/assets/{name}", get(web::asset))
+        // HTTP metrics by route template: a route layer, after routing (MatchedPath is set).
+        .route_layer(axum::middleware::from_fn(metrics::layer))
         .fallback(ops::not_found)
         .method_not_allowed_fallback(ops::method_not_allowed);
     api.layer(axum::middleware::from_fn(request_id::layer))

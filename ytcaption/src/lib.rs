@@ -56,6 +56,7 @@ pub mod home;
 mod job;
 pub mod journal;
 mod language;
+pub mod metrics;
 #[cfg(feature = "model")]
 pub mod model;
 pub mod net;
