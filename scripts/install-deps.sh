@@ -11,6 +11,7 @@ set -euo pipefail
 packages=(build-essential cmake clang libclang-dev pkg-config ffmpeg sox espeak-ng python3 python3-pip python3-venv unzip curl ca-certificates)
 packages+=(time)  # /usr/bin/time -v for benches/
 packages+=(chromium)  # the web page's browser test (cli/tests/web.rs)
+packages+=(prometheus)  # promtool for the metrics test (cli/tests/metrics.rs)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -203,25 +203,26 @@ pub(crate) fn record_stage(stage: &'static str, took: std::time::Duration) {
 
 #[cfg(test)]
 mod tests {
-    use metrics_util::debugging::{DebugValue, DebuggingRecorder};
+    use metrics_util::debugging::DebuggingRecorder;
 
     use super::*;
     use crate::job::{JobId, Priority};
 
-    fn snapshot(f: impl FnOnce()) -> Vec<(String, Vec<(String, String)>, DebugValue)> {
+    /// Each recorded series: its name and labels.
+    fn snapshot(f: impl FnOnce()) -> Vec<(String, Vec<(String, String)>)> {
         let rec = DebuggingRecorder::new();
         let snap = rec.snapshotter();
         ::metrics::with_local_recorder(&rec, f);
         snap.snapshot()
             .into_vec()
             .into_iter()
-            .map(|(k, _, _, v)| {
+            .map(|(k, _, _, _)| {
                 let key = k.key();
                 let labels = key
                     .labels()
                     .map(|l| (l.key().to_string(), l.value().to_string()))
                     .collect();
-                (key.name().to_string(), labels, v)
+                (key.name().to_string(), labels)
             })
             .collect()
     }
@@ -251,10 +252,7 @@ mod tests {
                 },
             ));
         });
-        let names: Vec<_> = got
-            .iter()
-            .map(|(n, l, _)| (n.as_str(), l.clone()))
-            .collect();
+        let names: Vec<_> = got.iter().map(|(n, l)| (n.as_str(), l.clone())).collect();
         assert!(names.contains(&(JOBS_SUBMITTED, vec![("priority".into(), "high".into())])));
         assert!(names.contains(&(DOWNLOAD_RETRIES, vec![("code".into(), "other".into())])));
     }
