@@ -286,3 +286,51 @@ fn metrics_match_the_journal_and_labels_stay_bounded() {
     );
     assert!(!text.contains("missing-"), "a URL in a label: {text}");
 }
+
+#[test]
+fn worker_serves_metrics_on_its_own_listener() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ytcaption"))
+        .env_remove("YTCAPTION_STORE")
+        .arg("--home")
+        .arg(dir.path().join("home"))
+        .args(["worker", "--metrics-listen", "127.0.0.1:0", "-m"])
+        .arg(support::model())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let url = loop {
+        let line = rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("worker printed `metrics on …` within 60 s");
+        if let Some(u) = line.strip_prefix("metrics on ") {
+            break u.to_string();
+        }
+    };
+    let w = Serve {
+        child,
+        base: url.trim_end_matches("/metrics").to_string(),
+    };
+    let (_, m) = scrape(&w);
+    assert_eq!(
+        value(
+            &m,
+            "ytcaption_build_info",
+            &[("version", env!("CARGO_PKG_VERSION"))]
+        ),
+        1.0
+    );
+    assert!(m
+        .samples
+        .iter()
+        .any(|s| s.metric == "ytcaption_queue_depth"));
+    assert_eq!(curl(&[&w.url("/nothing")]).0, 404);
+}
