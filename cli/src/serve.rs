@@ -102,6 +102,8 @@ pub async fn run(mut settings: Settings, args: ServeArgs) -> ytcaption::Result<(
         .audio_minutes_per_day_per_key(args.audio_minutes_per_day)
         .max_queued_jobs(args.max_queued_jobs)
         .retention_days(args.retention_days);
+    // Before the pipeline: the model load is recorded while it builds.
+    ytcaption_server::metrics::install();
     let state = ServerState::from_settings(settings, config).await?;
     let listener = tokio::net::TcpListener::bind(addr)
         .await

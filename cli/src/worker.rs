@@ -18,6 +18,10 @@ pub struct WorkerArgs {
     /// Print every event as one JSON line on stdout
     #[arg(long)]
     events_json: bool,
+    /// Serve the metrics in the Prometheus text format at http://ADDR:PORT/metrics (port 0: any
+    /// free port; the line `metrics on http://ADDR:PORT/metrics` on stderr says which)
+    #[arg(long, value_name = "ADDR:PORT")]
+    metrics_listen: Option<String>,
     #[command(flatten)]
     worker: Fields<WorkerFlags>,
     #[command(flatten)]
@@ -31,7 +35,35 @@ pub async fn run(mut settings: Settings, args: WorkerArgs) -> ytcaption::Result<
     // A worker runs jobs: `--workers 0` (a pipeline that only submits and reads) means one.
     settings.workers = settings.workers.max(1);
     let workers = settings.workers;
+    let metrics_addr: Option<std::net::SocketAddr> = match &args.metrics_listen {
+        Some(a) => Some(a.parse().map_err(|_| {
+            Error::invalid(format!(
+                "--metrics-listen {a:?}: expected ADDR:PORT, e.g. 127.0.0.1:9464"
+            ))
+        })?),
+        None => None,
+    };
+    if metrics_addr.is_some() {
+        // Before the pipeline: the model load is recorded while it builds.
+        ytcaption_server::metrics::install();
+    }
     let p = PipelineBuilder::from_settings(settings).build().await?;
+    let metrics_server = match metrics_addr {
+        Some(addr) => {
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .map_err(|e| Error::io(format!("listening on {addr}"), e))?;
+            let local = listener
+                .local_addr()
+                .map_err(|e| Error::io("reading the bound address", e))?;
+            eprintln!("metrics on http://{local}/metrics");
+            Some(tokio::spawn(ytcaption_server::metrics::listen(
+                listener,
+                p.clone(),
+            )))
+        }
+        None => None,
+    };
     let mut events = p.subscribe();
     let json = args.events_json;
     let printer = tokio::spawn(async move {
@@ -63,6 +95,9 @@ pub async fn run(mut settings: Settings, args: WorkerArgs) -> ytcaption::Result<
         }
     };
     tracing::info!(reason = stop_reason, "worker stopping");
+    if let Some(m) = metrics_server {
+        m.abort();
+    }
     p.close().await;
     // Let the printer drain what was already sent.
     tokio::time::sleep(Duration::from_millis(50)).await;

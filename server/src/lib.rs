@@ -48,6 +48,7 @@ pub mod auth;
 pub mod error;
 mod jobs;
 mod limits;
+pub mod metrics;
 pub mod openai;
 pub mod openapi;
 mod ops;
@@ -303,9 +304,12 @@ pub fn router(state: ServerState) -> Router {
         .route("/ready", get(ops::ready))
         // The OpenAPI document ([`openapi`]; every route needs its entry there).
         .route("/openapi.json", get(openapi::document))
+        .route("/metrics", get(metrics::handler))
         // The web page (server/web/, embedded).
         .route("/", get(web::index))
         .route("/assets/{name}", get(web::asset))
+        // HTTP metrics by route template: a route layer, after routing (MatchedPath is set).
+        .route_layer(axum::middleware::from_fn(metrics::layer))
         .fallback(ops::not_found)
         .method_not_allowed_fallback(ops::method_not_allowed);
     api.layer(axum::middleware::from_fn_with_state(

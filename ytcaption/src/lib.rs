@@ -57,6 +57,7 @@ mod job;
 pub mod journal;
 pub mod keys;
 mod language;
+pub mod metrics;
 #[cfg(feature = "model")]
 pub mod model;
 pub mod net;

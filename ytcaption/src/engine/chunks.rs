@@ -146,6 +146,7 @@ async fn transcribe_span(
                 return Ok(segs);
             }
             Err(Error::Transcription { message, .. }) if attempt < attempts => {
+                metrics::counter!(crate::metrics::CHUNK_RETRIES).increment(1);
                 tracing::warn!(
                     chunk = chunk.index,
                     attempt,

@@ -28,6 +28,7 @@ pub(crate) struct RunContext<'a> {
 impl RunContext<'_> {
     /// Sends a recorded event to live subscribers (none listening is fine).
     pub fn publish(&self, ev: &Event) {
+        crate::metrics::record_event(ev);
         let _ = self.events.send(ev.clone());
     }
 

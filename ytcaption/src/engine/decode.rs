@@ -1,6 +1,7 @@
 //! Decoding: the fetched media opened and measured, then cut into chunks on a decoder thread.
 
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -84,8 +85,8 @@ pub(super) async fn open_audio(ctx: &RunContext<'_>, fetched: &Fetched) -> Resul
 pub(super) struct ChunkStream {
     /// The chunks, in order (at most one waiting).
     pub rx: mpsc::Receiver<Result<PlannedChunk>>,
-    /// The decoder thread.
-    pub producer: JoinHandle<()>,
+    /// The decoder thread; it returns its busy time.
+    pub producer: JoinHandle<Duration>,
     /// Stops the decoder thread when dropped.
     pub stop: DropGuard,
 }
@@ -143,13 +144,27 @@ fn count_seconds(path: &Path) -> Result<f64> {
     Ok(n as f64 / SAMPLE_RATE as f64)
 }
 
-/// The decoder thread: reads, chunks, sends (blocking when the consumer is busy).
+/// The decoder thread: reads, chunks, sends (blocking when the consumer is busy); returns the
+/// time spent reading and chunking.
 fn produce(
+    reader: AudioReader,
+    cleanup: Option<Cleanup>,
+    chunker: Chunker,
+    tx: mpsc::Sender<Result<PlannedChunk>>,
+    stop: CancellationToken,
+) -> Duration {
+    let mut busy = Duration::ZERO;
+    produce_timed(reader, cleanup, chunker, tx, stop, &mut busy);
+    busy
+}
+
+fn produce_timed(
     mut reader: AudioReader,
     mut cleanup: Option<Cleanup>,
     mut chunker: Chunker,
     tx: mpsc::Sender<Result<PlannedChunk>>,
     stop: CancellationToken,
+    busy: &mut Duration,
 ) {
     let mut buf = Vec::with_capacity(READ_BLOCK);
     let send_all = |chunks: Result<Vec<PlannedChunk>>| -> bool {
@@ -166,13 +181,19 @@ fn produce(
             return;
         }
         buf.clear();
-        match reader.read(&mut buf, READ_BLOCK) {
+        let t = Instant::now();
+        let read = reader.read(&mut buf, READ_BLOCK);
+        *busy += t.elapsed();
+        match read {
             Ok(0) => break,
             Ok(_) => {
+                let t = Instant::now();
                 if let Some(c) = &mut cleanup {
                     c.process(&mut buf);
                 }
-                if !send_all(chunker.push(&buf)) {
+                let chunks = chunker.push(&buf);
+                *busy += t.elapsed();
+                if !send_all(chunks) {
                     return;
                 }
             }
@@ -182,5 +203,8 @@ fn produce(
             }
         }
     }
-    let _ = send_all(chunker.finish());
+    let t = Instant::now();
+    let chunks = chunker.finish();
+    *busy += t.elapsed();
+    let _ = send_all(chunks);
 }

@@ -146,6 +146,9 @@ pub(super) async fn fetch_media(
         record_fetch_event(ctx, ev, &mut last_progress).await;
     }
     let fetched = fetched?;
+    if fetched.temporary {
+        metrics::counter!(crate::metrics::DOWNLOAD_BYTES).increment(fetched.size_bytes);
+    }
     if let (Some(e), Some(key), true) = (entry, &media_key, fetched.temporary) {
         if let Err(err) = e.cache.put_media(key, &fetched.path).await {
             tracing::warn!(error = %err, "could not cache the media");

@@ -313,6 +313,7 @@ impl Engine {
     }
 
     pub(crate) fn publish(&self, ev: &Event) {
+        crate::metrics::record_event(ev);
         let _ = self.inner.events.send(ev.clone());
     }
 

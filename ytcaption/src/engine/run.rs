@@ -14,6 +14,7 @@ use super::fetch::{cache_entry, cached_transcript, fetch_media};
 use super::schedule::{resume, transcribe_all};
 use crate::download::{Downloader, Fetched};
 use crate::error::{Error, Result};
+use crate::metrics;
 use crate::transcript::Transcript;
 
 /// Runs fetch → decode → transcribe for one job in a scratch dir under `work_root` (removed
@@ -57,10 +58,19 @@ async fn stages(
         // No media was fetched.
         return Ok((transcript, Fetched::new(Default::default(), 0, false)));
     }
+    // Each stage's time goes to the metrics when it succeeds. Decoding streams on a thread
+    // while the chunks are transcribed: its time is the opening plus that thread's busy time.
+    let t = Instant::now();
     let fetched = fetch_media(ctx, downloader, work_dir, cache.as_ref()).await?;
+    metrics::record_stage("download", t.elapsed());
+    let t = Instant::now();
     let audio = open_audio(ctx, &fetched).await?;
+    let opening = t.elapsed();
     let done = resume(ctx).await?;
+    let t = Instant::now();
     let chunks = transcribe_all(ctx, audio, &done).await?;
+    metrics::record_stage("transcribe", t.elapsed());
+    metrics::record_stage("decode", opening + chunks.decoding);
     let transcript = assemble(ctx, chunks, started);
     if let Some(c) = &cache {
         c.store(&transcript).await;

@@ -55,6 +55,8 @@ pub(super) struct Transcribed {
     pub language: Option<Lang>,
     /// Where the last chunk ends, in samples.
     pub total_samples: usize,
+    /// The decoder thread's busy time (reading and cutting, not waiting for the consumer).
+    pub decoding: std::time::Duration,
 }
 
 /// Transcribes `audio`'s chunks as the decoder cuts them, `parallel` at a time, recording
@@ -77,6 +79,7 @@ pub(super) async fn transcribe_all(
         results: BTreeMap::new(),
         language: initial_language(ctx.spec, done),
         total_samples: 0,
+        decoding: std::time::Duration::ZERO,
     };
     let mut in_flight = FuturesUnordered::new();
     let mut producer_done = false;
@@ -112,7 +115,7 @@ pub(super) async fn transcribe_all(
     if let Some(fraction) = last {
         record_progress(ctx, duration, fraction).await;
     }
-    producer.await.map_err(|e| Error::Decode {
+    out.decoding = producer.await.map_err(|e| Error::Decode {
         message: format!("decoder panicked: {e}"),
     })?;
     if ctx.spec.cancel.is_cancelled() {

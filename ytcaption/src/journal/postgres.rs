@@ -646,8 +646,14 @@ impl Journal for PgJournal {
             });
         }
         for (sql, what) in [
-            ("DELETE FROM ytc_events WHERE job_id = $1", "deleting events"),
-            ("DELETE FROM ytc_chunks WHERE job_id = $1", "deleting chunks"),
+            (
+                "DELETE FROM ytc_events WHERE job_id = $1",
+                "deleting events",
+            ),
+            (
+                "DELETE FROM ytc_chunks WHERE job_id = $1",
+                "deleting chunks",
+            ),
             ("DELETE FROM ytc_jobs WHERE id = $1", "deleting a job"),
         ] {
             tx.execute(sql, &[&id.0])

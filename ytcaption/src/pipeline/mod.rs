@@ -451,6 +451,27 @@ impl Pipeline {
         Ok(true)
     }
 
+    /// Sets the gauges of [`crate::metrics`] from the journal: jobs waiting by priority, jobs
+    /// running by status, notifications waiting in the outbox, and the build info. An exporter
+    /// calls it before it renders (it reads every waiting job: one scan of the queue).
+    pub async fn record_gauges(&self) -> Result<()> {
+        use crate::job::Priority;
+        use crate::metrics as m;
+        let pending = self.list(&JobFilter::status(JobStatus::Pending)).await?;
+        for p in [Priority::Low, Priority::Normal, Priority::High] {
+            let n = pending.iter().filter(|j| j.priority == p).count();
+            metrics::gauge!(m::QUEUE_DEPTH, "priority" => p.as_str()).set(n as f64);
+        }
+        for st in [JobStatus::Downloading, JobStatus::Transcribing] {
+            let n = self.list(&JobFilter::status(st)).await?.len();
+            metrics::gauge!(m::JOBS_RUNNING, "status" => st.as_str()).set(n as f64);
+        }
+        let backlog = self.inner.journal.outbox().len().await?;
+        metrics::gauge!(m::OUTBOX_BACKLOG).set(backlog as f64);
+        metrics::gauge!(m::BUILD_INFO, "version" => crate::VERSION).set(1.0);
+        Ok(())
+    }
+
     /// Stops the workers: running jobs are interrupted and go back to the queue (the next
     /// pipeline on this journal resumes them). Waits for the workers to stop.
     pub async fn close(&self) {
@@ -540,14 +561,15 @@ impl Inner {
         self.journal.transition(job.id, to, patch, kind).await
     }
 
-    /// After an event is committed: broadcast it; for terminal ones, wake the dispatcher (and
-    /// log them when the program has no notifier of its own).
+    /// After an event is committed: broadcast it; for terminal ones, wake the dispatcher, record
+    /// the job's end in the metrics (and log it when the program has no notifier of its own).
     async fn after_commit(&self, ev: &Event) {
         self.engine.publish(ev);
         if ev.kind.is_terminal() {
             self.outbox_wake.notify_one();
-            if self.log_terminal {
-                if let Ok(Some(job)) = self.journal.get(ev.job_id).await {
+            if let Ok(Some(job)) = self.journal.get(ev.job_id).await {
+                crate::metrics::record_job_end(&job, ev);
+                if self.log_terminal {
                     LogNotifier::log(&job, ev.event_type());
                 }
             }

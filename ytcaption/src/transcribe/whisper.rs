@@ -133,10 +133,13 @@ impl WhisperTranscriber {
         self.ctx
             .get_or_try_init(|| async {
                 let path = self.path.clone();
-                tokio::task::spawn_blocking(move || load_context(&path))
+                let t = std::time::Instant::now();
+                let ctx = tokio::task::spawn_blocking(move || load_context(&path))
                     .await
                     .map_err(|e| Error::transcription_with("model loading panicked", e))?
-                    .map(Arc::new)
+                    .map(Arc::new)?;
+                metrics::gauge!(crate::metrics::MODEL_LOAD).set(t.elapsed().as_secs_f64());
+                Ok(ctx)
             })
             .await
             .cloned()
