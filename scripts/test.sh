@@ -61,7 +61,7 @@ cargo build --release --locked -p ytcaption --no-default-features --features whi
 cargo clippy --release --locked -p ytcaption --no-default-features --features whisper --all-targets -- -D warnings
 
 step "rust tests"
-cargo test --release --locked --workspace -- --test-threads=1
+cargo test --release --locked --workspace --no-fail-fast -- --test-threads=1
 
 # The bindings build into the same target dir, so whisper.cpp compiles once for all of them.
 step "python binding"

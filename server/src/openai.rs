@@ -3,8 +3,8 @@
 //! server's `base_url` (`http://HOST:PORT/v1`).
 //!
 //! Each request is a job like any other: the upload is streamed to disk by
-//! [`upload::read_form`](crate::upload::read_form) under the upload limit, the job is submitted
-//! through [`enqueue`](crate::jobs::enqueue) for the [`Caller`] (journaled, listed by `GET
+//! the job API's upload reader under the upload limit, the job is submitted through the one
+//! submission path of the job API for the [`Caller`] (journaled, listed by `GET
 //! /api/v1/transcriptions`, its id in the `x-ytcaption-job-id` header of the answer), and the
 //! request waits for it to end and answers in the `response_format` asked for, as OpenAI does.
 //!

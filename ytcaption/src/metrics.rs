@@ -7,8 +7,8 @@
 //! Without a recorder every call is a no-op.
 //!
 //! Job metrics come from the events, at the one place every event passes through (the live
-//! event channel, [`record_event`]) and, for a job's end, where the pipeline commits it
-//! ([`record_job_end`]); stage durations are timed where the engine calls its stages; queue
+//! event channel, `record_event`) and, for a job's end, where the pipeline commits it
+//! (`record_job_end`); stage durations are timed where the engine calls its stages; queue
 //! gauges are read from the journal when asked ([`Pipeline::record_gauges`](crate::Pipeline::record_gauges),
 //! which an exporter calls before it renders). The README has the table of names.
 
@@ -130,7 +130,7 @@ pub fn describe() {
 }
 
 /// Records what one event says (called for every event sent to live subscribers). A job's
-/// end is counted by [`record_job_end`], which sees the job.
+/// end is counted by `record_job_end`, which sees the job.
 pub(crate) fn record_event(ev: &Event) {
     use ::metrics::counter;
     match &ev.kind {

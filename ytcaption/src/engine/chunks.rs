@@ -98,7 +98,7 @@ async fn redo_skipped(
 }
 
 /// What every transcriber call of a chunk shares: its language and its
-/// [`thread_share`](crate::TranscriptionInput::thread_share).
+/// [`thread_share`](crate::transcribe::TranscriptionInput::thread_share).
 struct Call {
     language: Language,
     share: usize,

@@ -124,7 +124,7 @@ pub(super) async fn transcribe_all(
     Ok(out)
 }
 
-/// The [`thread_share`](crate::TranscriptionInput::thread_share) of a chunk that starts while
+/// The [`thread_share`](crate::transcribe::TranscriptionInput::thread_share) of a chunk that starts while
 /// `running` others run: the threads of the `parallel` planned calls when it is the last chunk
 /// (it reaches the end of `duration` seconds) and runs alone — a job's only chunk, or its tail
 /// after the others finished — so that the threads planned for the absent chunks are not left

@@ -93,7 +93,7 @@ impl WhisperTranscriber {
     /// one to finish), so that jobs sharing it stay within a thread budget: see
     /// [`Settings::thread_plan`](crate::Settings::thread_plan). The bound is kept as a budget of
     /// `n ×` [`threads`](Self::threads) threads: a call with a
-    /// [`thread_share`](crate::TranscriptionInput::thread_share) of `k` takes `k ×` threads
+    /// [`thread_share`](crate::transcribe::TranscriptionInput::thread_share) of `k` takes `k ×` threads
     /// from it (at most all of it), so it runs with more threads, never more than the budget.
     pub fn with_concurrent_calls(mut self, n: usize) -> Self {
         let budget = n.max(1) * self.threads;
