@@ -487,6 +487,8 @@ impl Downloader for DefaultDownloader {
         if policy == CaptionPolicy::Never {
             return not_found("the caption policy is never");
         }
+        #[cfg(not(feature = "youtube"))]
+        let _ = (language, ctx);
         match source {
             Source::File { .. } => not_found("a local file has no captions"),
             Source::Url { .. } => match source.route()? {
