@@ -869,9 +869,22 @@ fn schemas() -> Value {
                      "properties": {"code": {"type": "string"}, "message": {"type": "string"}}},
                 ]},
                 "attempts": {"type": "integer", "minimum": 0},
+                "owner": {"type": ["string", "null"],
+                          "description": "The id of the key that submitted it (null: no keys)"},
+                "stalled_starts": {"type": "integer", "minimum": 0},
+                "progress": schema_ref("ProgressMark"),
+                "progress_at_start": schema_ref("ProgressMark"),
                 "status_url": {"type": "string"},
                 "result_url": {"type": "string"},
                 "events_url": {"type": "string"},
+            },
+        },
+        "ProgressMark": {
+            "type": "object",
+            "description": "How far a job's starts have got",
+            "properties": {
+                "reached_transcribing": {"type": "boolean"},
+                "checkpoints": {"type": "integer", "minimum": 0},
             },
         },
         "JobPage": {
@@ -1061,19 +1074,19 @@ pub fn spec() -> Value {
             "responses": {
                 "BadRequest": error_response("The request is wrong (`invalid_input`, \
                                               `bad_request`, …)", false),
-                "NotFound": error_response("No such job or resource (also another owner's \
-                                            job)", false),
+                "NotFound": error_response("No such job, key (`key_not_found`) or resource (also another \
+                                            owner's job)", false),
                 "Conflict": error_response("The job is not in a state that allows it", false),
                 "TooLarge": error_response("The body or upload is over the server's limit", false),
                 "UnsupportedMediaType": error_response("A body of a type this endpoint does \
                                                         not take", false),
                 "Unprocessable": error_response("A source or media the server refuses or \
                                                  cannot read", false),
-                "Unauthorized": error_response("No key, or an unknown or revoked one", false),
-                "Forbidden": error_response("The key's scope does not allow it", false),
-                "RateLimited": error_response("Over the key's rate limit or quota", true),
-                "Unavailable": error_response("The queue is full, or the server is not ready \
-                                               or shutting down", true),
+                "Unauthorized": error_response("`unauthorized`: no key, or an unknown or revoked one", false),
+                "Forbidden": error_response("`forbidden`: the key's scope does not allow it", false),
+                "RateLimited": error_response("`rate_limited` / `quota_exceeded`: over the key's rate limit or quota", true),
+                "Unavailable": error_response("`queue_full`: the queue is full; or the server is \
+                                               not ready or shutting down", true),
             },
             "schemas": schemas(),
         },
