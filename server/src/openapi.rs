@@ -131,6 +131,11 @@ pub fn operations() -> Vec<Op> {
                     json!({"type": "string", "enum": status_values(true)}),
                 ),
                 query(
+                    "owner",
+                    "Only this owner's (key id's) jobs: admin keys only (another key: 403)",
+                    json!({"type": "string"}),
+                ),
+                query(
                     "limit",
                     "Page size, 1 to 100 (default 20)",
                     json!({"type": "integer", "minimum": 1, "maximum": 100}),
@@ -288,6 +293,212 @@ pub fn operations() -> Vec<Op> {
         },
         Op {
             method: "get",
+            path: "/api/v1/sources/info",
+            id: "sourceInfo",
+            tag: jobs,
+            summary: "What a video is before any work: metadata, caption languages, an \
+                      estimate of the transcription time, warnings (no media is downloaded)",
+            public: false,
+            params: vec![json!({"name": "url", "in": "query", "required": true,
+                               "description": "The video's URL", "schema": {"type": "string"}})],
+            body: None,
+            responses: vec![
+                ("200", json_response("The video", video_info())),
+                ("400", error("BadRequest")),
+                ("422", error("Unprocessable")),
+            ],
+        },
+        Op {
+            method: "get",
+            path: "/api/v1/admin/jobs",
+            id: "adminListJobs",
+            tag: "admin",
+            summary: "Every owner's jobs, newest first, a page at a time (admin scope)",
+            public: false,
+            params: vec![
+                query(
+                    "status",
+                    "Only jobs with this status (empty: all)",
+                    json!({"type": "string", "enum": status_values(true)}),
+                ),
+                query("owner", "Only this owner's jobs", json!({"type": "string"})),
+                query(
+                    "limit",
+                    "Page size, 1 to 100 (default 20)",
+                    json!({"type": "integer", "minimum": 1, "maximum": 100}),
+                ),
+                query(
+                    "cursor",
+                    "The `next_cursor` of the previous page",
+                    json!({"type": "string"}),
+                ),
+            ],
+            body: None,
+            responses: vec![
+                (
+                    "200",
+                    json_response("A page of jobs", schema_ref("JobPage")),
+                ),
+                ("400", error("BadRequest")),
+            ],
+        },
+        Op {
+            method: "post",
+            path: "/api/v1/admin/transcriptions/{id}/requeue",
+            id: "adminRequeue",
+            tag: "admin",
+            summary: "A failed job back into the queue (admin scope)",
+            public: false,
+            params: vec![job_id()],
+            body: None,
+            responses: vec![
+                ("200", json_response("The job, queued", schema_ref("Job"))),
+                ("400", error("BadRequest")),
+                ("404", error("NotFound")),
+                ("409", error("Conflict")),
+            ],
+        },
+        Op {
+            method: "post",
+            path: "/api/v1/admin/retention",
+            id: "adminRetention",
+            tag: "admin",
+            summary: "Deletes the jobs that ended more than `older_than_days` days ago (0: \
+                      every ended job) with their events and results (admin scope)",
+            public: false,
+            params: vec![],
+            body: Some(
+                json!({"required": true, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["older_than_days"],
+                "properties": {"older_than_days": {"type": "integer", "minimum": 0,
+                                                   "maximum": 36500}}}}}}),
+            ),
+            responses: vec![
+                (
+                    "200",
+                    json_response(
+                        "What was deleted",
+                        json!({"type": "object", "required": ["deleted", "older_than_days"],
+                               "properties": {
+                                   "deleted": {"type": "integer", "minimum": 0},
+                                   "older_than_days": {"type": "integer", "minimum": 0}}}),
+                    ),
+                ),
+                ("400", error("BadRequest")),
+                ("413", error("TooLarge")),
+                ("415", error("UnsupportedMediaType")),
+            ],
+        },
+        Op {
+            method: "get",
+            path: "/api/v1/admin/cache",
+            id: "adminCacheStats",
+            tag: "admin",
+            summary: "Entries and bytes of the result cache (admin scope)",
+            public: false,
+            params: vec![],
+            body: None,
+            responses: vec![("200", json_response("The cache", cache_stats()))],
+        },
+        Op {
+            method: "delete",
+            path: "/api/v1/admin/cache",
+            id: "adminCacheClear",
+            tag: "admin",
+            summary: "Empties the result cache; answers what it held (admin scope)",
+            public: false,
+            params: vec![],
+            body: None,
+            responses: vec![(
+                "200",
+                json_response(
+                    "What the cache held",
+                    json!({"type": "object", "required": ["cleared"],
+                           "properties": {"cleared": cache_stats()}}),
+                ),
+            )],
+        },
+        Op {
+            method: "get",
+            path: "/api/v1/admin/keys",
+            id: "adminListKeys",
+            tag: "admin",
+            summary: "Every API key, revoked ones included (never a secret) (admin scope)",
+            public: false,
+            params: vec![],
+            body: None,
+            responses: vec![(
+                "200",
+                json_response(
+                    "The keys",
+                    json!({"type": "object", "required": ["keys"],
+                           "properties": {"keys": {"type": "array", "items": api_key(false)}}}),
+                ),
+            )],
+        },
+        Op {
+            method: "post",
+            path: "/api/v1/admin/keys",
+            id: "adminCreateKey",
+            tag: "admin",
+            summary: "Creates an API key; the answer holds its `secret`, shown this once \
+                      (admin scope)",
+            public: false,
+            params: vec![],
+            body: Some(
+                json!({"required": true, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["name"],
+                "properties": {
+                    "name": {"type": "string"},
+                    "scope": {"type": ["string", "null"], "enum": ["user", "admin", null],
+                              "description": "Default `user`"}}}}}}),
+            ),
+            responses: vec![
+                (
+                    "201",
+                    json_response("The key and its secret", api_key(true)),
+                ),
+                ("400", error("BadRequest")),
+                ("413", error("TooLarge")),
+                ("415", error("UnsupportedMediaType")),
+            ],
+        },
+        Op {
+            method: "delete",
+            path: "/api/v1/admin/keys/{id}",
+            id: "adminRevokeKey",
+            tag: "admin",
+            summary: "Revokes a key (by id or name): refused from now on (admin scope)",
+            public: false,
+            params: vec![path_id("The key's id or name")],
+            body: None,
+            responses: vec![
+                ("200", json_response("The revoked key", api_key(false))),
+                ("404", error("NotFound")),
+            ],
+        },
+        Op {
+            method: "get",
+            path: "/metrics",
+            id: "metrics",
+            tag: ops,
+            summary: "Prometheus metrics (text exposition format 0.0.4)",
+            public: true,
+            params: vec![],
+            body: None,
+            responses: vec![
+                ("200", text_response("The metrics", &["text/plain"])),
+                (
+                    "501",
+                    text_response(
+                        "This process has no Prometheus recorder (another one was installed)",
+                        &["text/plain"],
+                    ),
+                ),
+            ],
+        },
+        Op {
+            method: "get",
             path: "/health",
             id: "health",
             tag: ops,
@@ -374,6 +585,46 @@ pub fn operations() -> Vec<Op> {
             ],
         },
     ]
+}
+
+fn video_info() -> Value {
+    let text = json!({"type": ["string", "null"]});
+    let num = json!({"type": ["number", "null"]});
+    let list = json!({"type": "array", "items": {"type": "string"}});
+    json!({"type": "object",
+           "required": ["id", "title", "duration_seconds", "uploader", "upload_date",
+                        "live_status", "subtitle_languages", "automatic_caption_languages",
+                        "estimate_model", "estimated_transcription_seconds", "warnings"],
+           "properties": {
+               "id": {"type": "string"}, "title": text, "duration_seconds": num,
+               "uploader": text, "upload_date": text, "live_status": text,
+               "subtitle_languages": list, "automatic_caption_languages": list,
+               "estimate_model": {"type": "string"}, "estimated_transcription_seconds": num,
+               "warnings": list}})
+}
+
+fn cache_stats() -> Value {
+    let n = json!({"type": "integer", "minimum": 0});
+    json!({"type": "object",
+           "required": ["transcripts", "transcript_bytes", "media", "media_bytes"],
+           "properties": {"transcripts": n, "transcript_bytes": n, "media": n,
+                          "media_bytes": n}})
+}
+
+fn api_key(secret: bool) -> Value {
+    let mut v = json!({"type": "object",
+           "required": ["id", "name", "scope", "created_at", "revoked_at", "revoked"],
+           "properties": {
+               "id": {"type": "string"}, "name": {"type": "string"},
+               "scope": {"type": "string", "enum": ["user", "admin"]},
+               "created_at": {"type": "string", "format": "date-time"},
+               "revoked_at": {"type": ["string", "null"], "format": "date-time"},
+               "revoked": {"type": "boolean"}}});
+    if secret {
+        v["required"].as_array_mut().unwrap().push(json!("secret"));
+        v["properties"]["secret"] = json!({"type": "string"});
+    }
+    v
 }
 
 fn if_none_match() -> Value {
@@ -618,9 +869,22 @@ fn schemas() -> Value {
                      "properties": {"code": {"type": "string"}, "message": {"type": "string"}}},
                 ]},
                 "attempts": {"type": "integer", "minimum": 0},
+                "owner": {"type": ["string", "null"],
+                          "description": "The id of the key that submitted it (null: no keys)"},
+                "stalled_starts": {"type": "integer", "minimum": 0},
+                "progress": schema_ref("ProgressMark"),
+                "progress_at_start": schema_ref("ProgressMark"),
                 "status_url": {"type": "string"},
                 "result_url": {"type": "string"},
                 "events_url": {"type": "string"},
+            },
+        },
+        "ProgressMark": {
+            "type": "object",
+            "description": "How far a job's starts have got",
+            "properties": {
+                "reached_transcribing": {"type": "boolean"},
+                "checkpoints": {"type": "integer", "minimum": 0},
             },
         },
         "JobPage": {
@@ -798,6 +1062,7 @@ pub fn spec() -> Value {
             {"name": "openai", "description": "The OpenAI-compatible API"},
             {"name": "operations", "description": "Health, readiness, this document"},
             {"name": "web", "description": "The web page"},
+            {"name": "admin", "description": "Administration (keys with the admin scope)"},
         ],
         "paths": paths,
         "components": {
@@ -809,19 +1074,19 @@ pub fn spec() -> Value {
             "responses": {
                 "BadRequest": error_response("The request is wrong (`invalid_input`, \
                                               `bad_request`, …)", false),
-                "NotFound": error_response("No such job or resource (also another owner's \
-                                            job)", false),
+                "NotFound": error_response("No such job, key (`key_not_found`) or resource (also another \
+                                            owner's job)", false),
                 "Conflict": error_response("The job is not in a state that allows it", false),
                 "TooLarge": error_response("The body or upload is over the server's limit", false),
                 "UnsupportedMediaType": error_response("A body of a type this endpoint does \
                                                         not take", false),
                 "Unprocessable": error_response("A source or media the server refuses or \
                                                  cannot read", false),
-                "Unauthorized": error_response("No key, or an unknown or revoked one", false),
-                "Forbidden": error_response("The key's scope does not allow it", false),
-                "RateLimited": error_response("Over the key's rate limit or quota", true),
-                "Unavailable": error_response("The queue is full, or the server is not ready \
-                                               or shutting down", true),
+                "Unauthorized": error_response("`unauthorized`: no key, or an unknown or revoked one", false),
+                "Forbidden": error_response("`forbidden`: the key's scope does not allow it", false),
+                "RateLimited": error_response("`rate_limited` / `quota_exceeded`: over the key's rate limit or quota", true),
+                "Unavailable": error_response("`queue_full`: the queue is full; or the server is \
+                                               not ready or shutting down", true),
             },
             "schemas": schemas(),
         },
