@@ -11,9 +11,9 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 use ytcaption::{Event, Format, Job, Source};
 
+use crate::error::CliError;
 use crate::jobs::JobsCommand;
 use crate::output::{describe_event, print_job, print_job_table, write_output};
-use crate::CliError;
 
 /// The file a running `serve` leaves in its home.
 pub const SERVE_FILE: &str = "serve.json";

@@ -238,6 +238,15 @@ pub struct Fields<S> {
     set: PhantomData<S>,
 }
 
+impl<S> Clone for Fields<S> {
+    fn clone(&self) -> Self {
+        Fields {
+            values: self.values.clone(),
+            set: PhantomData,
+        }
+    }
+}
+
 impl<S> std::fmt::Debug for Fields<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Names only: a value may be a secret.

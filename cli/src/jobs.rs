@@ -7,13 +7,11 @@ use ytcaption::{
     Error, Format, JobFilter, JobId, JobRequest, JobStatus, Pipeline, PipelineBuilder, Settings,
 };
 
-use crate::client::Client;
 use crate::fields::{Fields, JobFlags};
 use crate::output::{describe_event, print_job, print_job_table, write_output};
-use crate::CliError;
 
 /// `jobs` subcommands.
-#[derive(Subcommand, Debug)]
+#[derive(Subcommand, Debug, Clone)]
 pub enum JobsCommand {
     /// Queue a job and print its id
     Submit {
@@ -72,35 +70,17 @@ fn parse_id(s: &str) -> ytcaption::Result<JobId> {
     s.parse()
 }
 
-/// Runs a `jobs` command: through the API of `server` when given; else on a pipeline without
-/// workers opened on `settings`, or, when a `serve` owns that home's journal, through its API.
-pub async fn run(
-    settings: Settings,
-    server: Option<String>,
-    command: JobsCommand,
-) -> Result<(), CliError> {
-    if let Some(url) = server {
-        let key = std::env::var("YTCAPTION_API_KEY").ok();
-        return Client::new(&url, key)?.run(command).await;
-    }
-    let home = settings.home()?;
-    let p = match PipelineBuilder::from_settings(settings)
+/// Runs a `jobs` command on a pipeline without workers opened on `settings` (fails with
+/// `journal_locked` when another process owns that journal: see `client` for the way through a
+/// running `serve`).
+pub async fn run(settings: Settings, command: JobsCommand) -> ytcaption::Result<()> {
+    let p = PipelineBuilder::from_settings(settings)
         .workers(0)
         .build()
-        .await
-    {
-        Ok(p) => p,
-        Err(e) if e.code() == "journal_locked" => {
-            return match Client::of_home(home.root()) {
-                Some(c) => c.run(command).await,
-                None => Err(e.into()),
-            }
-        }
-        Err(e) => return Err(e.into()),
-    };
+        .await?;
     let res = run_on(&p, command).await;
     p.close().await;
-    Ok(res?)
+    res
 }
 
 async fn run_on(p: &Pipeline, command: JobsCommand) -> ytcaption::Result<()> {

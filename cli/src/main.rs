@@ -12,6 +12,7 @@ use clap::{Parser, Subcommand};
 use ytcaption::Settings;
 
 mod client;
+mod error;
 mod fields;
 mod info;
 mod jobs;
@@ -23,6 +24,7 @@ mod serve;
 mod transcribe;
 mod worker;
 
+use error::CliError;
 use fields::{Fields, GlobalFlags};
 
 #[derive(Parser, Debug)]
@@ -113,37 +115,6 @@ fn main() -> ExitCode {
     }
 }
 
-/// What a command fails with: the core's error, or a server's answer (its stable code and
-/// message) when the command went through `serve`'s API.
-#[derive(Debug)]
-pub enum CliError {
-    /// The core's error.
-    Core(ytcaption::Error),
-    /// An error a server answered with.
-    Remote {
-        /// Its stable code.
-        code: String,
-        /// Its message.
-        message: String,
-    },
-}
-
-impl CliError {
-    /// An error a server answered with (or met on the way to it).
-    pub fn remote(code: &str, message: impl Into<String>) -> Self {
-        CliError::Remote {
-            code: code.to_string(),
-            message: message.into(),
-        }
-    }
-}
-
-impl From<ytcaption::Error> for CliError {
-    fn from(e: ytcaption::Error) -> Self {
-        CliError::Core(e)
-    }
-}
-
 fn init_logging(verbose: u8) {
     // Only our own warnings by default: decoders (symphonia) and whisper.cpp log their own
     // noise about inputs that ytcaption already reports as typed errors.
@@ -176,7 +147,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
     let settings = settings(&cli)?;
     match cli.command {
         Command::Transcribe(args) => Ok(transcribe::run(settings, args).await?),
-        Command::Jobs { server, command } => jobs::run(settings, server, command).await,
+        Command::Jobs { server, command } => jobs_command(settings, server, command).await,
         Command::Worker(args) => Ok(worker::run(settings, args).await?),
         Command::Serve(args) => Ok(serve::run(settings, args).await?),
         Command::Keys { command } => Ok(keys_cmd::run(&settings.home()?, command)?),
@@ -185,6 +156,28 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Model { command } => {
             Ok(model_cmd::run(&settings.home()?, &settings.allowlist()?, command).await?)
         }
+    }
+}
+
+/// A `jobs` command: through the API of `server` when given; else on the home's journal, or,
+/// when a `serve` owns that journal, through its API (`<home>/serve.json`).
+async fn jobs_command(
+    settings: Settings,
+    server: Option<String>,
+    command: jobs::JobsCommand,
+) -> Result<(), CliError> {
+    if let Some(url) = server {
+        let key = std::env::var("YTCAPTION_API_KEY").ok();
+        return client::Client::new(&url, key)?.run(command).await;
+    }
+    let home = settings.home()?;
+    match jobs::run(settings, command.clone()).await {
+        // Nothing was done: the journal did not open.
+        Err(e) if e.code() == "journal_locked" => match client::Client::of_home(home.root()) {
+            Some(c) => c.run(command).await,
+            None => Err(e.into()),
+        },
+        res => Ok(res?),
     }
 }
 
