@@ -386,7 +386,7 @@ impl Engine {
         Ok(crate::download::VideoInfo::new(
             meta,
             &self.inner.transcriber.model_name(),
-            crate::settings::available_cores(),
+            crate::transcribe::available_cores(),
         ))
     }
 

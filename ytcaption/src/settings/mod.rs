@@ -533,13 +533,7 @@ pub fn default_parallel_chunks() -> usize {
     available_cores().clamp(1, 4)
 }
 
-/// The cores this process may use: its CPU affinity and cgroup CPU quota (Rust's
-/// `available_parallelism`), 1 when unknown.
-pub fn available_cores() -> usize {
-    std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-}
+pub use crate::transcribe::available_cores;
 
 /// How the busy threads are shared: the result of [`Settings::thread_plan`].
 #[derive(Debug, Clone, PartialEq, Eq)]

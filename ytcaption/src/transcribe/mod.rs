@@ -20,6 +20,14 @@ mod whisper;
 #[cfg(feature = "whisper")]
 pub use whisper::{peak_busy_threads, WhisperTranscriber};
 
+/// The cores this process may use: its CPU affinity and cgroup CPU quota (Rust's
+/// `available_parallelism`), 1 when unknown.
+pub fn available_cores() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+}
+
 /// Threads per whisper.cpp call when none are configured: the machine's cores, at most 8.
 pub fn default_threads() -> usize {
     std::thread::available_parallelism()
