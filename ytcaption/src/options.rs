@@ -1,10 +1,12 @@
 //! Decoding options shared by one-shot transcription and jobs.
 
+use std::fmt;
+use std::str::FromStr;
+
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::language::Language;
-use crate::source::captions::CaptionPolicy;
 
 /// The longest [`DecodeOptions::initial_prompt`] accepted, in bytes (UTF-8). whisper.cpp uses
 /// at most the last 223 tokens of a prompt (half its text context), roughly 1000 characters
@@ -168,6 +170,54 @@ impl TranscribeOptions {
         TranscribeOptions {
             language,
             ..Default::default()
+        }
+    }
+}
+
+/// Whether a YouTube video's own captions answer instead of whisper.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum CaptionPolicy {
+    /// Always transcribe with whisper (the default).
+    #[default]
+    Never,
+    /// Uploaded (manual) subtitles in the language, else whisper.
+    Manual,
+    /// Uploaded subtitles, else YouTube's automatic captions, else whisper.
+    Any,
+}
+
+impl CaptionPolicy {
+    /// The words the setting takes.
+    pub const NAMES: &'static [&'static str] = &["never", "manual", "any"];
+
+    /// Its name (`never`, `manual`, `any`).
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            CaptionPolicy::Never => "never",
+            CaptionPolicy::Manual => "manual",
+            CaptionPolicy::Any => "any",
+        }
+    }
+}
+
+impl fmt::Display for CaptionPolicy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for CaptionPolicy {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<CaptionPolicy> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "never" => Ok(CaptionPolicy::Never),
+            "manual" => Ok(CaptionPolicy::Manual),
+            "any" => Ok(CaptionPolicy::Any),
+            other => Err(Error::invalid(format!(
+                "captions: expected one of never, manual, any; got {other:?}"
+            ))),
         }
     }
 }
