@@ -343,9 +343,12 @@ pub async fn events(
         loop {
             if let Some((seq, ev)) = st.pending.pop_front() {
                 // The stream ends after the job's last terminal event (an admin may have
-                // requeued a failed job: events after a terminal one are sent too).
-                if ev.kind.is_terminal() && st.pending.is_empty() {
+                // requeued a failed job: the events of its next run are sent too); a late
+                // record of a run that was stopped (progress after `job_cancelled`) is not
+                // sent after the end.
+                if ev.kind.is_terminal() && !st.pending.iter().any(|(_, e)| e.kind.is_terminal()) {
                     st.done = true;
+                    st.pending.clear();
                 }
                 let sse = SseEvent::default()
                     .id(seq.to_string())
