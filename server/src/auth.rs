@@ -171,7 +171,7 @@ pub async fn layer(State(s): State<ServerState>, mut req: Request, next: Next) -
         Ok(c) => c,
         Err(e) => return e.into_response(),
     };
-    if let Err(e) = crate::limits::rate_limit(&s, &caller) {
+    if let Err(e) = crate::limits::rate_limit(&s, caller.owner.as_deref()) {
         return e.into_response();
     }
     req.extensions_mut().insert(caller);

@@ -100,7 +100,7 @@ pub(crate) async fn enqueue(
     // The owner is the caller's, whatever the client sent.
     request.owner = caller.owner.clone();
     let _admitting = s.admission().lock().await;
-    crate::limits::admit(s, caller).await?;
+    crate::limits::admit(s, caller.owner.as_deref()).await?;
     Ok(s.pipeline().submit(request).await?)
 }
 

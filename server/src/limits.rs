@@ -11,7 +11,6 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use ytcaption::{EventKind, JobFilter, JobStatus};
 
-use crate::auth::Caller;
 use crate::error::{codes, ApiError};
 use crate::ServerState;
 
@@ -76,14 +75,14 @@ impl RateLimiter {
     }
 }
 
-/// Applies the rate limit of `caller` (when configured): `rate_limited` (429) with
-/// `Retry-After` when its bucket is empty.
-pub(crate) fn rate_limit(s: &ServerState, caller: &Caller) -> Result<(), ApiError> {
+/// Applies the rate limit (when configured) of the key `owner` (`None`: the server's own
+/// caller): `rate_limited` (429) with `Retry-After` when its bucket is empty.
+pub(crate) fn rate_limit(s: &ServerState, owner: Option<&str>) -> Result<(), ApiError> {
     let c = s.config();
     if c.rate_limit_per_second <= 0.0 {
         return Ok(());
     }
-    let who = caller.owner.as_deref().unwrap_or("");
+    let who = owner.unwrap_or("");
     s.rate_limiter()
         .check(
             who,
@@ -111,9 +110,10 @@ const CONCURRENT_RETRY: u64 = 5;
 /// Seconds a client refused for a full queue is asked to wait.
 const QUEUE_RETRY: u64 = 5;
 
-/// Whether a new job of `caller` may enter: the queue is not full, and a key's unfinished jobs
-/// and audio minutes of the last 24 hours are under its quotas.
-pub(crate) async fn admit(s: &ServerState, caller: &Caller) -> Result<(), ApiError> {
+/// Whether a new job of the key `owner` (`None`: the server's own caller) may enter: the queue
+/// is not full, and a key's unfinished jobs and audio minutes of the last 24 hours are under its
+/// quotas.
+pub(crate) async fn admit(s: &ServerState, owner: Option<&str>) -> Result<(), ApiError> {
     let c = s.config();
     let p = s.pipeline();
     if c.max_queued_jobs > 0 {
@@ -129,7 +129,7 @@ pub(crate) async fn admit(s: &ServerState, caller: &Caller) -> Result<(), ApiErr
             .retry_after(QUEUE_RETRY));
         }
     }
-    let Some(owner) = caller.owner.as_deref() else {
+    let Some(owner) = owner else {
         // The server's own caller (no keys, or its local credential) has no quotas.
         return Ok(());
     };
