@@ -6,118 +6,44 @@
 
 #[path = "../../testsupport/loopback.rs"]
 mod loopback;
+#[path = "../../testsupport/serve.rs"]
+mod serve;
 #[path = "../../testsupport/mod.rs"]
 mod support;
 
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Write};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use serde_json::{json, Value};
+use serde_json::json;
 
-/// A running `ytcaption serve`; killed when dropped.
-struct Serve {
-    child: Child,
-    base: String,
-}
-
-impl Serve {
-    fn start(home: &Path) -> Serve {
-        let log = std::fs::File::create(home.with_extension("stderr.log")).unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_ytcaption"))
-            .env("YTCAPTION_ALLOW_NETWORK", "127.0.0.1")
-            .env_remove("YTCAPTION_STORE")
-            .arg("--home")
-            .arg(home)
-            .args(["serve", "--listen", "127.0.0.1:0", "-m"])
-            .arg(support::model())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::from(log))
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-        let line = rx
-            .recv_timeout(Duration::from_secs(60))
-            .expect("serve printed `listening on …` within 60 s");
-        let base = line.strip_prefix("listening on ").unwrap().to_string();
-        Serve { child, base }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// `curl URL [ARGS]`: (status, body).
-fn curl(args: &[&str]) -> (u16, String) {
-    let out = Command::new("curl")
-        .args(["-sS", "--max-time", "90", "-w", "\n%{http_code}"])
-        .args(args)
-        .output()
-        .expect("curl is installed");
-    assert!(out.status.success(), "curl {args:?}");
-    let text = String::from_utf8(out.stdout).unwrap();
-    let (body, status) = text.rsplit_once('\n').unwrap();
-    (status.parse().unwrap(), body.to_string())
-}
+use serve::{accepted, get, send, wait_ended, Serve};
 
 fn submit(s: &Serve, media_url: &str) -> String {
-    let body = json!({"url": media_url, "language": "en"}).to_string();
-    let (status, body) = curl(&[
-        "-H",
-        "content-type: application/json",
-        "--data-binary",
-        &body,
-        &s.url("/api/v1/transcriptions"),
-    ]);
-    assert_eq!(status, 202, "{body}");
-    let v: Value = serde_json::from_str(&body).unwrap();
-    v["job_id"].as_str().unwrap().to_string()
-}
-
-fn wait_ended(s: &Serve, id: &str) -> Value {
-    let t = Instant::now();
-    loop {
-        let (status, body) = curl(&[&s.url(&format!("/api/v1/transcriptions/{id}?wait=20"))]);
-        assert_eq!(status, 200, "{body}");
-        let v: Value = serde_json::from_str(&body).unwrap();
-        if ["completed", "failed", "cancelled"].contains(&v["status"].as_str().unwrap()) {
-            return v;
-        }
-        assert!(t.elapsed() < Duration::from_secs(180), "job {id}: {v}");
-    }
+    let body = json!({"url": media_url, "language": "en"});
+    accepted(&send(s, "", "POST", "/api/v1/transcriptions", Some(&body)))
 }
 
 /// The journal's jobs in `status` (through the API's listing).
 fn journal_count(s: &Serve, status: &str) -> usize {
-    let (code, body) =
-        curl(&[&s.url(&format!("/api/v1/transcriptions?status={status}&limit=100"))]);
-    assert_eq!(code, 200, "{body}");
-    let v: Value = serde_json::from_str(&body).unwrap();
+    let a = get(
+        s,
+        "",
+        &format!("/api/v1/transcriptions?status={status}&limit=100"),
+    );
+    assert_eq!(a.status, 200, "{}", a.body);
+    let v = a.json();
     assert!(v["next_cursor"].is_null(), "more than one page");
     v["jobs"].as_array().unwrap().len()
 }
 
 /// `/metrics`, checked by `promtool check metrics` and parsed by `prometheus-parse`.
 fn scrape(s: &Serve) -> (String, prometheus_parse::Scrape) {
-    let (status, text) = curl(&[&s.url("/metrics")]);
-    assert_eq!(status, 200, "{text}");
+    let a = get(s, "", "/metrics");
+    assert_eq!(a.status, 200, "{}", a.body);
+    let text = a.body;
     let mut promtool = Command::new("promtool")
         .args(["check", "metrics"])
         .stdin(Stdio::piped())
@@ -171,7 +97,7 @@ fn series(text: &str) -> BTreeSet<String> {
 #[test]
 fn metrics_match_the_journal_and_labels_stay_bounded() {
     let dir = tempfile::tempdir().unwrap();
-    let s = Serve::start(&dir.path().join("home"));
+    let s = Serve::start(&dir.path().join("home"), &[]);
     let clip = support::committed_clips()
         .into_iter()
         .find(|c| c.name() == "en_pocketsphinx_librivox_0890.wav")
@@ -188,9 +114,9 @@ fn metrics_match_the_journal_and_labels_stay_bounded() {
     // One job on real speech, one failing on purpose (the media server answers 404).
     let good = submit(&s, &media.url("/clip.wav"));
     let bad = submit(&s, &media.url("/missing.wav"));
-    let good_job = wait_ended(&s, &good);
+    let good_job = wait_ended(&s, "", &good, Duration::from_secs(180));
     assert_eq!(good_job["status"], json!("completed"), "{good_job}");
-    let bad_job = wait_ended(&s, &bad);
+    let bad_job = wait_ended(&s, "", &bad, Duration::from_secs(180));
     assert_eq!(bad_job["status"], json!("failed"), "{bad_job}");
     let bad_code = bad_job["error"]["code"].as_str().unwrap().to_string();
 
@@ -273,7 +199,10 @@ fn metrics_match_the_journal_and_labels_stay_bounded() {
         .map(|i| submit(&s, &media.url(&format!("/missing-{i}.wav"))))
         .collect();
     for id in &ids {
-        assert_eq!(wait_ended(&s, id)["status"], json!("failed"));
+        assert_eq!(
+            wait_ended(&s, "", id, Duration::from_secs(180))["status"],
+            json!("failed")
+        );
     }
     let (text, m) = scrape(&s);
     assert_eq!(value(&m, finished, &[("status", "failed")]), 51.0, "{text}");
@@ -318,6 +247,7 @@ fn worker_serves_metrics_on_its_own_listener() {
     let w = Serve {
         child,
         base: url.trim_end_matches("/metrics").to_string(),
+        home: dir.path().join("home"),
     };
     let (_, m) = scrape(&w);
     assert_eq!(
@@ -332,5 +262,5 @@ fn worker_serves_metrics_on_its_own_listener() {
         .samples
         .iter()
         .any(|s| s.metric == "ytcaption_queue_depth"));
-    assert_eq!(curl(&[&w.url("/nothing")]).0, 404);
+    assert_eq!(get(&w, "", "/nothing").status, 404);
 }

@@ -5,183 +5,22 @@
 
 #[path = "../../testsupport/loopback.rs"]
 mod loopback;
+#[path = "../../testsupport/serve.rs"]
+mod serve;
 #[path = "../../testsupport/mod.rs"]
 mod support;
 
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use serde_json::{json, Value};
 
-fn bin() -> &'static Path {
-    Path::new(env!("CARGO_BIN_EXE_ytcaption"))
-}
+use serve::{accepted, bin, curl, long_clip, upload, wait_ended, words, Answer, Serve};
 
-fn clip(name: &str) -> PathBuf {
-    support::committed_clips()
-        .into_iter()
-        .find(|c| c.name() == name)
-        .unwrap()
-        .path
-}
-
-/// A running `ytcaption serve` on a home; killed when dropped.
-struct Serve {
-    child: Child,
-    base: String,
-    home: PathBuf,
-}
-
-impl Serve {
-    /// Starts `serve --listen 127.0.0.1:0` on `home` and reads the port from its first line.
-    fn start(home: &Path, extra: &[&str]) -> Serve {
-        let model = support::model();
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(home.with_extension("stderr.log"))
-            .unwrap();
-        let mut child = Command::new(bin())
-            // The media server of these tests is on loopback, which the egress policy refuses
-            // unless allowed.
-            .env("YTCAPTION_ALLOW_NETWORK", "127.0.0.1")
-            .arg("--home")
-            .arg(home)
-            .args(["serve", "--listen", "127.0.0.1:0", "-m"])
-            .arg(&model)
-            .args(extra)
-            .env_remove("YTCAPTION_STORE")
-            .env_remove("YTCAPTION_LOCAL_FILES")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::from(log))
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-        let line = rx
-            .recv_timeout(Duration::from_secs(60))
-            .expect("serve printed `listening on …` within 60 s");
-        let base = line
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("first stdout line: {line:?}"))
-            .to_string();
-        assert!(base.starts_with("http://127.0.0.1:"), "{base}");
-        Serve {
-            child,
-            base,
-            home: home.to_path_buf(),
-        }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
-    /// SIGTERM, then how long it took to exit and its exit code.
-    fn terminate(mut self) -> (Duration, Option<i32>) {
-        let t = Instant::now();
-        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
-        loop {
-            if let Some(st) = self.child.try_wait().unwrap() {
-                return (t.elapsed(), st.code());
-            }
-            assert!(
-                t.elapsed() < Duration::from_secs(30),
-                "serve did not exit 30 s after SIGTERM"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// A curl answer.
-struct Answer {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: String,
-}
-
-impl Answer {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", self.body))
-    }
-
-    /// The error code of a `{"error": {"code", "message"}}` answer (checking its shape).
-    fn error_code(&self) -> String {
-        let v = self.json();
-        let err = v["error"].as_object().unwrap_or_else(|| panic!("{v}"));
-        assert!(
-            err["message"].as_str().is_some_and(|m| !m.is_empty()),
-            "{v}"
-        );
-        assert_eq!(self.header("content-type"), Some("application/json"), "{v}");
-        err["code"].as_str().unwrap().to_string()
-    }
-}
-
-/// `curl -i ARGS URL` (at most 90 s).
-fn curl(args: &[&str]) -> Answer {
-    let out = Command::new("curl")
-        .args(["-sS", "-i", "--max-time", "90", "-H", "Expect:"])
-        .args(args)
-        .output()
-        .expect("curl is installed");
-    assert!(
-        out.status.success(),
-        "curl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let mut raw = String::from_utf8(out.stdout).unwrap();
-    loop {
-        let (head, body) = raw
-            .split_once("\r\n\r\n")
-            .unwrap_or_else(|| panic!("no header end: {raw:?}"));
-        let mut lines = head.lines();
-        let status: u16 = lines
-            .next()
-            .unwrap()
-            .split(' ')
-            .nth(1)
-            .unwrap()
-            .parse()
-            .unwrap();
-        if status == 100 {
-            raw = body.to_string();
-            continue;
-        }
-        let headers = lines
-            .filter_map(|l| l.split_once(':'))
-            .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
-            .collect();
-        return Answer {
-            status,
-            headers,
-            body: body.to_string(),
-        };
-    }
+fn clip_path(name: &str) -> PathBuf {
+    serve::clip(name).path
 }
 
 fn post_json(s: &Serve, body: &Value) -> Answer {
@@ -200,56 +39,6 @@ fn submit_url(s: &Serve, media_url: &str, fields: Value) -> Answer {
     let mut body = fields;
     body["url"] = json!(media_url);
     post_json(s, &body)
-}
-
-/// Uploads `file` with form `fields`.
-fn submit_upload(s: &Serve, file: &Path, fields: &[(&str, &str)]) -> Answer {
-    let mut args = vec!["-F".to_string(), format!("file=@{}", file.display())];
-    for (k, v) in fields {
-        args.push("-F".into());
-        args.push(format!("{k}={v}"));
-    }
-    args.push(s.url("/api/v1/transcriptions"));
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    curl(&args)
-}
-
-/// A 202 answer's job id.
-fn accepted(a: &Answer) -> String {
-    assert_eq!(a.status, 202, "{}", a.body);
-    let v = a.json();
-    let id = v["job_id"].as_str().unwrap().to_string();
-    assert_eq!(
-        v["status_url"],
-        json!(format!("/api/v1/transcriptions/{id}"))
-    );
-    assert_eq!(
-        v["result_url"],
-        json!(format!("/api/v1/transcriptions/{id}/result"))
-    );
-    assert_eq!(
-        a.header("location"),
-        Some(format!("/api/v1/transcriptions/{id}").as_str())
-    );
-    id
-}
-
-/// Long polls until the job ended (at most `bound`); returns it.
-fn wait_ended(s: &Serve, id: &str, bound: Duration) -> Value {
-    let t = Instant::now();
-    loop {
-        let a = curl(&[&s.url(&format!("/api/v1/transcriptions/{id}?wait=20"))]);
-        assert_eq!(a.status, 200, "{}", a.body);
-        let v = a.json();
-        if ["completed", "failed", "cancelled"].contains(&v["status"].as_str().unwrap()) {
-            return v;
-        }
-        assert!(
-            t.elapsed() < bound,
-            "job {id} still {} after {bound:?}",
-            v["status"]
-        );
-    }
 }
 
 /// The SSE stream of a job (it ends after the terminal event): (id, event type, data).
@@ -296,13 +85,6 @@ fn media_server(bytes: Vec<u8>) -> loopback::Server {
     loopback::Server::start(move |req, _| loopback::Reply::media(req, &bytes, "audio/wav"))
 }
 
-fn words(s: &str) -> Vec<String> {
-    s.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| w.len() > 3)
-        .map(str::to_lowercase)
-        .collect()
-}
-
 #[test]
 fn job_api_over_curl() {
     let dir = tempfile::tempdir().unwrap();
@@ -321,15 +103,15 @@ fn job_api_over_curl() {
     assert!(a.header("x-request-id").is_some_and(|v| !v.is_empty()));
 
     // Submit by URL (loopback media server) and by upload.
-    let by_url_clip = clip("en_pocketsphinx_librivox_0890.wav");
+    let by_url_clip = clip_path("en_pocketsphinx_librivox_0890.wav");
     let media = media_server(std::fs::read(&by_url_clip).unwrap());
     let by_url = accepted(&submit_url(
         &s,
         &media.url("/clip.wav"),
         json!({"language": "en", "priority": "high", "beam_size": 2}),
     ));
-    let upload_clip = clip("en_pocketsphinx_librivox_0870.wav");
-    let by_upload = accepted(&submit_upload(&s, &upload_clip, &[("language", "en")]));
+    let upload_clip = clip_path("en_pocketsphinx_librivox_0870.wav");
+    let by_upload = accepted(&upload(&s, "", &upload_clip, &[("language", "en")]));
     let shown = curl(&[&s.url(&format!("/api/v1/transcriptions/{by_upload}"))]).json();
     assert_eq!(shown["source"], json!({"kind": "upload"}), "{shown}");
     assert_eq!(shown["language"], json!("en"));
@@ -339,7 +121,7 @@ fn job_api_over_curl() {
 
     // Long polls until both completed.
     for (id, c) in [(&by_url, &by_url_clip), (&by_upload, &upload_clip)] {
-        let job = wait_ended(&s, id, Duration::from_secs(120));
+        let job = wait_ended(&s, "", id, Duration::from_secs(120));
         assert_eq!(job["status"], json!("completed"), "{job}");
         let txt = curl(&[&s.url(&format!("/api/v1/transcriptions/{id}/result?format=txt"))]);
         let reference = support::committed_clips()
@@ -584,21 +366,22 @@ fn uploads_over_the_limit_are_refused_while_streaming_and_leave_nothing() {
         .unwrap_or_default();
     assert!(left.is_empty(), "{left:?}");
     // Still serving: a file under the limit is accepted and completes.
-    let id = accepted(&submit_upload(
+    let id = accepted(&upload(
         &s,
-        &clip("en_pocketsphinx_librivox_0890.wav"),
+        "",
+        &clip_path("en_pocketsphinx_librivox_0890.wav"),
         &[("language", "en")],
     ));
     assert_eq!(
-        wait_ended(&s, &id, Duration::from_secs(120))["status"],
+        wait_ended(&s, "", &id, Duration::from_secs(120))["status"],
         json!("completed")
     );
     assert_eq!(std::fs::read_dir(&uploads).unwrap().count(), 1);
     // An idempotency key names the first job again; the second upload is not kept.
-    let small = clip("en_pocketsphinx_librivox_0870.wav");
+    let small = clip_path("en_pocketsphinx_librivox_0870.wav");
     let fields = [("language", "en"), ("idempotency_key", "upload-42")];
-    let first = accepted(&submit_upload(&s, &small, &fields));
-    let again = accepted(&submit_upload(&s, &small, &fields));
+    let first = accepted(&upload(&s, "", &small, &fields));
+    let again = accepted(&upload(&s, "", &small, &fields));
     assert_eq!(first, again);
     assert_eq!(std::fs::read_dir(&uploads).unwrap().count(), 2);
 }
@@ -619,14 +402,6 @@ fn non_loopback_addresses_need_insecure_no_auth() {
         "{err}"
     );
     assert!(out.stdout.is_empty());
-}
-
-/// A WAV of about 40 s of real speech: long enough to be caught transcribing.
-fn long_clip(dir: &Path) -> PathBuf {
-    let c = support::concat_english(&support::committed_clips(), 40.0, &[0.6, 1.0]);
-    let p = dir.join("long.wav");
-    support::write_wav(&p, &c.samples);
-    p
 }
 
 /// Follows a job's SSE stream until `transcription_started`; returns once seen.
@@ -655,18 +430,20 @@ fn sigkill_during_a_transcription_loses_no_accepted_job() {
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path().join("home");
     let long = long_clip(dir.path());
-    let media = media_server(std::fs::read(clip("en_pocketsphinx_librivox_0920.wav")).unwrap());
+    let media =
+        media_server(std::fs::read(clip_path("en_pocketsphinx_librivox_0920.wav")).unwrap());
     let s = Serve::start(&home, &[]);
-    let first = accepted(&submit_upload(&s, &long, &[("language", "en")]));
+    let first = accepted(&upload(&s, "", &long, &[("language", "en")]));
     let others = [
         accepted(&submit_url(
             &s,
             &media.url("/clip.wav"),
             json!({"language": "en"}),
         )),
-        accepted(&submit_upload(
+        accepted(&upload(
             &s,
-            &clip("en_jfk.wav"),
+            "",
+            &clip_path("en_jfk.wav"),
             &[("language", "en"), ("priority", "low")],
         )),
     ];
@@ -674,7 +451,7 @@ fn sigkill_during_a_transcription_loses_no_accepted_job() {
     drop(s); // SIGKILL
     let s = Serve::start(&home, &[]);
     for id in std::iter::once(&first).chain(&others) {
-        let job = wait_ended(&s, id, Duration::from_secs(150));
+        let job = wait_ended(&s, "", id, Duration::from_secs(150));
         assert_eq!(job["status"], json!("completed"), "{job}");
     }
     let events = sse(&s, &first, None);
@@ -691,13 +468,13 @@ fn sigterm_during_a_transcription_exits_0_and_the_job_resumes_on_the_next_start(
     let home = dir.path().join("home");
     let long = long_clip(dir.path());
     let s = Serve::start(&home, &[]);
-    let id = accepted(&submit_upload(&s, &long, &[("language", "en")]));
+    let id = accepted(&upload(&s, "", &long, &[("language", "en")]));
     until_transcribing(&s, &id);
     let (took, code) = s.terminate();
     assert_eq!(code, Some(0), "exit code after SIGTERM");
     assert!(took < Duration::from_secs(10), "exit took {took:?}");
     let s = Serve::start(&home, &[]);
-    let job = wait_ended(&s, &id, Duration::from_secs(150));
+    let job = wait_ended(&s, "", &id, Duration::from_secs(150));
     assert_eq!(job["status"], json!("completed"), "{job}");
     let types: Vec<String> = sse(&s, &id, None).into_iter().map(|e| e.1).collect();
     assert!(
@@ -787,7 +564,7 @@ fn the_cli_is_a_client_of_a_running_serve() {
     ));
     let id = id.trim().to_string();
     assert_eq!(id.len(), 36, "{id}");
-    let job = wait_ended(&s, &id, Duration::from_secs(300));
+    let job = wait_ended(&s, "", &id, Duration::from_secs(300));
     assert_eq!(job["status"], json!("completed"), "{job}");
     assert_eq!(job["priority"], json!("high"), "{job}");
 

@@ -8,260 +8,27 @@
 
 #[path = "../../testsupport/loopback.rs"]
 mod loopback;
+#[path = "../../testsupport/serve.rs"]
+mod serve;
 #[path = "../../testsupport/mod.rs"]
 mod support;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-fn bin() -> &'static Path {
-    Path::new(env!("CARGO_BIN_EXE_ytcaption"))
-}
+use serve::{
+    accepted, bin, call, create_key, curl, get, keys, long_clip, send, upload, wait_ended, Answer,
+    Serve,
+};
 
 fn clip(name: &str) -> PathBuf {
-    support::committed_clips()
-        .into_iter()
-        .find(|c| c.name() == name)
-        .unwrap()
-        .path
-}
-
-/// A running `ytcaption serve` on a home; killed when dropped.
-struct Serve {
-    child: Child,
-    base: String,
-}
-
-impl Serve {
-    /// Starts `serve --listen 127.0.0.1:0` on `home` and reads the port from its first line.
-    fn start(home: &Path, extra: &[&str]) -> Serve {
-        let model = support::model();
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(home.with_extension("stderr.log"))
-            .unwrap();
-        let mut child = Command::new(bin())
-            // The media server of these tests is on loopback, which the egress policy refuses
-            // unless allowed.
-            .env("YTCAPTION_ALLOW_NETWORK", "127.0.0.1")
-            .arg("--home")
-            .arg(home)
-            .args(["serve", "--listen", "127.0.0.1:0", "-m"])
-            .arg(&model)
-            .args(extra)
-            .env_remove("YTCAPTION_STORE")
-            .env_remove("YTCAPTION_LOCAL_FILES")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::from(log))
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-        let line = rx
-            .recv_timeout(Duration::from_secs(60))
-            .expect("serve printed `listening on …` within 60 s");
-        let base = line
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("first stdout line: {line:?}"))
-            .to_string();
-        assert!(base.starts_with("http://127.0.0.1:"), "{base}");
-        Serve { child, base }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
-    /// SIGTERM, then how long it took to exit and its exit code.
-    fn terminate(mut self) -> (Duration, Option<i32>) {
-        let t = Instant::now();
-        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
-        loop {
-            if let Some(st) = self.child.try_wait().unwrap() {
-                return (t.elapsed(), st.code());
-            }
-            assert!(
-                t.elapsed() < Duration::from_secs(30),
-                "serve did not exit 30 s after SIGTERM"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// A curl answer.
-struct Answer {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: String,
-}
-
-impl Answer {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", self.body))
-    }
-
-    /// The error code of a `{"error": {"code", "message"}}` answer (checking its shape).
-    fn error_code(&self) -> String {
-        let v = self.json();
-        let err = v["error"].as_object().unwrap_or_else(|| panic!("{v}"));
-        assert!(
-            err["message"].as_str().is_some_and(|m| !m.is_empty()),
-            "{v}"
-        );
-        assert_eq!(self.header("content-type"), Some("application/json"), "{v}");
-        err["code"].as_str().unwrap().to_string()
-    }
-}
-
-/// `curl -i ARGS URL` (at most 90 s).
-fn curl(args: &[&str]) -> Answer {
-    let out = Command::new("curl")
-        .args(["-sS", "-i", "--max-time", "90", "-H", "Expect:"])
-        .args(args)
-        .output()
-        .expect("curl is installed");
-    assert!(
-        out.status.success(),
-        "curl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let mut raw = String::from_utf8(out.stdout).unwrap();
-    loop {
-        let (head, body) = raw
-            .split_once("\r\n\r\n")
-            .unwrap_or_else(|| panic!("no header end: {raw:?}"));
-        let mut lines = head.lines();
-        let status: u16 = lines
-            .next()
-            .unwrap()
-            .split(' ')
-            .nth(1)
-            .unwrap()
-            .parse()
-            .unwrap();
-        if status == 100 {
-            raw = body.to_string();
-            continue;
-        }
-        let headers = lines
-            .filter_map(|l| l.split_once(':'))
-            .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
-            .collect();
-        return Answer {
-            status,
-            headers,
-            body: body.to_string(),
-        };
-    }
-}
-
-/// A 202 answer's job id.
-fn accepted(a: &Answer) -> String {
-    assert_eq!(a.status, 202, "{}", a.body);
-    let v = a.json();
-    let id = v["job_id"].as_str().unwrap().to_string();
-    assert_eq!(
-        v["status_url"],
-        json!(format!("/api/v1/transcriptions/{id}"))
-    );
-    assert_eq!(
-        v["result_url"],
-        json!(format!("/api/v1/transcriptions/{id}/result"))
-    );
-    assert_eq!(
-        a.header("location"),
-        Some(format!("/api/v1/transcriptions/{id}").as_str())
-    );
-    id
-}
-
-/// `-H authorization: Bearer KEY`.
-fn bearer(key: &str) -> String {
-    format!("authorization: Bearer {key}")
-}
-
-/// `curl` as the holder of `key` (`""`: no key).
-fn call(key: &str, args: &[&str]) -> Answer {
-    let h = bearer(key);
-    let mut all: Vec<&str> = Vec::new();
-    if !key.is_empty() {
-        all.extend(["-H", h.as_str()]);
-    }
-    all.extend(args);
-    curl(&all)
-}
-
-fn get(s: &Serve, key: &str, path: &str) -> Answer {
-    call(key, &[&s.url(path)])
-}
-
-fn send(s: &Serve, key: &str, method: &str, path: &str, body: Option<&Value>) -> Answer {
-    let b = body.map(Value::to_string);
-    let mut args = vec!["-X", method];
-    if let Some(b) = &b {
-        args.extend(["-H", "content-type: application/json", "--data-binary", b]);
-    }
-    let url = s.url(path);
-    args.push(&url);
-    call(key, &args)
-}
-
-/// Uploads `file` with form `fields` as the holder of `key`.
-fn upload(s: &Serve, key: &str, file: &Path, fields: &[(&str, &str)]) -> Answer {
-    let mut args = vec!["-F".to_string(), format!("file=@{}", file.display())];
-    for (k, v) in fields {
-        args.push("-F".into());
-        args.push(format!("{k}={v}"));
-    }
-    args.push(s.url("/api/v1/transcriptions"));
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    call(key, &args)
-}
-
-/// Long polls until the job ended (at most `bound`); returns it.
-fn wait_ended(s: &Serve, key: &str, id: &str, bound: Duration) -> Value {
-    let t = Instant::now();
-    loop {
-        let a = get(s, key, &format!("/api/v1/transcriptions/{id}?wait=20"));
-        assert_eq!(a.status, 200, "{}", a.body);
-        let v = a.json();
-        if ["completed", "failed", "cancelled"].contains(&v["status"].as_str().unwrap()) {
-            return v;
-        }
-        assert!(
-            t.elapsed() < bound,
-            "job {id} still {} after {bound:?}",
-            v["status"]
-        );
-    }
+    serve::clip(name).path
 }
 
 /// Polls until the job is transcribing (the worker has it; it is not queued).
@@ -282,39 +49,6 @@ fn until_running(s: &Serve, key: &str, id: &str) {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
-}
-
-/// `ytcaption --home HOME keys ARGS`: its stdout and stderr (it must succeed).
-fn keys(home: &Path, args: &[&str]) -> (String, String) {
-    let out = Command::new(bin())
-        .arg("--home")
-        .arg(home)
-        .arg("keys")
-        .args(args)
-        .output()
-        .unwrap();
-    let (o, e) = (
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    );
-    assert!(out.status.success(), "keys {args:?}: {e}");
-    (o, e)
-}
-
-/// Creates a key with the CLI; returns (secret, id).
-fn create_key(home: &Path, name: &str, scope: &str) -> (String, String) {
-    let (out, err) = keys(home, &["create", "--name", name, "--scope", scope]);
-    let secret = out.lines().next().unwrap().to_string();
-    assert!(
-        secret.starts_with("ytc_") && !secret.contains(' '),
-        "{out:?}"
-    );
-    let id = err
-        .split_whitespace()
-        .find(|w| w.starts_with("key_"))
-        .unwrap_or_else(|| panic!("no key id in {err:?}"))
-        .to_string();
-    (secret, id)
 }
 
 /// The job ids of a list answer.
@@ -340,14 +74,6 @@ fn local_secret(home: &Path) -> String {
     let v: Value =
         serde_json::from_slice(&std::fs::read(home.join("serve.json")).unwrap()).unwrap();
     v["admin_secret"].as_str().unwrap().to_string()
-}
-
-/// A WAV of about 40 s of real speech: long enough to be caught running.
-fn long_clip(dir: &Path) -> PathBuf {
-    let c = support::concat_english(&support::committed_clips(), 40.0, &[0.6, 1.0]);
-    let p = dir.join("long.wav");
-    support::write_wav(&p, &c.samples);
-    p
 }
 
 #[test]

@@ -6,20 +6,18 @@
 //! `openai` npm package (installed by the same script under `$YTCAPTION_TEST_OPENAI_VENV/node`);
 //! and by curl for the refusals.
 
+#[path = "../../testsupport/serve.rs"]
+mod serve;
 #[path = "../../testsupport/mod.rs"]
 mod support;
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::process::Command;
 use std::time::Duration;
 
 use serde_json::{json, Value};
 
-fn bin() -> &'static Path {
-    Path::new(env!("CARGO_BIN_EXE_ytcaption"))
-}
+use serve::{bin, clip, words, Serve};
 
 /// The python of the virtual environment with the `openai` package: required.
 fn openai_python() -> PathBuf {
@@ -36,71 +34,6 @@ fn openai_python() -> PathBuf {
         py.display()
     );
     py
-}
-
-/// A running `ytcaption serve`; killed when dropped.
-struct Serve {
-    child: Child,
-    base: String,
-}
-
-impl Serve {
-    fn start(home: &Path, extra: &[&str]) -> Serve {
-        let log = std::fs::File::create(home.with_extension("stderr.log")).unwrap();
-        let mut child = Command::new(bin())
-            .arg("--home")
-            .arg(home)
-            .args(["serve", "--listen", "127.0.0.1:0", "-m"])
-            .arg(support::model())
-            .args(extra)
-            .env_remove("YTCAPTION_STORE")
-            .env_remove("YTCAPTION_LOCAL_FILES")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::from(log))
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-        let line = rx
-            .recv_timeout(Duration::from_secs(60))
-            .expect("serve printed `listening on …` within 60 s");
-        let base = line
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("first stdout line: {line:?}"))
-            .to_string();
-        Serve { child, base }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn clip(name: &str) -> support::Clip {
-    support::committed_clips()
-        .into_iter()
-        .find(|c| c.name() == name)
-        .unwrap()
-}
-
-/// Words of more than 3 letters, lower case.
-fn words(s: &str) -> Vec<String> {
-    s.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| w.len() > 3)
-        .map(str::to_lowercase)
-        .collect()
 }
 
 /// The share of the reference's words found in `got`.
@@ -320,14 +253,7 @@ fn the_official_openai_python_sdk_works_unchanged() {
     assert!(bad["job"].is_string(), "{bad}");
 
     // Every request was a job: in the job list, the failed one failed, the others completed.
-    let auth = format!("Authorization: Bearer {key}");
-    let list = curl(&[
-        "-sS",
-        "-H",
-        &auth,
-        &s.url("/api/v1/transcriptions?limit=100"),
-    ]);
-    let list: Value = serde_json::from_str(&list).unwrap();
+    let list = serve::get(&s, &key, "/api/v1/transcriptions?limit=100").json();
     let jobs = list["jobs"].as_array().unwrap();
     // json, text, srt, vtt, verbose, stream, translation, Spanish, bad.
     assert_eq!(jobs.len(), 9, "{list}");
@@ -452,29 +378,10 @@ fn the_official_openai_node_sdk_works_unchanged() {
     assert_eq!(v["bad"]["status"], json!(422), "{v}");
 }
 
-/// `curl ARGS`: stdout (it must exit 0).
-fn curl(args: &[&str]) -> String {
-    let out = Command::new("curl")
-        .args(["--max-time", "120", "-H", "Expect:"])
-        .args(args)
-        .output()
-        .expect("curl is installed");
-    assert!(
-        out.status.success(),
-        "curl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-/// `curl` that prints the status on the last line: (status, body).
+/// `curl ARGS`: (status, body as JSON).
 fn status_and_body(args: &[&str]) -> (u16, Value) {
-    let mut all = vec!["-sS", "-w", "\n%{http_code}"];
-    all.extend_from_slice(args);
-    let out = curl(&all);
-    let (body, status) = out.rsplit_once('\n').unwrap();
-    let v = serde_json::from_str(body).unwrap_or_else(|e| panic!("not JSON ({e}): {body:?}"));
-    (status.parse().unwrap(), v)
+    let a = serve::curl(args);
+    (a.status, a.json())
 }
 
 #[test]

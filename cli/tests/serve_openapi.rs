@@ -13,16 +13,19 @@
 //! the process. The seed is random; schemathesis prints it and each failure's `curl` to
 //! reproduce.
 
+#[path = "../../testsupport/serve.rs"]
+mod serve;
 #[path = "../../testsupport/mod.rs"]
 mod support;
 
-use std::io::{BufRead, BufReader, Read};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+
+use serve::Serve;
 
 /// What schemathesis checks on every answer.
 const CHECKS: &str = "not_a_server_error,status_code_conformance,content_type_conformance,\
@@ -48,62 +51,10 @@ fn schemathesis() -> PathBuf {
     bin
 }
 
-/// A running `ytcaption serve`; killed when dropped.
-struct Serve {
-    child: Child,
-    base: String,
-}
-
-impl Serve {
-    fn start(home: &Path) -> Serve {
-        let log = std::fs::File::create(home.with_extension("stderr.log")).unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_ytcaption"))
-            .arg("--home")
-            .arg(home)
-            .args(["serve", "--listen", "127.0.0.1:0", "--max-upload-mb", "1"])
-            .arg("-m")
-            .arg(support::model())
-            .env_remove("YTCAPTION_STORE")
-            .env_remove("YTCAPTION_LOCAL_FILES")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::from(log))
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-        let line = rx
-            .recv_timeout(Duration::from_secs(60))
-            .expect("serve printed `listening on …` within 60 s");
-        let base = line
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("first stdout line: {line:?}"))
-            .to_string();
-        Serve { child, base }
-    }
-
-    fn get(&self, path: &str) -> (u16, String) {
-        let out = Command::new("curl")
-            .args(["-sS", "-m", "30", "-w", "\n%{http_code}"])
-            .arg(format!("{}{path}", self.base))
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "curl {path}: {out:?}");
-        let text = String::from_utf8(out.stdout).unwrap();
-        let (body, status) = text.rsplit_once('\n').unwrap();
-        (status.parse().unwrap(), body.to_string())
-    }
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// `GET path` on the server: (status, body).
+fn get_text(s: &Serve, path: &str) -> (u16, String) {
+    let a = serve::get(s, "", path);
+    (a.status, a.body)
 }
 
 #[test]
@@ -135,11 +86,11 @@ fn the_whole_api_holds_to_its_openapi_document_under_schemathesis() {
         .expect("keys create printed the secret")
         .trim()
         .to_string();
-    let s = Serve::start(&home);
+    let s = Serve::start(&home, &["--max-upload-mb", "1"]);
 
     // The served document is the committed one (which the server crate's drift test keeps
     // equal to what the code generates).
-    let (status, body) = s.get("/openapi.json");
+    let (status, body) = get_text(&s, "/openapi.json");
     assert_eq!(status, 200, "{body}");
     let served: Value = serde_json::from_str(&body).unwrap();
     let committed: Value = serde_json::from_str(
@@ -236,8 +187,8 @@ fn the_whole_api_holds_to_its_openapi_document_under_schemathesis() {
     assert!(cases >= 500, "only {cases} test cases:\n{report}");
 
     // The server still serves.
-    let (status, body) = s.get("/health");
+    let (status, body) = get_text(&s, "/health");
     assert_eq!(status, 200, "{body}");
-    let (status, body) = s.get("/ready");
+    let (status, body) = get_text(&s, "/ready");
     assert_eq!(status, 200, "{body}");
 }

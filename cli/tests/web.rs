@@ -10,64 +10,20 @@
 //! `$YTCAPTION_TEST_PLAYWRIGHT` (default `target/test-data/playwright`): a missing one fails the
 //! test with what to run.
 
+#[path = "../../testsupport/serve.rs"]
+mod serve;
 #[path = "../../testsupport/mod.rs"]
 mod support;
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-/// A running `ytcaption serve`; killed when dropped.
-struct Serve {
-    child: Child,
-    base: String,
-}
-
-impl Serve {
-    fn start(home: &Path) -> Serve {
-        let log = std::fs::File::create(home.with_extension("stderr.log")).unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_ytcaption"))
-            // The slow media server of this test is on loopback.
-            .env("YTCAPTION_ALLOW_NETWORK", "127.0.0.1")
-            .env_remove("YTCAPTION_STORE")
-            .env_remove("YTCAPTION_LOCAL_FILES")
-            .arg("--home")
-            .arg(home)
-            .args(["serve", "--listen", "127.0.0.1:0", "-m"])
-            .arg(support::model())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::from(log))
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-        let line = rx
-            .recv_timeout(Duration::from_secs(60))
-            .expect("serve printed `listening on …` within 60 s");
-        let base = line
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("first stdout line: {line:?}"))
-            .to_string();
-        Serve { child, base }
-    }
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use serve::Serve;
 
 /// `node`: the project's (target/node-env) first, else the one on PATH.
 fn node() -> PathBuf {
@@ -155,7 +111,7 @@ fn the_web_page_transcribes_an_upload_in_chromium() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
     std::fs::create_dir_all(&out).unwrap();
-    let serve = Serve::start(&dir.path().join("home"));
+    let serve = Serve::start(&dir.path().join("home"), &[]);
 
     let started = Instant::now();
     let mut child = Command::new(&node)
