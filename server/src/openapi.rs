@@ -124,36 +124,11 @@ pub fn operations() -> Vec<Op> {
             tag: jobs,
             summary: "The caller's jobs, newest first, a page at a time",
             public: false,
-            params: vec![
-                query(
-                    "status",
-                    "Only jobs with this status (empty: all)",
-                    json!({"type": "string", "enum": status_values(true)}),
-                ),
-                query(
-                    "owner",
-                    "Only this owner's (key id's) jobs: admin keys only (another key: 403)",
-                    json!({"type": "string"}),
-                ),
-                query(
-                    "limit",
-                    "Page size, 1 to 100 (default 20)",
-                    json!({"type": "integer", "minimum": 1, "maximum": 100}),
-                ),
-                query(
-                    "cursor",
-                    "The `next_cursor` of the previous page",
-                    json!({"type": "string"}),
-                ),
-            ],
+            params: job_page_params(
+                "Only this owner's (key id's) jobs: admin keys only (another key: 403)",
+            ),
             body: None,
-            responses: vec![
-                (
-                    "200",
-                    json_response("A page of jobs", schema_ref("JobPage")),
-                ),
-                ("400", error("BadRequest")),
-            ],
+            responses: job_page_responses(),
         },
         Op {
             method: "get",
@@ -315,32 +290,9 @@ pub fn operations() -> Vec<Op> {
             tag: "admin",
             summary: "Every owner's jobs, newest first, a page at a time (admin scope)",
             public: false,
-            params: vec![
-                query(
-                    "status",
-                    "Only jobs with this status (empty: all)",
-                    json!({"type": "string", "enum": status_values(true)}),
-                ),
-                query("owner", "Only this owner's jobs", json!({"type": "string"})),
-                query(
-                    "limit",
-                    "Page size, 1 to 100 (default 20)",
-                    json!({"type": "integer", "minimum": 1, "maximum": 100}),
-                ),
-                query(
-                    "cursor",
-                    "The `next_cursor` of the previous page",
-                    json!({"type": "string"}),
-                ),
-            ],
+            params: job_page_params("Only this owner's jobs"),
             body: None,
-            responses: vec![
-                (
-                    "200",
-                    json_response("A page of jobs", schema_ref("JobPage")),
-                ),
-                ("400", error("BadRequest")),
-            ],
+            responses: job_page_responses(),
         },
         Op {
             method: "post",
@@ -667,6 +619,40 @@ fn openai_op(path: &'static str, id: &'static str, summary: &'static str) -> Op 
             ("422", error("Unprocessable")),
         ],
     }
+}
+
+/// The query of a page of jobs (user and admin listings): status, owner (`owner_doc`), limit,
+/// cursor.
+fn job_page_params(owner_doc: &str) -> Vec<Value> {
+    vec![
+        query(
+            "status",
+            "Only jobs with this status (empty: all)",
+            json!({"type": "string", "enum": status_values(true)}),
+        ),
+        query("owner", owner_doc, json!({"type": "string"})),
+        query(
+            "limit",
+            "Page size, 1 to 100 (default 20)",
+            json!({"type": "integer", "minimum": 1, "maximum": 100}),
+        ),
+        query(
+            "cursor",
+            "The `next_cursor` of the previous page",
+            json!({"type": "string"}),
+        ),
+    ]
+}
+
+/// The answers of a job listing: a page, or 400.
+fn job_page_responses() -> Vec<(&'static str, Value)> {
+    vec![
+        (
+            "200",
+            json_response("A page of jobs", schema_ref("JobPage")),
+        ),
+        ("400", error("BadRequest")),
+    ]
 }
 
 fn status_values(with_empty: bool) -> Vec<String> {
