@@ -346,7 +346,7 @@ export interface EngineOptions {
   parallelChunks?: number
   /** Target chunk length in seconds (at least 5); cuts fall in pauses near it; 0: no chunking [default: 26] */
   chunkSeconds?: number
-  /** Silero VAD model for finding pauses and skipping silence [default: ggml-silero-*.bin in the home's models dir, else an energy detector] */
+  /** Silero VAD model for finding pauses and skipping silence, or `energy` for the energy detector [default: ggml-silero-*.bin in the home's models dir, put there from the library's bundled copy when missing] */
   vadModel?: string
   /** Extra attempts for a failed chunk before its job fails [default: 2] */
   chunkRetries?: number
@@ -378,7 +378,7 @@ export interface PipelineOptions {
   parallelChunks?: number
   /** Target chunk length in seconds (at least 5); cuts fall in pauses near it; 0: no chunking [default: 26] */
   chunkSeconds?: number
-  /** Silero VAD model for finding pauses and skipping silence [default: ggml-silero-*.bin in the home's models dir, else an energy detector] */
+  /** Silero VAD model for finding pauses and skipping silence, or `energy` for the energy detector [default: ggml-silero-*.bin in the home's models dir, put there from the library's bundled copy when missing] */
   vadModel?: string
   /** Extra attempts for a failed chunk before its job fails [default: 2] */
   chunkRetries?: number

@@ -11,6 +11,14 @@ pub const MODEL_ENV: &str = "YTCAPTION_MODEL";
 /// The file in the models directory that names the default model.
 const DEFAULT_MARKER: &str = "default";
 
+/// The file name of the Silero VAD model bundled with the `bundled-vad` feature.
+pub const BUNDLED_VAD_NAME: &str = "ggml-silero-v6.2.0.bin";
+
+/// The Silero VAD model bundled with the `bundled-vad` feature (whisper.cpp's ggml format, MIT;
+/// see `assets/LICENSE-silero-vad.md`).
+#[cfg(feature = "bundled-vad")]
+pub const BUNDLED_VAD: &[u8] = include_bytes!("../assets/ggml-silero-v6.2.0.bin");
+
 /// Layout of a home directory:
 ///
 /// ```text
@@ -129,6 +137,29 @@ impl Home {
             .collect();
         found.sort();
         found.pop()
+    }
+
+    /// The home's Silero VAD model ([`vad_model`](Self::vad_model)); with the `bundled-vad`
+    /// feature (on by default), when the models dir has none, the bundled
+    /// [`BUNDLED_VAD_NAME`] is written there first, so every embedding chunks at Silero's
+    /// pauses without a download. `None` without one (or when it cannot be written: the
+    /// energy detector is used then, with a warning).
+    pub fn vad_model_or_bundled(&self) -> Option<PathBuf> {
+        if let Some(p) = self.vad_model() {
+            return Some(p);
+        }
+        #[cfg(feature = "bundled-vad")]
+        {
+            let dest = self.models_dir().join(BUNDLED_VAD_NAME);
+            match crate::fsutil::write(&dest, BUNDLED_VAD) {
+                Ok(()) => return Some(dest),
+                Err(e) => tracing::warn!(
+                    error = %e,
+                    "cannot write the bundled Silero VAD model; pauses are found by the energy detector"
+                ),
+            }
+        }
+        None
     }
 
     /// The name of the default model, when one is recorded or only one is installed.

@@ -466,7 +466,8 @@ enum ytc_status ytc_options_set_chunk_seconds(struct ytc_options *options, doubl
 
 /**
  * A Silero VAD model (`ggml-silero-*.bin`) for finding pauses and skipping silence. Default:
- * one in the home's models dir, else an energy detector.
+ * one in the home's models dir, else the library's bundled copy (written there); `energy`: the
+ * energy detector.
  */
 enum ytc_status ytc_options_set_vad_model(struct ytc_options *options, const char *vad_model);
 

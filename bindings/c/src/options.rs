@@ -177,7 +177,8 @@ pub unsafe extern "C" fn ytc_options_set_chunk_seconds(
 }
 
 /// A Silero VAD model (`ggml-silero-*.bin`) for finding pauses and skipping silence. Default:
-/// one in the home's models dir, else an energy detector.
+/// one in the home's models dir, else the library's bundled copy (written there); `energy`: the
+/// energy detector.
 #[no_mangle]
 pub unsafe extern "C" fn ytc_options_set_vad_model(
     options: *mut ytc_options,

@@ -134,7 +134,8 @@ impl PyEngine {
     /// use), `home`, the audio cut in pauses into chunks of about `chunk_seconds` (default
     /// 26; 0: no chunking), `parallel_chunks` of them transcribed at once (default 0: one per
     /// core, at most 4), `vad_model` a Silero VAD model (default: a `ggml-silero-*.bin` in the
-    /// home's models dir, else an energy detector), `chunk_retries`, `cache`, the download
+    /// home's models dir, else the library's bundled copy; `"energy"`: the energy detector),
+    /// `chunk_retries`, `cache`, the download
     /// limits. A bad value is an `InvalidInputError` that names the setting.
     #[new]
     #[pyo3(signature = (model=None, **settings))]

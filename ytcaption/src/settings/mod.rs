@@ -57,6 +57,9 @@ pub use table::{Field, FieldKind, Scope, DECODE_FIELDS, REQUEST_FIELDS};
 /// name in upper case (`YTCAPTION_CHUNK_SECONDS`).
 pub const ENV_PREFIX: &str = "YTCAPTION_";
 
+/// The `vad_model` value that asks for the energy detector instead of Silero VAD.
+pub const ENERGY_DETECTOR: &str = "energy";
+
 /// How an engine or a pipeline is opened. Every field has a default; `0` in a count means
 /// "choose for this machine".
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
@@ -389,13 +392,13 @@ impl Settings {
             chunking: self.chunking()?,
             parallel: self.thread_plan(1).parallel,
             // Silero VAD runs in whisper.cpp: the home's model is a default only with it.
-            vad_model: self.vad_model.clone().or_else(|| {
-                if cfg!(feature = "whisper") {
-                    home.vad_model()
-                } else {
-                    None
-                }
-            }),
+            vad_model: match &self.vad_model {
+                // `energy`: no Silero, the energy detector.
+                Some(p) if p.as_os_str() == ENERGY_DETECTOR => None,
+                Some(p) => Some(p.clone()),
+                None if cfg!(feature = "whisper") => home.vad_model_or_bundled(),
+                None => None,
+            },
             chunk_retries: self.chunk_retries,
             cache_dir: self.cache.then(|| home.cache_dir()),
             ..EngineConfig::default()

@@ -263,3 +263,32 @@ fn allow_network_has_the_webhook_allowlist_as_alias() {
         .allow_network
         .is_empty());
 }
+
+#[cfg(feature = "bundled-vad")]
+#[test]
+fn an_empty_home_gets_the_bundled_silero_model_unless_energy_is_asked_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = Home::new(dir.path());
+    let mut s = Settings::default();
+    s.set("vad_model", ENERGY_DETECTOR).unwrap();
+    assert_eq!(s.engine_config(&home).unwrap().vad_model, None);
+    assert!(!home.models_dir().exists(), "energy writes nothing");
+
+    let s = Settings::default();
+    let vad = s.engine_config(&home).unwrap().vad_model.unwrap();
+    assert_eq!(vad, home.models_dir().join(crate::home::BUNDLED_VAD_NAME));
+    assert_eq!(std::fs::read(&vad).unwrap(), crate::home::BUNDLED_VAD);
+    // It is the home's model from now on (found, not written again).
+    let before = std::fs::metadata(&vad).unwrap().modified().unwrap();
+    assert_eq!(s.engine_config(&home).unwrap().vad_model, Some(vad.clone()));
+    assert_eq!(std::fs::metadata(&vad).unwrap().modified().unwrap(), before);
+    // A home with its own Silero model keeps it.
+    let other = tempfile::tempdir().unwrap();
+    let own = Home::new(other.path());
+    std::fs::create_dir_all(own.models_dir()).unwrap();
+    std::fs::write(own.models_dir().join("ggml-silero-v9.bin"), b"x").unwrap();
+    assert_eq!(
+        s.engine_config(&own).unwrap().vad_model,
+        Some(own.models_dir().join("ggml-silero-v9.bin"))
+    );
+}
