@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use serve::{bin, clip, words, Serve};
+use serve::{clip, words, Serve};
 
 /// The python of the virtual environment with the `openai` package: required.
 fn openai_python() -> PathBuf {
@@ -46,21 +46,7 @@ fn recall(reference: &str, got: &str) -> f64 {
 /// A user key made with `ytcaption keys create` on `home` (before `serve` starts on it): its
 /// secret, the first line of stdout.
 fn create_key(home: &Path) -> String {
-    let out = Command::new(bin())
-        .arg("--home")
-        .arg(home)
-        .args(["keys", "create", "--name", "sdk", "--scope", "user"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let secret = String::from_utf8(out.stdout).unwrap();
-    let secret = secret.lines().next().unwrap().to_string();
-    assert!(secret.starts_with("ytc_"), "{secret:?}");
-    secret
+    serve::create_key(home, "sdk", "user").0
 }
 
 /// Drives the server with the official SDK and prints what it got as one JSON object.
