@@ -18,6 +18,7 @@ mod info;
 mod jobs;
 mod journal_cmd;
 mod keys_cmd;
+mod logging;
 mod model_cmd;
 mod output;
 mod serve;
@@ -42,6 +43,21 @@ struct Cli {
     /// More log output on stderr (-v info, -vv debug); RUST_LOG overrides
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     verbose: u8,
+
+    /// Log line format on stderr: text, or json (one object per line, with the job's and the
+    /// request's ids from their spans)
+    #[arg(long, global = true, value_enum, default_value_t = logging::LogFormat::Text, env = "YTCAPTION_LOG_FORMAT", value_name = "FORMAT")]
+    log_format: logging::LogFormat,
+
+    /// Which log lines to write, as a filter (`info`, `debug`, `ytcaption=debug,warn`); wins over
+    /// -v; RUST_LOG wins over it
+    #[arg(
+        long,
+        global = true,
+        env = "YTCAPTION_LOG_LEVEL",
+        value_name = "FILTER"
+    )]
+    log_level: Option<String>,
 
     #[command(flatten)]
     results: Fields<GlobalFlags>,
@@ -90,7 +106,7 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(cli.verbose);
+    logging::init(cli.verbose, cli.log_level.as_deref(), cli.log_format);
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -109,27 +125,10 @@ fn main() -> ExitCode {
                 CliError::Core(e) => (e.to_string(), e.code().to_string()),
                 CliError::Remote { code, message } => (message.clone(), code.clone()),
             };
-            eprintln!("error: {} [{code}]", ytcaption::redact::text(&message));
+            logging::notice("ERROR", &format!("error: {message} [{code}]"));
             ExitCode::FAILURE
         }
     }
-}
-
-fn init_logging(verbose: u8) {
-    // Only our own warnings by default: decoders (symphonia) and whisper.cpp log their own
-    // noise about inputs that ytcaption already reports as typed errors.
-    let default = match verbose {
-        0 => "off,ytcaption=warn,ytcaption_cli=warn,ytcaption_server=warn",
-        1 => "warn,ytcaption=info,ytcaption_cli=info,ytcaption_server=info",
-        _ => "debug",
-    };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .try_init();
 }
 
 /// The settings every command starts from: defaults, the `YTCAPTION_<FIELD>` variables, then

@@ -119,15 +119,21 @@ pub async fn run(mut settings: Settings, args: ServeArgs) -> ytcaption::Result<(
     let credential = state.pipeline().home().root().join("serve.json");
     write_credential(&credential, local, &local_secret)?;
     if have_keys {
-        eprintln!(
-            "ytcaption serve: home {}; API keys required (Authorization: Bearer SECRET)",
-            state.pipeline().home().root().display()
+        crate::logging::notice(
+            "INFO",
+            &format!(
+                "ytcaption serve: home {}; API keys required (Authorization: Bearer SECRET)",
+                state.pipeline().home().root().display()
+            ),
         );
     } else {
-        eprintln!(
-            "ytcaption serve: home {}; no API keys: anyone who reaches {local} can use the API \
-             (create one with `ytcaption keys create`)",
-            state.pipeline().home().root().display()
+        crate::logging::notice(
+            "WARN",
+            &format!(
+                "ytcaption serve: home {}; no API keys: anyone who reaches {local} can use the API \
+                 (create one with `ytcaption keys create`)",
+                state.pipeline().home().root().display()
+            ),
         );
     }
     let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())

@@ -56,7 +56,7 @@ pub async fn run(mut settings: Settings, args: WorkerArgs) -> ytcaption::Result<
             let local = listener
                 .local_addr()
                 .map_err(|e| Error::io("reading the bound address", e))?;
-            eprintln!("metrics on http://{local}/metrics");
+            crate::logging::notice("INFO", &format!("metrics on http://{local}/metrics"));
             Some(tokio::spawn(ytcaption_server::metrics::listen(
                 listener,
                 p.clone(),
@@ -73,13 +73,16 @@ pub async fn run(mut settings: Settings, args: WorkerArgs) -> ytcaption::Result<
                 let _ = writeln!(out, "{}", ev.to_json());
                 let _ = out.flush();
             } else if !matches!(ev.kind, EventKind::TranscriptionProgress { .. }) {
-                eprintln!("{}", describe_event(&ev));
+                crate::logging::notice("INFO", &describe_event(&ev));
             }
         }
     });
-    eprintln!(
-        "ytcaption worker: {workers} worker(s), home {}",
-        p.home().root().display()
+    crate::logging::notice(
+        "INFO",
+        &format!(
+            "ytcaption worker: {workers} worker(s), home {}",
+            p.home().root().display()
+        ),
     );
     let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .map_err(|e| Error::io("installing the SIGTERM handler", e))?;

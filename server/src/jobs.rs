@@ -64,7 +64,8 @@ pub async fn submit(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_ascii_lowercase();
-    let (request, upload) = if content_type.starts_with("multipart/form-data") {
+    let request_id = crate::request_id::of(&req);
+    let (mut request, upload) = if content_type.starts_with("multipart/form-data") {
         upload::receive(&s, req).await?
     } else if content_type.starts_with("application/json") {
         (json_request(req.into_body()).await?, None)
@@ -74,6 +75,7 @@ pub async fn submit(
             "send application/json ({\"url\": …}) or multipart/form-data (field `file`)",
         ));
     };
+    request.request_id = request_id;
     let job = enqueue(&s, &caller, request).await?;
     if let Some(u) = upload {
         // An idempotency key may name an earlier job: then this upload is not its source.

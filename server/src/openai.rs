@@ -196,6 +196,7 @@ async fn handle(
             "send multipart/form-data with the audio in the field `file`",
         ));
     }
+    let request_id = crate::request_id::of(&req);
     let Form { upload, fields } = read_form(&s, req).await?;
     let Some(upload) = upload else {
         return Err(invalid(
@@ -203,6 +204,7 @@ async fn handle(
         ));
     };
     let mut request = new_request(upload.path.to_string_lossy().into_owned());
+    request.request_id = request_id;
     let mut answer = Answer {
         task,
         format: ResponseFormat::Json,

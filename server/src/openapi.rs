@@ -857,6 +857,8 @@ fn schemas() -> Value {
                 "attempts": {"type": "integer", "minimum": 0},
                 "owner": {"type": ["string", "null"],
                           "description": "The id of the key that submitted it (null: no keys)"},
+                "request_id": {"type": ["string", "null"],
+                               "description": "The X-Request-Id of the request that submitted it (the correlation id of its log lines)"},
                 "stalled_starts": {"type": "integer", "minimum": 0},
                 "progress": schema_ref("ProgressMark"),
                 "progress_at_start": schema_ref("ProgressMark"),

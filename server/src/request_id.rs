@@ -23,6 +23,11 @@ fn acceptable(v: &HeaderValue) -> Option<String> {
         .then(|| s.to_string())
 }
 
+/// The id [`layer`] gave `req` (`None` outside the middleware, as in a program's own routes).
+pub(crate) fn of(req: &Request) -> Option<String> {
+    req.extensions().get::<RequestId>().map(|r| r.0.clone())
+}
+
 /// The middleware.
 pub async fn layer(mut req: Request, next: Next) -> Response {
     let id = req

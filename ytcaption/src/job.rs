@@ -255,6 +255,11 @@ pub struct JobRequest {
     /// itself; idempotency keys are per owner.
     #[serde(default)]
     pub owner: Option<String>,
+    /// The correlation id of the request that submitted it (an HTTP `X-Request-Id`), kept with
+    /// the job and carried by its log lines (the `job` span) so that one id follows a request
+    /// from the front end through every stage and notification. Set by the front end.
+    #[serde(default)]
+    pub request_id: Option<String>,
 }
 
 impl JobRequest {
@@ -307,6 +312,12 @@ impl JobRequest {
         self.owner = Some(owner.into());
         self
     }
+
+    /// Sets the correlation id ([`JobRequest::request_id`]).
+    pub fn request_id(mut self, id: impl Into<String>) -> Self {
+        self.request_id = Some(id.into());
+        self
+    }
 }
 
 /// A durable transcription job, as stored in the journal.
@@ -334,6 +345,9 @@ pub struct Job {
     /// Whose job it is ([`JobRequest::owner`]; `None` in records written before owners).
     #[serde(default)]
     pub owner: Option<String>,
+    /// The correlation id of the request that submitted it ([`JobRequest::request_id`]).
+    #[serde(default)]
+    pub request_id: Option<String>,
     /// Decoding options.
     #[serde(default)]
     pub options: DecodeOptions,
@@ -392,6 +406,7 @@ impl std::fmt::Debug for Job {
             )
             .field("idempotency_key", &self.idempotency_key)
             .field("owner", &self.owner)
+            .field("request_id", &self.request_id)
             .field("options", &self.options)
             .field("created_at", &self.created_at)
             .field("updated_at", &self.updated_at)
@@ -416,6 +431,7 @@ impl Job {
             webhook_url: req.webhook_url.clone(),
             idempotency_key: req.idempotency_key.clone(),
             owner: req.owner.clone(),
+            request_id: req.request_id.clone(),
             options: req.options.clone(),
             created_at: now,
             updated_at: now,

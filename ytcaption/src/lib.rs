@@ -67,6 +67,7 @@ mod pipeline;
 pub mod redact;
 pub mod settings;
 mod source;
+mod spans;
 pub mod store;
 pub mod transcribe;
 mod transcript;

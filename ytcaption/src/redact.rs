@@ -154,9 +154,67 @@ pub fn text(text: &str) -> String {
     out
 }
 
+/// `line` as it may be written to a log: URLs through [`text`], API key secrets
+/// (`ytc_` + hex digits, [`crate::keys::SECRET_PREFIX`]) and the credentials of `Bearer` and
+/// `Basic` authorization values replaced by `***`. Every line a front end logs goes through it.
+///
+/// ```
+/// use ytcaption::redact;
+/// assert_eq!(
+///     redact::log_line("authorization: Bearer ytc_0123abcd from https://u:p@h/x"),
+///     "authorization: Bearer *** from https://***@h/x"
+/// );
+/// ```
+pub fn log_line(line: &str) -> String {
+    let mut out = text(line);
+    for scheme in ["Bearer ", "bearer ", "Basic ", "basic "] {
+        out = mask_after(&out, scheme, |c| {
+            !c.is_whitespace() && !matches!(c, '"' | '\'' | ',')
+        });
+    }
+    mask_after(&out, "ytc_", |c| c.is_ascii_hexdigit())
+}
+
+/// `s` with the run of characters that satisfy `keep` after each `marker` replaced by
+/// [`MASK`] (`marker` itself stays, except `ytc_` secrets, which become `***` whole).
+fn mask_after(s: &str, marker: &str, keep: impl Fn(char) -> bool) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find(marker) {
+        let after = &rest[i + marker.len()..];
+        let n = after.find(|c: char| !keep(c)).unwrap_or(after.len());
+        out.push_str(&rest[..i]);
+        if n == 0 {
+            out.push_str(marker);
+        } else if marker == "ytc_" {
+            out.push_str(MASK);
+        } else {
+            out.push_str(marker);
+            out.push_str(MASK);
+        }
+        rest = &after[n..];
+    }
+    out.push_str(rest);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn log_lines() {
+        let secret = format!("ytc_{}", "ab12".repeat(16));
+        let line = format!(
+            r#"{{"msg":"key {secret} used","auth":"Bearer {secret}","url":"https://a:b@h/x?sig=1"}}"#
+        );
+        let shown = log_line(&line);
+        assert!(!shown.contains("ab12"), "{shown}");
+        assert!(!shown.contains("a:b@"), "{shown}");
+        assert!(shown.contains(r#""auth":"Bearer ***""#), "{shown}");
+        assert!(shown.contains("key *** used"), "{shown}");
+        assert_eq!(log_line("no secrets: ytc_ alone"), "no secrets: ytc_ alone");
+    }
 
     #[test]
     fn urls() {

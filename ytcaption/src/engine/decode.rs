@@ -111,7 +111,7 @@ pub(super) async fn start_chunking(
     let stop = ctx.spec.cancel.child_token();
     let producer_stop = stop.clone();
     let producer =
-        tokio::task::spawn_blocking(move || produce(reader, cleanup, chunker, tx, producer_stop));
+        crate::spans::spawn_blocking(move || produce(reader, cleanup, chunker, tx, producer_stop));
     Ok(ChunkStream {
         rx,
         producer,
@@ -121,7 +121,7 @@ pub(super) async fn start_chunking(
 
 /// Runs `f` on the blocking pool, turning a panic into a decode error.
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
-    tokio::task::spawn_blocking(f)
+    crate::spans::spawn_blocking(f)
         .await
         .map_err(|e| Error::Decode {
             message: format!("the decoder panicked: {e}"),

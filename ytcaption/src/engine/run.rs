@@ -6,6 +6,8 @@
 use std::path::Path;
 use std::time::Instant;
 
+use tracing::Instrument;
+
 use super::assemble::assemble;
 use super::captions::caption_transcript;
 use super::context::RunContext;
@@ -40,6 +42,21 @@ pub(super) async fn run(
     result
 }
 
+/// Runs one stage of a run in a span of its own (`stage = …`, inside the job's), and logs its
+/// end there with its time.
+async fn stage<T>(
+    stage: &'static str,
+    work: impl std::future::Future<Output = Result<T>>,
+) -> Result<T> {
+    let span = tracing::info_span!("stage", stage);
+    let t = Instant::now();
+    let r = work.instrument(span.clone()).await;
+    if r.is_ok() {
+        span.in_scope(|| tracing::info!(ms = t.elapsed().as_millis() as u64, "stage done"));
+    }
+    r
+}
+
 /// The stages in order; a cached transcript ends the run after the first.
 async fn stages(
     ctx: &RunContext<'_>,
@@ -60,15 +77,20 @@ async fn stages(
     }
     // Each stage's time goes to the metrics when it succeeds. Decoding streams on a thread
     // while the chunks are transcribed: its time is the opening plus that thread's busy time.
+    // Each stage runs in a span of its own (`stage = …`), inside the job's.
     let t = Instant::now();
-    let fetched = fetch_media(ctx, downloader, work_dir, cache.as_ref()).await?;
+    let fetched = stage(
+        "download",
+        fetch_media(ctx, downloader, work_dir, cache.as_ref()),
+    )
+    .await?;
     metrics::record_stage("download", t.elapsed());
     let t = Instant::now();
-    let audio = open_audio(ctx, &fetched).await?;
+    let audio = stage("decode", open_audio(ctx, &fetched)).await?;
     let opening = t.elapsed();
     let done = resume(ctx).await?;
     let t = Instant::now();
-    let chunks = transcribe_all(ctx, audio, &done).await?;
+    let chunks = stage("transcribe", transcribe_all(ctx, audio, &done)).await?;
     metrics::record_stage("transcribe", t.elapsed());
     metrics::record_stage("decode", opening + chunks.decoding);
     let transcript = assemble(ctx, chunks, started);

@@ -8,6 +8,7 @@ use std::time::Duration;
 use chrono::Utc;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 use super::{Delivered, DeliveryRetry, Notifier, NotifyError};
 use crate::event::{Event, EventKind};
@@ -51,6 +52,13 @@ pub(crate) async fn run(
             let by_name = &by_name;
             let shutdown = &shutdown;
             let journal = &journal;
+            // A delivery's lines carry its job, notifier and webhook id.
+            let span = tracing::info_span!(
+                "notify",
+                job_id = %d.job_id,
+                notifier = %d.notifier,
+                event_id = %d.event_id
+            );
             async move {
                 let notifier = by_name.get(&d.notifier);
                 let policy = notifier.map(|n| n.retry()).unwrap_or_default();
@@ -62,6 +70,7 @@ pub(crate) async fn run(
                 };
                 Some((d, policy, res))
             }
+            .instrument(span)
         });
         for (d, policy, res) in futures::future::join_all(attempts)
             .await

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 use crate::engine::{RunSpec, Sink};
 use crate::error::{Error, Result};
@@ -62,6 +63,17 @@ impl Sink for JournalSink<'_> {
     }
 }
 
+/// The span of one run of a job: every line logged while it runs, in every stage, carries the
+/// job's id and its correlation id ([`Job::request_id`], empty when none was given).
+pub(crate) fn job_span(job: &Job) -> tracing::Span {
+    tracing::info_span!(
+        "job",
+        job_id = %job.id,
+        request_id = job.request_id.as_deref().unwrap_or(""),
+        attempt = job.attempts,
+    )
+}
+
 impl Inner {
     pub(super) async fn worker_loop(self: Arc<Self>, n: usize) {
         tracing::debug!(worker = n, "worker started");
@@ -79,7 +91,8 @@ impl Inner {
             };
             match claimed {
                 Ok(Some((job, _))) => {
-                    self.run_job(job).await;
+                    let span = job_span(&job);
+                    self.run_job(job).instrument(span).await;
                 }
                 Ok(None) => {
                     tokio::select! {

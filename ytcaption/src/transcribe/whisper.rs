@@ -237,7 +237,7 @@ impl Transcriber for WhisperTranscriber {
         }
         let (threads, turn) = self.turn(1).await?;
         let mut state = self.take_state(&ctx)?;
-        let (state, res) = tokio::task::spawn_blocking(move || {
+        let (state, res) = crate::spans::spawn_blocking(move || {
             let _busy = Busy::new(threads);
             let n = samples.len().min(30 * 16000);
             let r = state
@@ -283,7 +283,7 @@ impl Transcriber for WhisperTranscriber {
         let mut state = self.take_state(&ctx)?;
         let multilingual = ctx.is_multilingual();
         let eot = ctx.token_eot();
-        let (state, result) = tokio::task::spawn_blocking(move || {
+        let (state, result) = crate::spans::spawn_blocking(move || {
             let _busy = Busy::new(threads);
             let r = run_full(
                 &mut state,
