@@ -356,8 +356,10 @@ export interface EngineOptions {
   ytDlp?: string
   /** Refuse media larger than this many megabytes [default: 4096] */
   maxSizeMb?: number
-  /** Refuse media longer than this many seconds (from the source's metadata, before downloading) */
+  /** Refuse media longer than this many seconds (from the source's metadata before downloading, and on the opened media for every source) [default: 10800] */
   maxDurationSeconds?: number
+  /** Deadline for a whole download in seconds, every attempt and yt-dlp included; 0: none [default: 900] */
+  downloadTimeoutSeconds?: number
   /** Attempts for a download that fails with a transient error (network, 5xx, 429) [default: 5] */
   downloadAttempts?: number
   /** Accept local paths and file:// URLs [default: true] */
@@ -388,8 +390,10 @@ export interface PipelineOptions {
   ytDlp?: string
   /** Refuse media larger than this many megabytes [default: 4096] */
   maxSizeMb?: number
-  /** Refuse media longer than this many seconds (from the source's metadata, before downloading) */
+  /** Refuse media longer than this many seconds (from the source's metadata before downloading, and on the opened media for every source) [default: 10800] */
   maxDurationSeconds?: number
+  /** Deadline for a whole download in seconds, every attempt and yt-dlp included; 0: none [default: 900] */
+  downloadTimeoutSeconds?: number
   /** Attempts for a download that fails with a transient error (network, 5xx, 429) [default: 5] */
   downloadAttempts?: number
   /** Accept local paths and file:// URLs [default: true] */
@@ -400,6 +404,8 @@ export interface PipelineOptions {
   workers?: number
   /** Give up on a job whose process died on this many starts in a row that made no progress [default: 3] */
   maxAttempts?: number
+  /** Wall-clock limit of one run of a job in seconds; past it the job fails with job_timeout; 0: none [default: 3600] */
+  jobTimeoutSeconds?: number
   /** Result store: s3://bucket/prefix (AWS_* variables), file:///dir or a directory [default: the home's results dir] */
   store?: string
   /** Journal: a postgres://user:password@host/db URL (one queue for many workers and machines) or a directory [default: the home's journal/ dir] */

@@ -367,3 +367,116 @@ fn refused_destinations_and_bad_prompts_are_one_typed_line_then_a_good_run_works
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// A server that answers every request with a 500 kB `audio/wav` head, then one byte every
+/// 300 ms (a slow drip that no read timeout catches); serves `requests` connections.
+fn slow_drip_server() -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for conn in listener.incoming().take(8) {
+            let Ok(mut c) = conn else { continue };
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                let _ = c.read(&mut buf);
+                let _ = c.write_all(
+                    b"HTTP/1.1 200 OK\r\ncontent-type: audio/wav\r\ncontent-length: 500000\r\n\r\nR",
+                );
+                // At most 2 minutes of drip per connection, so a broken test ends anyway.
+                for _ in 0..400 {
+                    std::thread::sleep(std::time::Duration::from_millis(300));
+                    if c.write_all(b"I").is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    format!("http://{addr}/drip.wav")
+}
+
+/// Each limit of a job (download deadline, media duration, size of a local file, the job's
+/// wall clock) fails that job with its own code within the limit, and the same worker then
+/// completes the next job.
+#[test]
+fn limits_fail_their_job_with_its_code_and_the_worker_goes_on() {
+    let model = support::model();
+    let model = model.to_str().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    let drip = slow_drip_server();
+    // 1.5 MB of silence: over a 1 MB size limit.
+    let big = dir.path().join("big.wav");
+    support::write_wav(&big, &vec![0.0f32; 16000 * 50]);
+    // Two and a half minutes of real speech: longer than the job's 4 s wall clock.
+    let long = support::concat_english(&support::committed_clips(), 150.0, &[0.6, 1.0]);
+    let long_wav = dir.path().join("long.wav");
+    support::write_wav(&long_wav, &long.samples);
+    let short = support::committed_clips()
+        .into_iter()
+        .find(|c| c.name() == "en_pocketsphinx_librivox_0890.wav")
+        .unwrap();
+    let submit = |input: &str, priority: &str| {
+        let out = cli(
+            &home,
+            &["jobs", "submit", input, "-l", "en", "--priority", priority],
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    };
+    let worker = |env: &[(&str, &str)]| {
+        let t = std::time::Instant::now();
+        let out = std::process::Command::new(bin())
+            .args(["--home", home.to_str().unwrap()])
+            .args(["worker", "--exit-when-idle", "-m", model, "-t", "2"])
+            .env("YTCAPTION_ALLOW_NETWORK", "127.0.0.1")
+            .envs(env.iter().copied())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+        assert!(out.status.success(), "worker: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        t.elapsed()
+    };
+
+    // Download deadline (2 s), duration (8 s: the 11 s JFK clip is over) and size (1 MB).
+    let dripping = submit(&drip, "high");
+    let too_long = submit(support::jfk().path.to_str().unwrap(), "normal");
+    let too_big = submit(big.to_str().unwrap(), "normal");
+    let fine = submit(short.path.to_str().unwrap(), "low");
+    let took = worker(&[
+        ("YTCAPTION_DOWNLOAD_TIMEOUT_SECONDS", "2"),
+        ("YTCAPTION_MAX_DURATION_SECONDS", "8"),
+        ("YTCAPTION_MAX_SIZE_MB", "1"),
+    ]);
+    for (id, code) in [
+        (&dripping, "download_timeout"),
+        (&too_long, "too_large"),
+        (&too_big, "too_large"),
+    ] {
+        let j = job_json(&home, id);
+        assert_eq!(j["status"], "failed", "{j}");
+        assert_eq!(j["error"]["code"], code, "{j}");
+    }
+    assert_eq!(job_json(&home, &fine)["status"], "completed");
+    // The drip would take 8 hours; the deadline ends it (bounded loosely for a busy machine).
+    assert!(took.as_secs() < 60, "the worker took {took:?}");
+
+    // The job's wall clock (4 s): the long job is stopped, the next one completes.
+    let first = submit(short.path.to_str().unwrap(), "high");
+    let slow = submit(long_wav.to_str().unwrap(), "normal");
+    let after = submit(short.path.to_str().unwrap(), "low");
+    worker(&[("YTCAPTION_JOB_TIMEOUT_SECONDS", "4")]);
+    let j = job_json(&home, &slow);
+    assert_eq!(j["status"], "failed", "{j}");
+    assert_eq!(j["error"]["code"], "job_timeout", "{j}");
+    for id in [&first, &after] {
+        let j = job_json(&home, id);
+        assert_eq!(j["status"], "completed", "{j}");
+    }
+}

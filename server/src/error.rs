@@ -69,7 +69,7 @@ pub fn status_for(code: &str) -> StatusCode {
         "closed" | "journal_locked" | "model_not_found" | UNAVAILABLE | QUEUE_FULL => {
             StatusCode::SERVICE_UNAVAILABLE
         }
-        "timeout" => StatusCode::GATEWAY_TIMEOUT,
+        "timeout" | "download_timeout" | "job_timeout" => StatusCode::GATEWAY_TIMEOUT,
         "store_error" | "store_access_denied" => StatusCode::BAD_GATEWAY,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     }

@@ -249,6 +249,21 @@ pub enum Error {
         reason: String,
     },
 
+    /// The job ran longer than the pipeline's `job_timeout_seconds`: it was stopped and failed.
+    #[error("the job ran longer than its limit of {seconds:.0} s and was stopped")]
+    JobTimeout {
+        /// The limit that was reached.
+        seconds: f64,
+    },
+
+    /// Something inside ytcaption failed that should not (a worker task panicked): the job
+    /// fails with this code and the message, and the worker goes on with the next job.
+    #[error("internal error: {message}")]
+    Internal {
+        /// What happened (a panic's message).
+        message: String,
+    },
+
     /// An operating-system I/O error.
     #[error("{context}: {source}")]
     Io {
@@ -305,6 +320,9 @@ pub enum DownloadErrorKind {
     /// link-local, cloud metadata...) that the `allow_network` allowlist does not admit, a
     /// redirect into one, or a redirect from https to http. Nothing was connected to.
     DestinationRefused,
+    /// The whole download (every attempt and redirect, yt-dlp included) took longer than the
+    /// `download_timeout_seconds` deadline: a slow-drip server cannot hold a worker.
+    Deadline,
 }
 
 impl DownloadErrorKind {
@@ -329,11 +347,12 @@ impl DownloadErrorKind {
             Self::YtDlpFailed => "yt_dlp_failed",
             Self::CircuitOpen => "circuit_open",
             Self::DestinationRefused => "destination_refused",
+            Self::Deadline => "download_timeout",
         }
     }
 
     /// Every kind, in the order of their codes in [`ERROR_CODES`].
-    pub const ALL: [DownloadErrorKind; 18] = [
+    pub const ALL: [DownloadErrorKind; 19] = [
         Self::Network,
         Self::HttpStatus,
         Self::RateLimited,
@@ -352,6 +371,7 @@ impl DownloadErrorKind {
         Self::YtDlpFailed,
         Self::CircuitOpen,
         Self::DestinationRefused,
+        Self::Deadline,
     ];
 
     /// Whether a retry may succeed: network trouble, rate limits, server errors, an open
@@ -412,6 +432,8 @@ impl Error {
             Error::Io { .. } => "io_error",
             Error::StoreAccessDenied { .. } => "store_access_denied",
             Error::WebhookRefused { .. } => "webhook_refused",
+            Error::JobTimeout { .. } => "job_timeout",
+            Error::Internal { .. } => "internal_error",
         }
     }
 
@@ -439,6 +461,8 @@ impl Error {
             Error::Io { .. } => ErrorCategory::Io,
             Error::StoreAccessDenied { .. } => ErrorCategory::Store,
             Error::WebhookRefused { .. } => ErrorCategory::InvalidInput,
+            Error::JobTimeout { .. } => ErrorCategory::Timeout,
+            Error::Internal { .. } => ErrorCategory::JobFailed,
         }
     }
 
@@ -665,6 +689,9 @@ pub const ERROR_CODES: &[&str] = &[
     "store_access_denied",
     "webhook_refused",
     "destination_refused",
+    "download_timeout",
+    "job_timeout",
+    "internal_error",
 ];
 
 impl ErrorCategory {
@@ -816,6 +843,11 @@ mod tests {
             reason: "r".into(),
         });
         v.push(Error::download(K::DestinationRefused, "m"));
+        v.push(Error::download(K::Deadline, "m"));
+        v.push(Error::JobTimeout { seconds: 1.0 });
+        v.push(Error::Internal {
+            message: "m".into(),
+        });
         v
     }
 

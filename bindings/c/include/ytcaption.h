@@ -227,6 +227,19 @@ typedef enum ytc_status {
      * redirect (`destination_refused`).
      */
     YTC_DESTINATION_REFUSED = 142,
+    /**
+     * The whole download took longer than `download_timeout_seconds` (`download_timeout`).
+     */
+    YTC_DOWNLOAD_TIMEOUT = 143,
+    /**
+     * The job ran longer than `job_timeout_seconds` and was stopped (`job_timeout`).
+     */
+    YTC_JOB_TIMEOUT = 144,
+    /**
+     * Something inside ytcaption failed that should not (a worker panicked); the job failed,
+     * the process goes on (`internal_error`).
+     */
+    YTC_INTERNAL_ERROR = 145,
 } ytc_status;
 
 /**
@@ -403,8 +416,9 @@ void ytc_options_free(struct ytc_options *options);
  * `(o, "store", "s3://bucket/prefix")`. An empty `value` resets an optional setting (home,
  * model, vad_model, store, ...) to its default. The names: `home`, `model`, `threads`,
  * `parallel_chunks`, `chunk_seconds`, `vad_model`, `chunk_retries`, `cache`, `yt_dlp`,
- * `max_size_mb`, `max_duration_seconds`, `download_attempts`, `local_files`,
- * `allow_network` (older name `webhook_allowlist`), `workers`, `max_attempts`, `store`,
+ * `max_size_mb`, `max_duration_seconds`, `download_timeout_seconds`, `download_attempts`,
+ * `local_files`, `allow_network` (older name `webhook_allowlist`), `workers`,
+ * `max_attempts`, `job_timeout_seconds`, `store`,
  * `journal`, `journal_lease_seconds`,
  * `webhook_secret`, `webhook_retry_delay`, `webhook_max_age` (the core's
  * `Settings::FIELDS`; the README says what each means). An

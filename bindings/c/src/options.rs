@@ -65,8 +65,9 @@ pub unsafe extern "C" fn ytc_options_free(options: *mut ytc_options) {
 /// `(o, "store", "s3://bucket/prefix")`. An empty `value` resets an optional setting (home,
 /// model, vad_model, store, ...) to its default. The names: `home`, `model`, `threads`,
 /// `parallel_chunks`, `chunk_seconds`, `vad_model`, `chunk_retries`, `cache`, `yt_dlp`,
-/// `max_size_mb`, `max_duration_seconds`, `download_attempts`, `local_files`,
-/// `allow_network` (older name `webhook_allowlist`), `workers`, `max_attempts`, `store`,
+/// `max_size_mb`, `max_duration_seconds`, `download_timeout_seconds`, `download_attempts`,
+/// `local_files`, `allow_network` (older name `webhook_allowlist`), `workers`,
+/// `max_attempts`, `job_timeout_seconds`, `store`,
 /// `journal`, `journal_lease_seconds`,
 /// `webhook_secret`, `webhook_retry_delay`, `webhook_max_age` (the core's
 /// `Settings::FIELDS`; the README says what each means). An

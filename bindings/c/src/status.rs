@@ -117,6 +117,13 @@ pub enum ytc_status {
     /// `allow_network` allowlist does not admit, a redirect into one, or an https→http
     /// redirect (`destination_refused`).
     YTC_DESTINATION_REFUSED = 142,
+    /// The whole download took longer than `download_timeout_seconds` (`download_timeout`).
+    YTC_DOWNLOAD_TIMEOUT = 143,
+    /// The job ran longer than `job_timeout_seconds` and was stopped (`job_timeout`).
+    YTC_JOB_TIMEOUT = 144,
+    /// Something inside ytcaption failed that should not (a worker panicked); the job failed,
+    /// the process goes on (`internal_error`).
+    YTC_INTERNAL_ERROR = 145,
 }
 
 /// The status of the first core code; status `CORE_BASE + i` is `ERROR_CODES[i]`.
@@ -133,7 +140,7 @@ const OWN: [(ytc_status, &std::ffi::CStr); 6] = [
 ];
 
 /// The status of each entry of [`ERROR_CODES`], in the same order.
-const CORE: [ytc_status; 43] = {
+const CORE: [ytc_status; 46] = {
     use ytc_status::*;
     [
         YTC_INVALID_INPUT,
@@ -179,6 +186,9 @@ const CORE: [ytc_status; 43] = {
         YTC_STORE_ACCESS_DENIED,
         YTC_WEBHOOK_REFUSED,
         YTC_DESTINATION_REFUSED,
+        YTC_DOWNLOAD_TIMEOUT,
+        YTC_JOB_TIMEOUT,
+        YTC_INTERNAL_ERROR,
     ]
 };
 

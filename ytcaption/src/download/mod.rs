@@ -244,6 +244,10 @@ pub struct DownloadConfig {
     pub connect_timeout: Option<Duration>,
     /// Limit for each read from a connection (`None`: no limit).
     pub read_timeout: Option<Duration>,
+    /// Limit for a whole download, every attempt, redirect and yt-dlp run together (`None`:
+    /// no limit; default 900 s): past it the download fails with `download_timeout`, so a
+    /// server that sends one byte a minute cannot hold a worker.
+    pub deadline: Option<Duration>,
     /// Redirects followed before giving up.
     pub max_redirects: usize,
     /// The `yt-dlp` program; `None` looks at `$YTCAPTION_YT_DLP`, then `yt-dlp` on `PATH`.
@@ -266,6 +270,7 @@ impl Default for DownloadConfig {
             breaker: BreakerConfig::default(),
             connect_timeout: Some(Duration::from_secs(15)),
             read_timeout: Some(Duration::from_secs(60)),
+            deadline: Some(Duration::from_secs(900)),
             max_redirects: 10,
             yt_dlp: None,
             yt_dlp_args: Vec::new(),
@@ -308,6 +313,7 @@ impl std::fmt::Debug for DownloadConfig {
             .field("breaker", &self.breaker)
             .field("connect_timeout", &self.connect_timeout)
             .field("read_timeout", &self.read_timeout)
+            .field("deadline", &self.deadline)
             .field("max_redirects", &self.max_redirects)
             .field("yt_dlp", &self.yt_dlp)
             .field("yt_dlp_args", &args)
@@ -406,30 +412,18 @@ impl DefaultDownloader {
         &self.inner.breakers
     }
 
-    fn check_local(&self, path: &Path) -> Result<()> {
-        if self.inner.config.local_files {
-            Ok(())
-        } else {
-            Err(Error::Download {
-                kind: DownloadErrorKind::UnsupportedSource,
-                message: format!(
-                    "{}: local files are not accepted here; give an http(s):// or YouTube URL",
-                    path.display()
-                ),
-                source: None,
-            })
-        }
-    }
-}
-
-#[async_trait]
-impl Downloader for DefaultDownloader {
-    async fn fetch(&self, source: &Source, ctx: &FetchContext<'_>) -> Result<Fetched> {
+    /// The download by route, without the overall deadline.
+    async fn fetch_routed(&self, source: &Source, ctx: &FetchContext<'_>) -> Result<Fetched> {
         let (work_dir, cancel, observer) = (ctx.work_dir, ctx.cancel, ctx.observer);
         match source {
             Source::File { path } => {
                 self.check_local(path)?;
-                file::fetch(path).await
+                let f = file::fetch(path).await?;
+                // The size limit holds for local files too.
+                self.inner
+                    .config
+                    .check_size(f.size_bytes, &path.display().to_string())?;
+                Ok(f)
             }
             Source::Url { .. } => match source.route()? {
                 #[cfg(feature = "youtube")]
@@ -452,6 +446,42 @@ impl Downloader for DefaultDownloader {
                     Err(feature_off(other))
                 }
             },
+        }
+    }
+
+    fn check_local(&self, path: &Path) -> Result<()> {
+        if self.inner.config.local_files {
+            Ok(())
+        } else {
+            Err(Error::Download {
+                kind: DownloadErrorKind::UnsupportedSource,
+                message: format!(
+                    "{}: local files are not accepted here; give an http(s):// or YouTube URL",
+                    path.display()
+                ),
+                source: None,
+            })
+        }
+    }
+}
+
+#[async_trait]
+impl Downloader for DefaultDownloader {
+    async fn fetch(&self, source: &Source, ctx: &FetchContext<'_>) -> Result<Fetched> {
+        let Some(deadline) = self.inner.config.deadline else {
+            return self.fetch_routed(source, ctx).await;
+        };
+        // Dropping the download stops it: reqwest's body, and yt-dlp (killed on drop).
+        match tokio::time::timeout(deadline, self.fetch_routed(source, ctx)).await {
+            Ok(r) => r,
+            Err(_) => Err(Error::Download {
+                kind: DownloadErrorKind::Deadline,
+                message: format!(
+                    "the download took longer than its deadline of {} s (download_timeout_seconds)",
+                    deadline.as_secs()
+                ),
+                source: None,
+            }),
         }
     }
 

@@ -52,6 +52,18 @@ pub(super) async fn open_audio(ctx: &RunContext<'_>, fetched: &Fetched) -> Resul
             blocking(move || count_seconds(&path)).await?
         }
     };
+    if let Some(max) = ctx.config.max_duration {
+        if duration > max.as_secs_f64() {
+            return Err(Error::Download {
+                kind: crate::error::DownloadErrorKind::TooLarge,
+                message: format!(
+                    "the media lasts {duration:.0} s, more than the limit of {} s (max_duration_seconds)",
+                    max.as_secs()
+                ),
+                source: None,
+            });
+        }
+    }
     let gain = match (options.normalize_loudness, measured) {
         (Some(target), Some(m)) => {
             let gain = clean::gain_db(m.loudness_lufs, target as f64);

@@ -104,6 +104,9 @@ pub struct EngineConfig {
     /// Where media and transcripts are cached ([`Cache`](crate::cache::Cache)); `None` turns
     /// caching off.
     pub cache_dir: Option<PathBuf>,
+    /// Longest media transcribed: checked on the opened media for every source (local files
+    /// and HTTP included), before any chunk is transcribed (`too_large`). `None`: no limit.
+    pub max_duration: Option<Duration>,
 }
 
 impl Default for EngineConfig {
@@ -115,6 +118,7 @@ impl Default for EngineConfig {
             chunk_retries: 2,
             progress_interval: Duration::from_millis(250),
             cache_dir: None,
+            max_duration: None,
         }
     }
 }

@@ -326,6 +326,8 @@ impl PipelineBuilder {
             running: Mutex::new(HashMap::new()),
             shutdown: CancellationToken::new(),
             workers: Mutex::new(Vec::new()),
+            job_timeout: (settings.job_timeout_seconds > 0)
+                .then(|| std::time::Duration::from_secs(settings.job_timeout_seconds)),
         });
         // Leftovers of runs that died: scratch files, then jobs.
         let _ = std::fs::remove_dir_all(inner.home.work_dir());

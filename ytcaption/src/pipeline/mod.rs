@@ -69,6 +69,8 @@ struct Inner {
     running: Mutex<HashMap<JobId, CancellationToken>>,
     shutdown: CancellationToken,
     workers: Mutex<Vec<JoinHandle<()>>>,
+    /// Wall-clock limit of one run of a job (`job_timeout_seconds`; `None`: none).
+    job_timeout: Option<std::time::Duration>,
 }
 
 impl Pipeline {

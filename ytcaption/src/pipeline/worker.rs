@@ -241,14 +241,14 @@ impl Inner {
             Some(lease) => {
                 let done = CancellationToken::new();
                 let run = async {
-                    let r = self.process(&job, &cancel).await;
+                    let r = self.supervised(&job, &cancel).await;
                     done.cancel();
                     r
                 };
                 let (r, ()) = tokio::join!(run, self.keep_lease(id, lease, &done, &cancel, &lost));
                 r
             }
-            None => self.process(&job, &cancel).await,
+            None => self.supervised(&job, &cancel).await,
         };
         self.running
             .lock()
@@ -300,6 +300,36 @@ impl Inner {
             Err(Error::IllegalTransition { .. }) => {} // cancelled meanwhile
             Err(e) => tracing::error!(job_id = %id, error = %e, "cannot record the job's end"),
         }
+    }
+
+    /// [`process`](Self::process) under the supervisor: a panic in it fails the job with
+    /// `internal_error` (its message kept) instead of ending the worker with the job left
+    /// running; a run longer than `job_timeout_seconds` is stopped and fails with `job_timeout`.
+    async fn supervised(&self, job: &Job, cancel: &CancellationToken) -> Result<()> {
+        use futures::FutureExt;
+        let run = std::panic::AssertUnwindSafe(self.process(job, cancel)).catch_unwind();
+        let caught = match self.job_timeout {
+            Some(limit) => match tokio::time::timeout(limit, run).await {
+                Ok(r) => r,
+                Err(_) => {
+                    // Stops what the dropped run left on the blocking pool (decoder, whisper).
+                    cancel.cancel();
+                    return Err(Error::JobTimeout {
+                        seconds: limit.as_secs_f64(),
+                    });
+                }
+            },
+            None => run.await,
+        };
+        caught.unwrap_or_else(|panic| {
+            let message = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "a worker task panicked".into());
+            tracing::error!(job_id = %job.id, panic = %message, "a job's run panicked");
+            Err(Error::Internal { message })
+        })
     }
 
     async fn process(&self, job: &Job, cancel: &CancellationToken) -> Result<()> {

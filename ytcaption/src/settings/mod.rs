@@ -97,13 +97,20 @@ pub struct Settings {
     /// chunk checkpoint, no stage an earlier start had not reached) fails with
     /// `attempts_exhausted` (default 3). Starts that made progress are not counted.
     pub max_attempts: u32,
+    /// Wall-clock limit of one run of a job in seconds (default 3600; 0: none): past it the run
+    /// is stopped and the job fails with `job_timeout`.
+    pub job_timeout_seconds: u64,
     /// The `yt-dlp` program for YouTube URLs. Default: `yt-dlp` on `PATH`.
     pub yt_dlp: Option<PathBuf>,
     /// Largest media accepted, in megabytes (default 4096).
     pub max_size_mb: u64,
-    /// Longest media accepted, in seconds (read from the source's metadata before
-    /// downloading); unset: no limit.
+    /// Longest media accepted, in seconds (default 10800, three hours): checked from the
+    /// source's metadata before downloading where it has any, and on the opened media for every
+    /// source; unset: no limit.
     pub max_duration_seconds: Option<u64>,
+    /// Deadline for a whole download in seconds, every attempt and yt-dlp included (default
+    /// 900; 0: none): past it the job fails with `download_timeout`.
+    pub download_timeout_seconds: u64,
     /// Attempts for a download that fails with a transient error (network, 5xx, 429; default 5).
     pub download_attempts: u32,
     /// Whether local paths and `file://` URLs are accepted (default true; a service refuses
@@ -149,9 +156,11 @@ impl Default for Settings {
             cache: false,
             workers: 1,
             max_attempts: 3,
+            job_timeout_seconds: 3600,
             yt_dlp: None,
             max_size_mb: download.max_bytes.map(|b| b >> 20).unwrap_or(4096),
-            max_duration_seconds: None,
+            max_duration_seconds: Some(10800),
+            download_timeout_seconds: download.deadline.map(|d| d.as_secs()).unwrap_or(0),
             download_attempts: download.retry.max_attempts,
             local_files: true,
             allow_network: None,
@@ -401,6 +410,7 @@ impl Settings {
             },
             chunk_retries: self.chunk_retries,
             cache_dir: self.cache.then(|| home.cache_dir()),
+            max_duration: self.max_duration_seconds.map(Duration::from_secs),
             ..EngineConfig::default()
         })
     }
@@ -424,6 +434,8 @@ impl Settings {
             yt_dlp: self.yt_dlp.clone(),
             max_bytes: Some(self.max_size_mb.saturating_mul(1 << 20)),
             max_duration: self.max_duration_seconds.map(Duration::from_secs),
+            deadline: (self.download_timeout_seconds > 0)
+                .then(|| Duration::from_secs(self.download_timeout_seconds)),
             retry: RetryPolicy::with_attempts(self.download_attempts),
             local_files: self.local_files,
             ..DownloadConfig::default()

@@ -55,6 +55,7 @@ def transcribe(
     yt_dlp: Optional[_Path] = None,
     max_size_mb: Optional[int] = None,
     max_duration_seconds: Optional[int] = None,
+    download_timeout_seconds: Optional[int] = None,
     download_attempts: Optional[int] = None,
     local_files: Optional[bool] = None,
     allow_network: Optional[str] = None,
@@ -275,6 +276,7 @@ class Engine:
         yt_dlp: Optional[_Path] = None,
         max_size_mb: Optional[int] = None,
         max_duration_seconds: Optional[int] = None,
+        download_timeout_seconds: Optional[int] = None,
         download_attempts: Optional[int] = None,
         local_files: Optional[bool] = None,
         allow_network: Optional[str] = None,
@@ -324,6 +326,7 @@ class Pipeline:
         yt_dlp: Optional[_Path] = None,
         max_size_mb: Optional[int] = None,
         max_duration_seconds: Optional[int] = None,
+        download_timeout_seconds: Optional[int] = None,
         download_attempts: Optional[int] = None,
         local_files: Optional[bool] = None,
         allow_network: Optional[str] = None,
@@ -333,6 +336,7 @@ class Pipeline:
         webhook_secret: Optional[str] = None,
         webhook_retry_delay: Optional[float] = None,
         webhook_max_age: Optional[float] = None,
+        job_timeout_seconds: Optional[int] = None,
     ) -> Self: ...
     @property
     def home(self) -> pathlib.Path: ...
