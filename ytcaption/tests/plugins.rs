@@ -709,3 +709,59 @@ async fn a_custom_sink_drives_the_engine_and_a_rerun_resumes_from_it() {
         });
     assert_eq!(resumed, Some(calls as u32));
 }
+
+/// The FixtureDownloader, but a URL ending in `panic.wav` makes it panic (a bug in a plugin).
+struct PanickyDownloader(FixtureDownloader);
+
+#[async_trait]
+impl Downloader for PanickyDownloader {
+    async fn fetch(&self, source: &Source, ctx: &FetchContext<'_>) -> Result<Fetched> {
+        if matches!(source, Source::Url { url, .. } if url.ends_with("panic.wav")) {
+            panic!("the plugin broke on purpose");
+        }
+        self.0.fetch(source, ctx).await
+    }
+}
+
+/// The supervisor: a run that panics fails its job with `internal_error` (the panic's message
+/// kept) instead of leaving it running, and the same worker completes the next job.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panicking_run_fails_its_job_with_internal_error_and_the_worker_goes_on() {
+    let home = tempfile::tempdir().unwrap();
+    let jfk = support::jfk();
+    let p = Pipeline::builder()
+        .home(home.path())
+        .model(support::model().to_str().unwrap())
+        .threads(2)
+        .workers(1)
+        .downloader(Arc::new(PanickyDownloader(FixtureDownloader {
+            clip: jfk.path.clone(),
+            calls: AtomicUsize::new(0),
+        })))
+        .build()
+        .await
+        .unwrap();
+    let bad = p
+        .submit(
+            JobRequest::new("https://example.invalid/panic.wav")
+                .language(Language::Code("en"))
+                .priority(ytcaption::Priority::High),
+        )
+        .await
+        .unwrap();
+    let good = p
+        .submit(JobRequest::new(CLIP_URL).language(Language::Code("en")))
+        .await
+        .unwrap();
+    match p.wait(bad.id, WAIT).await.unwrap_err() {
+        Error::JobFailed { code, message, .. } => {
+            assert_eq!(code, "internal_error");
+            assert!(message.contains("broke on purpose"), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
+    let t = p.wait(good.id, WAIT).await.unwrap();
+    assert!(t.text.to_lowercase().contains("country"), "{}", t.text);
+    assert_eq!(p.get(bad.id).await.unwrap().status, JobStatus::Failed);
+    p.close().await;
+}
