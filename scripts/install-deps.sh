@@ -12,7 +12,7 @@ packages=(build-essential cmake clang libclang-dev pkg-config ffmpeg sox espeak-
 packages+=(time)  # /usr/bin/time -v for benches/
 packages+=(chromium)  # the web page's browser test (cli/tests/web.rs)
 packages+=(postgresql)  # PostgreSQL journal tests (initdb/pg_ctl from /usr/lib/postgresql/*/bin)
-packages+=(prometheus)  # promtool for the metrics test (cli/tests/metrics.rs)
+packages+=(prometheus)  # promtool (cli/tests/metrics.rs) and a real Prometheus (cli/tests/prometheus.rs)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

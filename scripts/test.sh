@@ -47,6 +47,9 @@ export YTCAPTION_TEST_OPENAI_VENV=$PWD/target/test-data/openai-venv
 step "schemathesis (serve's API property-tested against /openapi.json)"
 scripts/setup-schemathesis.sh >/dev/null
 export YTCAPTION_TEST_SCHEMATHESIS_VENV=$PWD/target/test-data/schemathesis-venv
+step "deploy/ checks: kubernetes-validate, check-jsonschema (PyPI), Prometheus (Debian)"
+export YTCAPTION_TEST_DEPLOY_VENV=$(scripts/setup-deploy-check.sh)
+command -v prometheus >/dev/null && command -v promtool >/dev/null || { echo "prometheus/promtool are missing: scripts/install-deps.sh installs them" >&2; exit 1; }
 step "browser test: playwright-core (scripts/fetch-playwright.sh; chromium is Debian's)"
 export YTCAPTION_TEST_PLAYWRIGHT=$(scripts/fetch-playwright.sh)
 step "PostgreSQL (the journal tests start their own server from it)"
