@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Runs one fuzz target for SECONDS on one core (one process, no -jobs), then minimizes its corpus.
+#
+#   scripts/fuzz.sh TARGET [SECONDS]     (default 600)
+#   scripts/fuzz.sh --list
+#
+# Targets: audio_decode url_route captions ggml_reader ct2_reader (fuzz/fuzz_targets/).
+# Needs the nightly toolchain and cargo-fuzz (`cargo +nightly install cargo-fuzz --locked`).
+# New inputs land in fuzz/corpus/TARGET (committed, and replayed on stable by
+# `cargo test -p ytcaption --test fuzz_corpus`); crashes in fuzz/artifacts/TARGET (ignored by
+# git: copy a fixed one into fuzz/corpus/TARGET so the replay keeps it fixed).
+# Environment: FUZZ_NICE (default 10), FUZZ_RSS_MB (default 2048), FUZZ_MAX_LEN (per target).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [[ "${1:-}" == "--list" ]]; then
+    cargo +nightly fuzz list
+    exit 0
+fi
+target="${1:?usage: scripts/fuzz.sh TARGET [SECONDS]}"
+seconds="${2:-600}"
+case "$target" in
+    audio_decode | ggml_reader | ct2_reader) max_len="${FUZZ_MAX_LEN:-65536}" ;;
+    *) max_len="${FUZZ_MAX_LEN:-8192}" ;;
+esac
+corpus="fuzz/corpus/$target"
+mkdir -p "$corpus" "fuzz/artifacts/$target"
+
+before=$(find "$corpus" -type f | wc -l)
+status=0
+nice -n "${FUZZ_NICE:-10}" cargo +nightly fuzz run "$target" "$corpus" -- \
+    -max_total_time="$seconds" -timeout=20 \
+    -rss_limit_mb="${FUZZ_RSS_MB:-2048}" -max_len="$max_len" -print_final_stats=1 ||
+    status=$?
+# Keep the corpus small: only the inputs that add coverage.
+nice -n "${FUZZ_NICE:-10}" cargo +nightly fuzz cmin "$target" "$corpus" -- -rss_limit_mb="${FUZZ_RSS_MB:-2048}" >/dev/null 2>&1 || true
+after=$(find "$corpus" -type f | wc -l)
+echo "fuzz.sh: $target ran ${seconds}s; corpus $before -> $after files ($(du -sh "$corpus" | cut -f1)); exit $status"
+exit "$status"
