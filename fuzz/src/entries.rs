@@ -34,9 +34,18 @@ pub fn run(target: &str, data: &[u8]) {
     }
 }
 
-/// A scratch file of this process (the readers take paths), rewritten for every input.
+/// This thread's scratch directory (the replay test runs targets on parallel threads).
+pub fn scratch_dir() -> PathBuf {
+    std::env::temp_dir().join(format!(
+        "ytcaption-fuzz-{}-{:?}",
+        std::process::id(),
+        std::thread::current().id()
+    ))
+}
+
+/// A scratch file of this thread (the readers take paths), rewritten for every input.
 fn scratch(name: &str, data: &[u8]) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("ytcaption-fuzz-{}", std::process::id()));
+    let dir = scratch_dir();
     std::fs::create_dir_all(&dir).expect("scratch dir");
     let path = dir.join(name);
     std::fs::write(&path, data).expect("scratch file");
@@ -52,8 +61,7 @@ const MAX_SAMPLES: usize = 16_000 * 60;
 pub fn audio_decode(data: &[u8]) {
     // The first byte picks the extension (the probe's hint); the rest is the file.
     const EXTS: &[&str] = &[
-        "", "wav", "mp3", "ogg", "opus", "flac", "m4a", "mp4", "webm", "mkv", "aac", "caf",
-        "aiff",
+        "", "wav", "mp3", "ogg", "opus", "flac", "m4a", "mp4", "webm", "mkv", "aac", "caf", "aiff",
     ];
     let (ext, body) = match data.split_first() {
         Some((&b, rest)) => (EXTS[usize::from(b) % EXTS.len()], rest),
@@ -89,7 +97,8 @@ fn decode_path(path: &Path) {
         }
     }
     assert!(
-        out.iter().all(|s| s.is_finite() && (-1.0..=1.0).contains(s)),
+        out.iter()
+            .all(|s| s.is_finite() && (-1.0..=1.0).contains(s)),
         "samples out of [-1, 1]"
     );
     // After an error or the end, reading again must not panic either.
