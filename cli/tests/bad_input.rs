@@ -242,6 +242,20 @@ fn idempotency_key_returns_the_existing_job() {
             "upload-43",
         ],
     );
+    // The same key with another request (here the language) is refused and creates nothing.
+    let conflict = cli(
+        &home,
+        &[
+            "jobs",
+            "submit",
+            jfk.to_str().unwrap(),
+            "--idempotency-key",
+            "upload-42",
+            "-l",
+            "es",
+        ],
+    );
+    assert_one_clean_line(&conflict, "idempotency_conflict", "a reused key");
     assert!(a.status.success() && b.status.success() && c.status.success());
     assert_eq!(a.stdout, b.stdout);
     assert_ne!(a.stdout, c.stdout);

@@ -57,7 +57,7 @@ pub fn status_for(code: &str) -> StatusCode {
         FORBIDDEN => StatusCode::FORBIDDEN,
         METHOD_NOT_ALLOWED => StatusCode::METHOD_NOT_ALLOWED,
         // The job is not in a state that allows it.
-        "illegal_transition" | JOB_NOT_COMPLETED => StatusCode::CONFLICT,
+        "illegal_transition" | JOB_NOT_COMPLETED | "idempotency_conflict" => StatusCode::CONFLICT,
         // A job cancelled while a client waited for its answer (the OpenAI-compatible API).
         "cancelled" => StatusCode::CONFLICT,
         // Media the server cannot read, answered to a client waiting for its job.

@@ -112,6 +112,8 @@ pub fn operations() -> Vec<Op> {
                                "content": {"application/json": {"schema": schema_ref("Job")}}}),
                 ),
                 ("400", error("BadRequest")),
+                // `idempotency_conflict`: the key names a job made by another request.
+                ("409", error("Conflict")),
                 ("413", error("TooLarge")),
                 ("415", error("UnsupportedMediaType")),
                 ("422", error("Unprocessable")),

@@ -249,6 +249,16 @@ pub enum Error {
         reason: String,
     },
 
+    /// An idempotency key was used again with a different request (another source, language,
+    /// priority, webhook or decoding options): the first job is kept and nothing is created.
+    #[error("idempotency key {key:?} was already used for job {job_id} with a different request; use a new key for a new request")]
+    IdempotencyConflict {
+        /// The key.
+        key: String,
+        /// The job the key names.
+        job_id: String,
+    },
+
     /// The job ran longer than the pipeline's `job_timeout_seconds`: it was stopped and failed.
     #[error("the job ran longer than its limit of {seconds:.0} s and was stopped")]
     JobTimeout {
@@ -434,6 +444,7 @@ impl Error {
             Error::WebhookRefused { .. } => "webhook_refused",
             Error::JobTimeout { .. } => "job_timeout",
             Error::Internal { .. } => "internal_error",
+            Error::IdempotencyConflict { .. } => "idempotency_conflict",
         }
     }
 
@@ -463,6 +474,7 @@ impl Error {
             Error::WebhookRefused { .. } => ErrorCategory::InvalidInput,
             Error::JobTimeout { .. } => ErrorCategory::Timeout,
             Error::Internal { .. } => ErrorCategory::JobFailed,
+            Error::IdempotencyConflict { .. } => ErrorCategory::InvalidState,
         }
     }
 
@@ -692,6 +704,7 @@ pub const ERROR_CODES: &[&str] = &[
     "download_timeout",
     "job_timeout",
     "internal_error",
+    "idempotency_conflict",
 ];
 
 impl ErrorCategory {
@@ -847,6 +860,10 @@ mod tests {
         v.push(Error::JobTimeout { seconds: 1.0 });
         v.push(Error::Internal {
             message: "m".into(),
+        });
+        v.push(Error::IdempotencyConflict {
+            key: "k".into(),
+            job_id: "j".into(),
         });
         v
     }

@@ -444,6 +444,22 @@ impl Job {
         }
     }
 
+    /// Whether `other` asks for the same work as this job (what an idempotent retry of the
+    /// request that made it sends again): the same URL (two files compare equal: an upload
+    /// sent again is stored under a new path), language, webhook, decoding options and owner.
+    /// The priority, who asked and the correlation id may differ: they do not change the work.
+    pub fn same_request(&self, other: &Job) -> bool {
+        let same_source = match (&self.source, &other.source) {
+            (Source::File { .. }, Source::File { .. }) => true,
+            (a, b) => a == b,
+        };
+        same_source
+            && self.language == other.language
+            && self.webhook_url == other.webhook_url
+            && self.options == other.options
+            && self.owner == other.owner
+    }
+
     /// Whether the latest start made progress: it saved a chunk checkpoint, or completed a
     /// stage that no earlier start completed (it reached `transcribing` for the first time).
     /// Fetching the media again, or transcribing again what was not checkpointed, is not

@@ -240,6 +240,10 @@ typedef enum ytc_status {
      * the process goes on (`internal_error`).
      */
     YTC_INTERNAL_ERROR = 145,
+    /**
+     * An idempotency key was used again with a different request (`idempotency_conflict`).
+     */
+    YTC_IDEMPOTENCY_CONFLICT = 146,
 } ytc_status;
 
 /**

@@ -124,6 +124,8 @@ pub enum ytc_status {
     /// Something inside ytcaption failed that should not (a worker panicked); the job failed,
     /// the process goes on (`internal_error`).
     YTC_INTERNAL_ERROR = 145,
+    /// An idempotency key was used again with a different request (`idempotency_conflict`).
+    YTC_IDEMPOTENCY_CONFLICT = 146,
 }
 
 /// The status of the first core code; status `CORE_BASE + i` is `ERROR_CODES[i]`.
@@ -140,7 +142,7 @@ const OWN: [(ytc_status, &std::ffi::CStr); 6] = [
 ];
 
 /// The status of each entry of [`ERROR_CODES`], in the same order.
-const CORE: [ytc_status; 46] = {
+const CORE: [ytc_status; 47] = {
     use ytc_status::*;
     [
         YTC_INVALID_INPUT,
@@ -189,6 +191,7 @@ const CORE: [ytc_status; 46] = {
         YTC_DOWNLOAD_TIMEOUT,
         YTC_JOB_TIMEOUT,
         YTC_INTERNAL_ERROR,
+        YTC_IDEMPOTENCY_CONFLICT,
     ]
 };
 

@@ -110,8 +110,10 @@ test('cancel a pending job and a running one', async () => {
 test('an idempotency key returns the job it first created', async () => {
   const p = await yc.Pipeline.open({ home: tempDir(), workers: 0 })
   const a = await p.submit(jfk, { idempotencyKey: 'upload-42', beamSize: 3 })
-  const b = await p.submit(jfk, { idempotencyKey: 'upload-42' })
+  const b = await p.submit(jfk, { idempotencyKey: 'upload-42', beamSize: 3, priority: 'high' })
   const c = await p.submit(jfk, { idempotencyKey: 'upload-43' })
+  // The same key with other decoding options is another request: refused, nothing created.
+  await rejectsWith(p.submit(jfk, { idempotencyKey: 'upload-42' }), 'idempotency_conflict')
   assert.equal(a.id, b.id)
   assert.notEqual(a.id, c.id)
   assert.equal(a.idempotencyKey, 'upload-42')

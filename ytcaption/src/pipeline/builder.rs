@@ -326,6 +326,7 @@ impl PipelineBuilder {
             running: Mutex::new(HashMap::new()),
             shutdown: CancellationToken::new(),
             workers: Mutex::new(Vec::new()),
+            local_files: settings.local_files,
             job_timeout: (settings.job_timeout_seconds > 0)
                 .then(|| std::time::Duration::from_secs(settings.job_timeout_seconds)),
         });

@@ -69,6 +69,9 @@ struct Inner {
     running: Mutex<HashMap<JobId, CancellationToken>>,
     shutdown: CancellationToken,
     workers: Mutex<Vec<JoinHandle<()>>>,
+    /// Whether jobs may name local files (`local_files`): when not, `submit` refuses them
+    /// before looking at the file system, so a caller learns nothing about the server's paths.
+    local_files: bool,
     /// Wall-clock limit of one run of a job (`job_timeout_seconds`; `None`: none).
     job_timeout: Option<std::time::Duration>,
 }
@@ -107,6 +110,14 @@ impl Pipeline {
         req.options.validate()?;
         let source = Source::parse(&req.input)?;
         if let Source::File { path } = &source {
+            if !self.inner.local_files {
+                return Err(Error::Download {
+                    kind: crate::error::DownloadErrorKind::UnsupportedSource,
+                    message: "local files are not accepted here; give an http(s):// or YouTube URL"
+                        .into(),
+                    source: None,
+                });
+            }
             if !path.exists() {
                 return Err(Error::InputNotFound { path: path.clone() });
             }
@@ -131,11 +142,19 @@ impl Pipeline {
         }
         let job = Job::from_request(&req, source);
         let _order = self.inner.publish_order.lock().await;
+        let asked = job.clone();
         match self.inner.journal.create(job).await? {
             Created::New(job, ev) => {
                 self.inner.engine.publish(&ev);
                 self.inner.wake.notify_one();
                 Ok(job)
+            }
+            // The same key with another request is a client's mistake, not a retry.
+            Created::Existing(job) if !job.same_request(&asked) => {
+                Err(Error::IdempotencyConflict {
+                    key: asked.idempotency_key.clone().unwrap_or_default(),
+                    job_id: job.id.to_string(),
+                })
             }
             Created::Existing(job) => Ok(job),
         }
