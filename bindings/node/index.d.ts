@@ -352,6 +352,8 @@ export interface EngineOptions {
   chunkRetries?: number
   /** Reuse downloaded media and finished transcripts from the home's cache/ dir */
   cache?: boolean
+  /** Most megabytes the cache may hold; the least recently used entries go first; 0: no cap [default: 10240] */
+  cacheMaxMb?: number
   /** The yt-dlp program, for YouTube URLs [default: yt-dlp on PATH] */
   ytDlp?: string
   /** Refuse media larger than this many megabytes [default: 4096] */
@@ -386,6 +388,8 @@ export interface PipelineOptions {
   chunkRetries?: number
   /** Reuse downloaded media and finished transcripts from the home's cache/ dir */
   cache?: boolean
+  /** Most megabytes the cache may hold; the least recently used entries go first; 0: no cap [default: 10240] */
+  cacheMaxMb?: number
   /** The yt-dlp program, for YouTube URLs [default: yt-dlp on PATH] */
   ytDlp?: string
   /** Refuse media larger than this many megabytes [default: 4096] */

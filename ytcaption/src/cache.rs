@@ -10,6 +10,10 @@
 //!   again but does not download again.
 //!
 //! Files are written to a temporary name and renamed, so a crash never leaves half an entry.
+//!
+//! With a size cap ([`Cache::with_max_bytes`]; the setting `cache_max_mb`) the least recently
+//! used entries go after each write until the cache fits: a hit marks its entry used (its
+//! modification time), so what jobs keep asking for stays.
 
 use std::path::{Path, PathBuf};
 
@@ -23,6 +27,7 @@ use crate::transcript::Transcript;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cache {
     dir: PathBuf,
+    max_bytes: Option<u64>,
 }
 
 /// What a cache holds ([`Cache::stats`]).
@@ -57,7 +62,77 @@ pub struct TranscriptKey<'a> {
 impl Cache {
     /// A cache in `dir` (created on first write).
     pub fn new(dir: impl Into<PathBuf>) -> Self {
-        Cache { dir: dir.into() }
+        Cache {
+            dir: dir.into(),
+            max_bytes: None,
+        }
+    }
+
+    /// The same cache, held to at most `max` bytes (`None`: no cap): after each write the
+    /// least recently used entries are removed until it fits.
+    pub fn with_max_bytes(mut self, max: Option<u64>) -> Self {
+        self.max_bytes = max;
+        self
+    }
+
+    /// Removes the least recently used entries (oldest modification time first; a hit renews
+    /// it) until the cache holds at most `max` bytes; returns how many entries went.
+    pub fn evict_to(&self, max: u64) -> Result<usize> {
+        let mut entries = Vec::new();
+        for sub in ["transcripts", "media"] {
+            let dir = self.dir.join(sub);
+            let rd = match std::fs::read_dir(&dir) {
+                Ok(rd) => rd,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(Error::io(format!("reading {}", dir.display()), e)),
+            };
+            for entry in rd.flatten() {
+                if fsutil::is_temp_name(&entry.file_name().to_string_lossy()) {
+                    continue;
+                }
+                if let Ok(m) = entry.metadata() {
+                    if m.is_file() {
+                        let used = m.modified().unwrap_or(std::time::UNIX_EPOCH);
+                        entries.push((used, m.len(), entry.path()));
+                    }
+                }
+            }
+        }
+        let mut total: u64 = entries.iter().map(|e| e.1).sum();
+        entries.sort();
+        let mut removed = 0;
+        for (_, len, path) in entries {
+            if total <= max {
+                break;
+            }
+            match std::fs::remove_file(&path) {
+                Ok(()) => {
+                    total -= len;
+                    removed += 1;
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => total -= len,
+                Err(e) => return Err(Error::io(format!("removing {}", path.display()), e)),
+            }
+        }
+        if removed > 0 {
+            tracing::info!(
+                removed,
+                max_bytes = max,
+                "cache entries evicted (least recently used)"
+            );
+        }
+        Ok(removed)
+    }
+
+    /// After a write: keeps the cache under its cap.
+    async fn fit(&self) {
+        if let Some(max) = self.max_bytes {
+            let me = self.clone();
+            let r = tokio::task::spawn_blocking(move || me.evict_to(max)).await;
+            if let Ok(Err(e)) = r {
+                tracing::warn!(error = %e, "could not evict cache entries");
+            }
+        }
     }
 
     /// Its directory.
@@ -132,9 +207,13 @@ impl Cache {
 
     /// The stored transcript under `key`, if any (an unreadable entry counts as none).
     pub async fn transcript(&self, key: &str) -> Option<Transcript> {
-        let bytes = tokio::fs::read(self.transcript_path(key)).await.ok()?;
+        let path = self.transcript_path(key);
+        let bytes = tokio::fs::read(&path).await.ok()?;
         match serde_json::from_slice(&bytes) {
-            Ok(t) => Some(t),
+            Ok(t) => {
+                touch(&path);
+                Some(t)
+            }
             Err(e) => {
                 tracing::warn!(key, error = %e, "ignoring a corrupt cache entry");
                 None
@@ -145,7 +224,9 @@ impl Cache {
     /// Stores `transcript` under `key`.
     pub async fn put_transcript(&self, key: &str, transcript: &Transcript) -> Result<()> {
         let json = serde_json::to_vec(transcript).expect("transcripts serialize");
-        fsutil::write_async(self.transcript_path(key), json).await
+        fsutil::write_async(self.transcript_path(key), json).await?;
+        self.fit().await;
+        Ok(())
     }
 
     /// The stored media under `key`, if any.
@@ -155,6 +236,7 @@ impl Cache {
         while let Ok(Some(e)) = rd.next_entry().await {
             let name = e.file_name().to_string_lossy().into_owned();
             if name.split('.').next() == Some(key) && !fsutil::is_temp_name(&name) {
+                touch(&e.path());
                 return Some(e.path());
             }
         }
@@ -181,13 +263,60 @@ impl Cache {
         }
         let kept = dest.dest().to_path_buf();
         dest.commit_async().await?;
+        // A hard link keeps the download's time: this entry is the newest use.
+        touch(&kept);
+        self.fit().await;
         Ok(kept)
+    }
+}
+
+/// Marks a cache entry used now (its modification time), for the least-recently-used order.
+fn touch(path: &Path) {
+    let now = std::time::SystemTime::now();
+    if let Err(e) = std::fs::OpenOptions::new()
+        .append(true)
+        .open(path)
+        .and_then(|f| f.set_modified(now))
+    {
+        tracing::debug!(path = %path.display(), error = %e, "could not mark a cache entry used");
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_capped_cache_evicts_the_least_recently_used() {
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("m.wav");
+        let c = Cache::new(dir.path().join("c")).with_max_bytes(Some(2500));
+        let old = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        for (i, key) in ["a", "b"].iter().enumerate() {
+            std::fs::write(&src, vec![i as u8; 1000]).unwrap();
+            let kept = c.put_media(key, &src).await.unwrap();
+            // Written an hour ago, "a" before "b".
+            let t = old + std::time::Duration::from_secs(i as u64);
+            std::fs::OpenOptions::new()
+                .append(true)
+                .open(&kept)
+                .unwrap()
+                .set_modified(t)
+                .unwrap();
+            std::fs::remove_file(&src).unwrap();
+        }
+        // A hit makes "a" the most recently used: the third entry pushes "b" out.
+        assert!(c.media("a").await.is_some());
+        std::fs::write(&src, vec![7u8; 1000]).unwrap();
+        c.put_media("c", &src).await.unwrap();
+        assert!(c.media("a").await.is_some(), "used recently: kept");
+        assert!(c.media("b").await.is_none(), "least recently used: evicted");
+        assert!(c.media("c").await.is_some(), "just written: kept");
+        let st = c.stats().unwrap();
+        assert_eq!((st.media, st.media_bytes), (2, 2000));
+        // Uncapped, nothing goes.
+        assert_eq!(Cache::new(c.dir()).evict_to(u64::MAX).unwrap(), 0);
+    }
 
     #[tokio::test]
     async fn keys_and_roundtrips() {

@@ -71,7 +71,7 @@ pub(super) async fn cache_entry(
         chunking: &chunking,
     });
     Some(CacheEntry {
-        cache: Cache::new(dir),
+        cache: Cache::new(dir).with_max_bytes(ctx.config.cache_max_bytes),
         identity,
         transcript_key,
     })

@@ -104,6 +104,9 @@ pub struct EngineConfig {
     /// Where media and transcripts are cached ([`Cache`](crate::cache::Cache)); `None` turns
     /// caching off.
     pub cache_dir: Option<PathBuf>,
+    /// Most bytes the cache may hold (`cache_max_mb`); the least recently used entries go
+    /// first. `None`: no cap.
+    pub cache_max_bytes: Option<u64>,
     /// Longest media transcribed: checked on the opened media for every source (local files
     /// and HTTP included), before any chunk is transcribed (`too_large`). `None`: no limit.
     pub max_duration: Option<Duration>,
@@ -119,6 +122,7 @@ impl Default for EngineConfig {
             progress_interval: Duration::from_millis(250),
             cache_dir: None,
             max_duration: None,
+            cache_max_bytes: None,
         }
     }
 }

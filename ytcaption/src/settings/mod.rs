@@ -91,6 +91,9 @@ pub struct Settings {
     /// Reuse downloaded media and finished transcripts from the home's `cache/` dir (default
     /// off).
     pub cache: bool,
+    /// Most megabytes the cache may hold (default 10240; 0: no cap); the least recently used
+    /// entries are removed after each write until it fits.
+    pub cache_max_mb: u64,
     /// Jobs run at once by a pipeline (default 1); 0 runs no workers (submit and read only).
     pub workers: usize,
     /// A job whose process died on this many starts in a row that made no progress (no new
@@ -154,6 +157,7 @@ impl Default for Settings {
             vad_model: None,
             chunk_retries: EngineConfig::default().chunk_retries,
             cache: false,
+            cache_max_mb: 10240,
             workers: 1,
             max_attempts: 3,
             job_timeout_seconds: 3600,
@@ -411,6 +415,8 @@ impl Settings {
             chunk_retries: self.chunk_retries,
             cache_dir: self.cache.then(|| home.cache_dir()),
             max_duration: self.max_duration_seconds.map(Duration::from_secs),
+            cache_max_bytes: (self.cache_max_mb > 0)
+                .then(|| self.cache_max_mb.saturating_mul(1 << 20)),
             ..EngineConfig::default()
         })
     }

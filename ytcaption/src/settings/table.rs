@@ -264,6 +264,7 @@ pub(super) const SETTINGS_FIELDS: &[Field<Settings>] = &[
     field!(Settings, "vad_model", Path, true, Engine, "Silero VAD model for finding pauses and skipping silence, or `energy` for the energy detector [default: ggml-silero-*.bin in the home's models dir, put there from the library's bundled copy when missing]", vad_model),
     field!(Settings, "chunk_retries", Count, false, Engine, "Extra attempts for a failed chunk before its job fails [default: 2]", chunk_retries),
     field!(Settings, "cache", Flag, false, Engine, "Reuse downloaded media and finished transcripts from the home's cache/ dir", cache),
+    field!(Settings, "cache_max_mb", Count, false, Engine, "Most megabytes the cache may hold; the least recently used entries go first; 0: no cap [default: 10240]", cache_max_mb),
     field!(Settings, "yt_dlp", Path, true, Engine, "The yt-dlp program, for YouTube URLs [default: yt-dlp on PATH]", yt_dlp),
     field!(Settings, "max_size_mb", Count, false, Engine, "Refuse media larger than this many megabytes [default: 4096]", max_size_mb),
     field!(Settings, "max_duration_seconds", Count, true, Engine, "Refuse media longer than this many seconds (from the source's metadata before downloading, and on the opened media for every source) [default: 10800]", max_duration_seconds),
