@@ -21,6 +21,7 @@ target="${1:?usage: scripts/fuzz.sh TARGET [SECONDS]}"
 seconds="${2:-600}"
 case "$target" in
     audio_decode | ggml_reader | ct2_reader) max_len="${FUZZ_MAX_LEN:-65536}" ;;
+    captions) max_len="${FUZZ_MAX_LEN:-32768}" ;;
     *) max_len="${FUZZ_MAX_LEN:-8192}" ;;
 esac
 corpus="fuzz/corpus/$target"
