@@ -9,7 +9,8 @@
 # New inputs land in fuzz/corpus/TARGET (committed, and replayed on stable by
 # `cargo test -p ytcaption --test fuzz_corpus`); crashes in fuzz/artifacts/TARGET (ignored by
 # git: copy a fixed one into fuzz/corpus/TARGET so the replay keeps it fixed).
-# Environment: FUZZ_NICE (default 10), FUZZ_RSS_MB (default 2048), FUZZ_MAX_LEN (per target).
+# Environment: FUZZ_NICE (default 10), FUZZ_RSS_MB (default 2048), FUZZ_MAX_LEN (per target),
+# FUZZ_KEEP_BYTES (default 4096, captions 32768: larger inputs are not kept).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,9 +22,10 @@ target="${1:?usage: scripts/fuzz.sh TARGET [SECONDS]}"
 seconds="${2:-600}"
 case "$target" in
     audio_decode | ggml_reader | ct2_reader) max_len="${FUZZ_MAX_LEN:-65536}" ;;
-    captions) max_len="${FUZZ_MAX_LEN:-32768}" ;;
+    captions) max_len="${FUZZ_MAX_LEN:-32768}" keep=32768 ;;
     *) max_len="${FUZZ_MAX_LEN:-8192}" ;;
 esac
+keep="${FUZZ_KEEP_BYTES:-${keep:-4096}}"
 corpus="fuzz/corpus/$target"
 mkdir -p "$corpus" "fuzz/artifacts/$target"
 
@@ -33,8 +35,10 @@ nice -n "${FUZZ_NICE:-10}" cargo +nightly fuzz run "$target" "$corpus" -- \
     -max_total_time="$seconds" -timeout=20 \
     -rss_limit_mb="${FUZZ_RSS_MB:-2048}" -max_len="$max_len" -print_final_stats=1 ||
     status=$?
-# Keep the corpus small: only the inputs that add coverage.
+# Keep the corpus small: only the inputs that add coverage, none over FUZZ_KEEP_BYTES (the
+# committed corpora stay under 4 MB and replay in about a second).
 nice -n "${FUZZ_NICE:-10}" cargo +nightly fuzz cmin "$target" "$corpus" -- -rss_limit_mb="${FUZZ_RSS_MB:-2048}" >/dev/null 2>&1 || true
+find "$corpus" -type f -size +"${keep}"c -delete
 after=$(find "$corpus" -type f | wc -l)
 echo "fuzz.sh: $target ran ${seconds}s; corpus $before -> $after files ($(du -sh "$corpus" | cut -f1)); exit $status"
 exit "$status"
