@@ -43,7 +43,7 @@ pub use outbox::{Delivery, NewDelivery, Outbox, WEBHOOK_NOTIFIER};
 #[cfg(feature = "postgres")]
 pub use postgres::{is_postgres_url, CopyReport, PgJournal, DEFAULT_LEASE};
 #[cfg(feature = "sled")]
-pub use sled_journal::SledJournal;
+pub use sled_journal::{SledJournal, RECORD_VERSION};
 
 /// `kind` as stored for a job that left `from`: `job_cancelled` and `job_requeued` name the
 /// status the job left, known only inside the journal's transaction.
@@ -415,4 +415,27 @@ pub trait Journal: Send + Sync + 'static {
         let _ = (after, limit);
         Ok(Vec::new())
     }
+
+    /// The records set aside because they did not decode (a corrupted disk, a record written
+    /// by a newer version): the journal moved each out of its way, so that the other jobs
+    /// and deliveries go on. The default: none (a journal that never sets records aside).
+    async fn quarantined(&self) -> Result<Vec<Quarantined>> {
+        Ok(Vec::new())
+    }
+}
+
+/// A journal record that did not decode and was set aside ([`Journal::quarantined`]).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct Quarantined {
+    /// Where it was (`jobs`, `outbox`).
+    pub tree: String,
+    /// Its key there, in hex (a job's id bytes; an outbox entry's event id and notifier).
+    pub key: String,
+    /// Why it did not decode.
+    pub error: String,
+    /// When it was set aside.
+    pub quarantined_at: chrono::DateTime<chrono::Utc>,
+    /// How many bytes it had (kept with it, for a person to look at).
+    pub bytes: usize,
 }

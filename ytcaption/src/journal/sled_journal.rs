@@ -13,6 +13,13 @@
 //!   transaction of the state change it reports, removed once delivered or given up. (Earlier
 //!   versions keyed webhook deliveries by the event id alone: `open` rewrites such keys.)
 //!
+//! * `quarantine`: tree name ++ 0 ++ key → a [`Quarantined`] JSON line, then the record's raw
+//!   bytes: records of `jobs` and `outbox` that did not decode, set aside when the journal is
+//!   opened (and by a claim that meets one), so that the rest goes on.
+//!
+//! Records are written as `v1:` + JSON ([`RECORD_VERSION`]); a record without the prefix
+//! (written by earlier versions) is read as version 1.
+//!
 //! Every state change writes the job, its event, the queue index and `last_event` in one sled
 //! transaction, then flushes, so a SIGKILL right after a call returns loses nothing.
 
@@ -28,8 +35,23 @@ use chrono::{DateTime, Utc};
 
 use super::{
     ChunkCheckpoint, Created, Delivery, DeliveryPlan, JobFilter, JobPatch, Journal, Outbox,
-    Recovery,
+    Quarantined, Recovery,
 };
+
+/// The schema version prefix of every record the sled journal writes.
+pub const RECORD_VERSION: &[u8] = b"v1:";
+
+/// A record as written: [`RECORD_VERSION`] + JSON.
+fn encode<T: serde::Serialize>(value: &T) -> serde_json::Result<Vec<u8>> {
+    let mut out = RECORD_VERSION.to_vec();
+    serde_json::to_writer(&mut out, value)?;
+    Ok(out)
+}
+
+/// A record as read: version 1 with its prefix, or bare JSON (earlier versions, read as 1).
+fn decode<T: serde::de::DeserializeOwned>(raw: &[u8]) -> serde_json::Result<T> {
+    serde_json::from_slice(raw.strip_prefix(RECORD_VERSION).unwrap_or(raw))
+}
 use crate::error::{Error, Result};
 use crate::event::{Event, EventKind};
 use crate::job::{Job, JobId, JobStatus};
@@ -50,6 +72,7 @@ struct Inner {
     idempotency: sled::Tree,
     chunks: sled::Tree,
     outbox: sled::Tree,
+    quarantine: sled::Tree,
     /// Serializes claims inside this process so two workers never race for one queue head.
     claim_lock: std::sync::Mutex<()>,
 }
@@ -113,6 +136,7 @@ impl SledJournal {
             idempotency: tree("idempotency")?,
             chunks: tree("chunks")?,
             outbox: tree("outbox")?,
+            quarantine: tree("quarantine")?,
             db,
             path,
             claim_lock: std::sync::Mutex::new(()),
@@ -120,6 +144,7 @@ impl SledJournal {
         let journal = SledJournal {
             inner: Arc::new(inner),
         };
+        journal.sweep()?;
         journal.migrate_outbox_keys()?;
         Ok(journal)
     }
@@ -131,7 +156,7 @@ impl SledJournal {
         for item in self.inner.outbox.iter() {
             let (key, raw) = item?;
             if key.len() == 16 {
-                let d: Delivery = serde_json::from_slice(&raw)?;
+                let d: Delivery = decode(&raw)?;
                 batch.remove(key);
                 batch.insert(Self::outbox_key(&d), raw);
                 any = true;
@@ -172,7 +197,81 @@ impl SledJournal {
     }
 
     fn decode_job(bytes: &[u8]) -> Result<Job> {
-        serde_json::from_slice(bytes).map_err(Error::from)
+        decode(bytes).map_err(Error::from)
+    }
+
+    /// Moves every record of `jobs` and `outbox` that does not decode into the `quarantine`
+    /// tree (with its raw bytes, the error and when), with the job's queue and idempotency
+    /// entries, so that one bad record never stops the journal: opening, recovery, claims and
+    /// webhooks go on with the rest. Returns how many records were moved.
+    fn sweep(&self) -> Result<usize> {
+        let i = &self.inner;
+        let mut moved = 0;
+        for (name, tree) in [("jobs", &i.jobs), ("outbox", &i.outbox)] {
+            let mut bad = Vec::new();
+            for item in tree.iter() {
+                let (key, raw) = item?;
+                let err = if name == "jobs" {
+                    decode::<Job>(&raw).err()
+                } else {
+                    decode::<Delivery>(&raw).err()
+                };
+                if let Some(e) = err {
+                    bad.push((key, raw, e.to_string()));
+                }
+            }
+            for (key, raw, error) in bad {
+                self.quarantine(name, &key, &raw, &error)?;
+                moved += 1;
+            }
+        }
+        if moved > 0 {
+            self.durable()?;
+        }
+        Ok(moved)
+    }
+
+    /// Moves one undecodable record of `tree` into the quarantine tree (see [`sweep`]).
+    fn quarantine(&self, tree: &str, key: &[u8], raw: &[u8], error: &str) -> Result<()> {
+        let i = &self.inner;
+        let record = Quarantined {
+            tree: tree.to_string(),
+            key: hex::encode(key),
+            error: error.to_string(),
+            quarantined_at: Utc::now(),
+            bytes: raw.len(),
+        };
+        tracing::warn!(
+            tree, key = %record.key, error, "a journal record does not decode: quarantined"
+        );
+        let mut qkey = tree.as_bytes().to_vec();
+        qkey.push(0);
+        qkey.extend_from_slice(key);
+        let mut value = serde_json::to_vec(&record)?;
+        value.push(b'\n');
+        value.extend_from_slice(raw);
+        i.quarantine.insert(qkey, value)?;
+        match tree {
+            "jobs" => {
+                for item in i.queue.iter() {
+                    let (qk, _) = item?;
+                    if qk.len() == 17 && qk[1..] == *key {
+                        i.queue.remove(qk)?;
+                    }
+                }
+                for item in i.idempotency.iter() {
+                    let (ik, v) = item?;
+                    if *v == *key {
+                        i.idempotency.remove(ik)?;
+                    }
+                }
+                i.jobs.remove(key)?;
+            }
+            _ => {
+                i.outbox.remove(key)?;
+            }
+        }
+        Ok(())
     }
 
     fn durable(&self) -> Result<()> {
@@ -220,21 +319,15 @@ impl SledJournal {
         let mut event = Event::new(id, causation, kind);
         event.event_id = event_id;
         event.timestamp = job.updated_at;
-        jobs.insert(
-            id.as_bytes(),
-            serde_json::to_vec(&job).map_err(|e| abort(e.into()))?,
-        )?;
-        events.insert(
-            &event_key[..],
-            serde_json::to_vec(&event).map_err(|e| abort(e.into()))?,
-        )?;
+        jobs.insert(id.as_bytes(), encode(&job).map_err(|e| abort(e.into()))?)?;
+        events.insert(&event_key[..], encode(&event).map_err(|e| abort(e.into()))?)?;
         last.insert(id.as_bytes(), event.event_id.as_bytes())?;
         // Notifications are recorded with the state change they report: they cannot be lost.
         for new in &patch.deliveries {
             let d = Delivery::for_event(&job, &event, new);
             outbox.insert(
                 Self::outbox_key(&d),
-                serde_json::to_vec(&d).map_err(|e| abort(e.into()))?,
+                encode(&d).map_err(|e| abort(e.into()))?,
             )?;
         }
         Ok((job, event))
@@ -293,7 +386,15 @@ impl SledJournal {
             idb.copy_from_slice(&qkey[1..]);
             let id = JobId::from_bytes(idb);
             let attempt = match self.inner.jobs.get(id.as_bytes())? {
-                Some(raw) => Self::decode_job(&raw)?.attempts + 1,
+                Some(raw) => match Self::decode_job(&raw) {
+                    Ok(job) => job.attempts + 1,
+                    // Corrupted since the journal was opened: set aside, the queue goes on.
+                    Err(e) => {
+                        self.quarantine("jobs", id.as_bytes(), &raw, &e.to_string())?;
+                        self.durable()?;
+                        continue;
+                    }
+                },
                 None => {
                     self.inner.queue.remove(&qkey)?;
                     continue;
@@ -368,11 +469,11 @@ impl Journal for SledJournal {
                     }
                     idem.insert(&k[..], job.id.as_bytes())?;
                 }
-                let bytes = serde_json::to_vec(&job)
-                    .map_err(|e| ConflictableTransactionError::Abort(e.into()))?;
+                let bytes =
+                    encode(&job).map_err(|e| ConflictableTransactionError::Abort(e.into()))?;
                 jobs.insert(job.id.as_bytes(), bytes)?;
-                let ev = serde_json::to_vec(&event)
-                    .map_err(|e| ConflictableTransactionError::Abort(e.into()))?;
+                let ev =
+                    encode(&event).map_err(|e| ConflictableTransactionError::Abort(e.into()))?;
                 events.insert(&key[..], ev)?;
                 last.insert(job.id.as_bytes(), event.event_id.as_bytes())?;
                 queue.insert(&Self::queue_key(&job), &[])?;
@@ -455,8 +556,8 @@ impl Journal for SledJournal {
                 .and_then(|b| Uuid::from_slice(&b).ok());
             let mut event = Event::new(id, causation, kind.clone());
             event.event_id = event_id;
-            let bytes = serde_json::to_vec(&event)
-                .map_err(|e| ConflictableTransactionError::Abort(e.into()))?;
+            let bytes =
+                encode(&event).map_err(|e| ConflictableTransactionError::Abort(e.into()))?;
             events.insert(&key[..], bytes)?;
             last.insert(id.as_bytes(), event.event_id.as_bytes())?;
             Ok(event)
@@ -478,7 +579,7 @@ impl Journal for SledJournal {
             segments: chunk.segments.len(),
             speech: chunk.speech,
         };
-        let bytes = serde_json::to_vec(&chunk)?;
+        let bytes = encode(&chunk)?;
         let res = (&i.jobs, &i.events, &i.last_event, &i.chunks).transaction(
             |(jobs, events, last, chunks)| {
                 let raw = jobs.get(id.as_bytes())?.ok_or_else(|| {
@@ -502,15 +603,14 @@ impl Journal for SledJournal {
                     .and_then(|b| Uuid::from_slice(&b).ok());
                 let mut event = Event::new(id, causation, kind.clone());
                 event.event_id = event_id;
-                let ev = serde_json::to_vec(&event)
-                    .map_err(|e| ConflictableTransactionError::Abort(e.into()))?;
+                let ev =
+                    encode(&event).map_err(|e| ConflictableTransactionError::Abort(e.into()))?;
                 if chunks.insert(&ckey[..], bytes.clone())?.is_none() {
                     // A chunk this job had no checkpoint for: progress (see Job::progress).
                     job.note_new_checkpoint();
                     jobs.insert(
                         id.as_bytes(),
-                        serde_json::to_vec(&job)
-                            .map_err(|e| ConflictableTransactionError::Abort(e.into()))?,
+                        encode(&job).map_err(|e| ConflictableTransactionError::Abort(e.into()))?,
                     )?;
                 }
                 events.insert(&key[..], ev)?;
@@ -527,7 +627,7 @@ impl Journal for SledJournal {
         let mut out = Vec::new();
         for item in self.inner.chunks.scan_prefix(id.as_bytes()) {
             let (_, raw) = item?;
-            out.push(serde_json::from_slice(&raw)?);
+            out.push(decode(&raw)?);
         }
         Ok(out)
     }
@@ -536,7 +636,7 @@ impl Journal for SledJournal {
         let mut out = Vec::new();
         for item in self.inner.events.scan_prefix(id.as_bytes()) {
             let (_, raw) = item?;
-            out.push(serde_json::from_slice(&raw)?);
+            out.push(decode(&raw)?);
         }
         Ok(out)
     }
@@ -611,6 +711,18 @@ impl Journal for SledJournal {
         self.durable()
     }
 
+    async fn quarantined(&self) -> Result<Vec<Quarantined>> {
+        let mut out = Vec::new();
+        for item in self.inner.quarantine.iter() {
+            let (_, v) = item?;
+            let line = v.split(|b| *b == b'\n').next().unwrap_or(&[]);
+            if let Ok(q) = serde_json::from_slice(line) {
+                out.push(q);
+            }
+        }
+        Ok(out)
+    }
+
     fn outbox(&self) -> &dyn Outbox {
         self
     }
@@ -622,7 +734,7 @@ impl Outbox for SledJournal {
         let mut out = Vec::new();
         for item in self.inner.outbox.iter() {
             let (_, raw) = item?;
-            let d: Delivery = serde_json::from_slice(&raw)?;
+            let d: Delivery = decode(&raw)?;
             if d.next_attempt_at <= now {
                 out.push(d);
                 if out.len() >= limit {
@@ -653,7 +765,7 @@ impl Outbox for SledJournal {
             d.next_attempt_at = at;
             d
         });
-        let next_bytes = next.as_ref().map(serde_json::to_vec).transpose()?;
+        let next_bytes = next.as_ref().map(encode).transpose()?;
         let okey = Self::outbox_key(delivery);
         let res = (&i.events, &i.last_event, &i.outbox).transaction(|(events, last, outbox)| {
             let causation = last
@@ -661,8 +773,8 @@ impl Outbox for SledJournal {
                 .and_then(|b| Uuid::from_slice(&b).ok());
             let mut event = Event::new(id, causation, kind.clone());
             event.event_id = event_id;
-            let bytes = serde_json::to_vec(&event)
-                .map_err(|e| ConflictableTransactionError::Abort(e.into()))?;
+            let bytes =
+                encode(&event).map_err(|e| ConflictableTransactionError::Abort(e.into()))?;
             events.insert(&key[..], bytes)?;
             last.insert(id.as_bytes(), event.event_id.as_bytes())?;
             // A delivery that is gone (finished by another dispatcher) is not brought back.
@@ -1076,5 +1188,70 @@ mod tests {
         .await
         .unwrap();
         assert_eq!(j.len().await.unwrap(), 0);
+    }
+
+    #[tokio::test]
+    async fn undecodable_records_are_quarantined_and_the_rest_goes_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let (bad, legacy, good) = {
+            let j = SledJournal::open(dir.path()).unwrap();
+            let bad = created(j.create(job(Priority::High, Some("k-bad"))).await.unwrap());
+            let good = created(j.create(job(Priority::Low, None)).await.unwrap());
+            let legacy = created(j.create(job(Priority::Normal, None)).await.unwrap());
+            // Written by an earlier version: bare JSON, no version prefix.
+            let raw = j.inner.jobs.get(legacy.id.as_bytes()).unwrap().unwrap();
+            assert!(
+                raw.starts_with(RECORD_VERSION),
+                "new records carry the version"
+            );
+            let bare = raw[RECORD_VERSION.len()..].to_vec();
+            j.inner.jobs.insert(legacy.id.as_bytes(), bare).unwrap();
+            // A job record and an outbox record corrupted on disk.
+            j.inner
+                .jobs
+                .insert(bad.id.as_bytes(), &b"v1:{\"id\": tru\xff"[..])
+                .unwrap();
+            j.inner
+                .outbox
+                .insert(&[7u8; 20][..], &b"\x00\x01 not a delivery"[..])
+                .unwrap();
+            j.durable().unwrap();
+            (bad, legacy, good)
+        };
+        // It opens; the bad records are set aside and reported, the others work.
+        let j = SledJournal::open(dir.path()).unwrap();
+        let q = j.quarantined().await.unwrap();
+        let mut trees: Vec<&str> = q.iter().map(|q| q.tree.as_str()).collect();
+        trees.sort();
+        assert_eq!(trees, ["jobs", "outbox"], "{q:?}");
+        assert!(q.iter().any(|q| q.key == hex::encode(bad.id.as_bytes())));
+        assert!(j.get(bad.id).await.unwrap().is_none());
+        let listed: Vec<JobId> = j
+            .list(&JobFilter::all())
+            .await
+            .unwrap()
+            .iter()
+            .map(|x| x.id)
+            .collect();
+        assert_eq!(listed.len(), 2);
+        assert!(listed.contains(&legacy.id) && listed.contains(&good.id));
+        assert!(j.due(Utc::now(), 10).await.unwrap().is_empty());
+        // The legacy record (normal) is claimed before the low one; the bad one is gone from
+        // the queue.
+        let (first, _) = j.claim_next().await.unwrap().unwrap();
+        assert_eq!(first.id, legacy.id);
+        // A record corrupted while the journal is open is set aside by the claim that meets it.
+        j.inner
+            .jobs
+            .insert(good.id.as_bytes(), &b"garbage"[..])
+            .unwrap();
+        assert!(j.claim_next().await.unwrap().is_none());
+        assert_eq!(j.quarantined().await.unwrap().len(), 3);
+        // The quarantined job's idempotency key is free again.
+        let again = j
+            .create(job(Priority::Normal, Some("k-bad")))
+            .await
+            .unwrap();
+        assert_ne!(created(again).id, bad.id);
     }
 }
