@@ -36,6 +36,7 @@ pub mod conformance;
 mod outbox;
 #[cfg(feature = "postgres")]
 mod postgres;
+pub mod record;
 #[cfg(feature = "sled")]
 mod sled_journal;
 
@@ -43,7 +44,9 @@ pub use outbox::{Delivery, NewDelivery, Outbox, WEBHOOK_NOTIFIER};
 #[cfg(feature = "postgres")]
 pub use postgres::{is_postgres_url, CopyReport, PgJournal, DEFAULT_LEASE};
 #[cfg(feature = "sled")]
-pub use sled_journal::{SledJournal, RECORD_VERSION};
+pub use record::RECORD_VERSION;
+#[cfg(feature = "sled")]
+pub use sled_journal::{CheckReport, SledJournal};
 
 /// `kind` as stored for a job that left `from`: `job_cancelled` and `job_requeued` name the
 /// status the job left, known only inside the journal's transaction.
@@ -424,14 +427,37 @@ pub trait Journal: Send + Sync + 'static {
     }
 }
 
-/// A journal record that did not decode and was set aside ([`Journal::quarantined`]).
+/// A journal record that does not decode: a corrupted disk, a record written by a newer
+/// version. Found by `SledJournal::check` (`ytcaption journal check`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct BadRecord {
+    /// The tree it is in (`jobs`, `events`, `chunks`, `outbox`, `last_event`, `queue`,
+    /// `idempotency`).
+    pub tree: String,
+    /// Its key there, in hex (a job's id bytes; an outbox entry's event id and notifier...).
+    pub key: String,
+    /// The job the key names, for the trees keyed by job id (all but `outbox` and
+    /// `idempotency`).
+    pub job_id: Option<String>,
+    /// Why it does not decode.
+    pub error: String,
+    /// How many bytes it has.
+    pub bytes: usize,
+}
+
+/// A journal record that did not decode and was set aside ([`Journal::quarantined`]): moved,
+/// with its raw bytes, out of the way of the other jobs and deliveries.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct Quarantined {
-    /// Where it was (`jobs`, `outbox`).
+    /// Where it was (`jobs`, `outbox`, `events`, `chunks`...).
     pub tree: String,
-    /// Its key there, in hex (a job's id bytes; an outbox entry's event id and notifier).
+    /// Its key there, in hex (a job's id bytes; an outbox entry's event id and notifier...).
     pub key: String,
+    /// The job the key names, for the trees keyed by job id.
+    #[serde(default)]
+    pub job_id: Option<String>,
     /// Why it did not decode.
     pub error: String,
     /// When it was set aside.

@@ -13,11 +13,13 @@
 //!   transaction of the state change it reports, removed once delivered or given up. (Earlier
 //!   versions keyed webhook deliveries by the event id alone: `open` rewrites such keys.)
 //!
-//! * `quarantine`: tree name ++ 0 ++ key → a [`Quarantined`] JSON line, then the record's raw
-//!   bytes: records of `jobs` and `outbox` that did not decode, set aside when the journal is
-//!   opened (and by a claim that meets one), so that the rest goes on.
+//! * `quarantine`: tree name ++ 0 ++ key → a [`Quarantined`] JSON line, `\n`, then the
+//!   record's raw bytes: records that did not decode, set aside so that the rest goes on.
+//!   `open` sets aside the bad records of `jobs`, `outbox` and `chunks` (what opening,
+//!   recovery, claims and webhooks read); a listing, a claim, `events`, `chunks` or `due` that
+//!   meets one later sets it aside and skips it; [`SledJournal::check`] scans every tree.
 //!
-//! Records are written as `v1:` + JSON ([`RECORD_VERSION`]); a record without the prefix
+//! Records are written as `v1:` + JSON ([`super::record`]); a record without the prefix
 //! (written by earlier versions) is read as version 1.
 //!
 //! Every state change writes the job, its event, the queue index and `last_event` in one sled
@@ -33,28 +35,14 @@ use uuid::Uuid;
 
 use chrono::{DateTime, Utc};
 
+use super::record::{decode, encode};
 use super::{
-    ChunkCheckpoint, Created, Delivery, DeliveryPlan, JobFilter, JobPatch, Journal, Outbox,
-    Quarantined, Recovery,
+    BadRecord, ChunkCheckpoint, Created, Delivery, DeliveryPlan, JobFilter, JobPatch, Journal,
+    Outbox, Quarantined, Recovery,
 };
-
-/// The schema version prefix of every record the sled journal writes.
-pub const RECORD_VERSION: &[u8] = b"v1:";
-
-/// A record as written: [`RECORD_VERSION`] + JSON.
-fn encode<T: serde::Serialize>(value: &T) -> serde_json::Result<Vec<u8>> {
-    let mut out = RECORD_VERSION.to_vec();
-    serde_json::to_writer(&mut out, value)?;
-    Ok(out)
-}
-
-/// A record as read: version 1 with its prefix, or bare JSON (earlier versions, read as 1).
-fn decode<T: serde::de::DeserializeOwned>(raw: &[u8]) -> serde_json::Result<T> {
-    serde_json::from_slice(raw.strip_prefix(RECORD_VERSION).unwrap_or(raw))
-}
 use crate::error::{Error, Result};
 use crate::event::{Event, EventKind};
-use crate::job::{Job, JobId, JobStatus};
+use crate::job::{Job, JobId, JobStatus, Priority};
 
 /// The sled-backed [`Journal`]. One process at a time may open a journal directory.
 #[derive(Clone)]
@@ -92,8 +80,19 @@ impl SledJournal {
     ///
     /// Fails with [`Error::JournalLocked`] (naming the holder's pid) when another process has
     /// it open.
+    ///
+    /// Records that do not decode in `jobs`, `outbox` and `chunks` are set aside into the
+    /// `quarantine` tree (see [`Journal::quarantined`]), each with a warning: one bad record
+    /// never keeps the journal from opening.
     pub fn open(dir: impl AsRef<Path>) -> Result<SledJournal> {
-        let path = dir.as_ref().to_path_buf();
+        let journal = Self::open_unswept(dir.as_ref())?;
+        journal.sweep()?;
+        Ok(journal)
+    }
+
+    /// Opens the journal without setting bad records aside (for [`SledJournal::check`]).
+    fn open_unswept(dir: &Path) -> Result<SledJournal> {
+        let path = dir.to_path_buf();
         std::fs::create_dir_all(&path)
             .map_err(|e| Error::io(format!("creating the journal dir {}", path.display()), e))?;
         // A journal closed a moment ago in this process may still hold its file lock while
@@ -144,7 +143,6 @@ impl SledJournal {
         let journal = SledJournal {
             inner: Arc::new(inner),
         };
-        journal.sweep()?;
         journal.migrate_outbox_keys()?;
         Ok(journal)
     }
@@ -156,7 +154,10 @@ impl SledJournal {
         for item in self.inner.outbox.iter() {
             let (key, raw) = item?;
             if key.len() == 16 {
-                let d: Delivery = decode(&raw)?;
+                // One that does not decode is left for the sweep to set aside.
+                let Ok(d) = decode::<Delivery>(&raw) else {
+                    continue;
+                };
                 batch.remove(key);
                 batch.insert(Self::outbox_key(&d), raw);
                 any = true;
@@ -197,32 +198,31 @@ impl SledJournal {
     }
 
     fn decode_job(bytes: &[u8]) -> Result<Job> {
-        decode(bytes).map_err(Error::from)
+        decode(bytes)
     }
 
-    /// Moves every record of `jobs` and `outbox` that does not decode into the `quarantine`
-    /// tree (with its raw bytes, the error and when), with the job's queue and idempotency
-    /// entries, so that one bad record never stops the journal: opening, recovery, claims and
-    /// webhooks go on with the rest. Returns how many records were moved.
+    /// Sets aside the records of `jobs`, `outbox` and `chunks` that do not decode (what
+    /// opening, recovery, claims and webhooks read; `events` are checked as they are read).
+    /// Returns how many were moved.
     fn sweep(&self) -> Result<usize> {
         let i = &self.inner;
         let mut moved = 0;
-        for (name, tree) in [("jobs", &i.jobs), ("outbox", &i.outbox)] {
+        for (name, tree) in [
+            ("jobs", &i.jobs),
+            ("outbox", &i.outbox),
+            ("chunks", &i.chunks),
+        ] {
             let mut bad = Vec::new();
             for item in tree.iter() {
                 let (key, raw) = item?;
-                let err = if name == "jobs" {
-                    decode::<Job>(&raw).err()
-                } else {
-                    decode::<Delivery>(&raw).err()
-                };
-                if let Some(e) = err {
-                    bad.push((key, raw, e.to_string()));
+                if let Err(e) = check_record(name, &key, &raw) {
+                    bad.push((key, raw, e));
                 }
             }
             for (key, raw, error) in bad {
-                self.quarantine(name, &key, &raw, &error)?;
-                moved += 1;
+                if self.quarantine(name, &key, &raw, &error)? {
+                    moved += 1;
+                }
             }
         }
         if moved > 0 {
@@ -231,47 +231,243 @@ impl SledJournal {
         Ok(moved)
     }
 
-    /// Moves one undecodable record of `tree` into the quarantine tree (see [`sweep`]).
-    fn quarantine(&self, tree: &str, key: &[u8], raw: &[u8], error: &str) -> Result<()> {
+    /// The tree called `name`.
+    fn tree(&self, name: &str) -> Option<&sled::Tree> {
         let i = &self.inner;
+        Some(match name {
+            "jobs" => &i.jobs,
+            "events" => &i.events,
+            "last_event" => &i.last_event,
+            "queue" => &i.queue,
+            "idempotency" => &i.idempotency,
+            "chunks" => &i.chunks,
+            "outbox" => &i.outbox,
+            _ => return None,
+        })
+    }
+
+    /// Moves the record `key` of `tree`, whose bytes are `raw` and which does not decode, into
+    /// the `quarantine` tree with the error and when, in one transaction; a bad job takes its
+    /// queue and idempotency entries with it (so nothing hands it out or returns it). Logs a
+    /// warning. Returns false when the record changed in between (nothing is moved).
+    fn quarantine(&self, tree: &str, key: &[u8], raw: &[u8], error: &str) -> Result<bool> {
+        let i = &self.inner;
+        let Some(source) = self.tree(tree) else {
+            return Err(Error::journal(format!("no journal tree called {tree}")));
+        };
         let record = Quarantined {
             tree: tree.to_string(),
             key: hex::encode(key),
+            job_id: job_of(tree, key),
             error: error.to_string(),
             quarantined_at: Utc::now(),
             bytes: raw.len(),
         };
-        tracing::warn!(
-            tree, key = %record.key, error, "a journal record does not decode: quarantined"
-        );
         let mut qkey = tree.as_bytes().to_vec();
         qkey.push(0);
         qkey.extend_from_slice(key);
         let mut value = serde_json::to_vec(&record)?;
         value.push(b'\n');
         value.extend_from_slice(raw);
-        i.quarantine.insert(qkey, value)?;
-        match tree {
-            "jobs" => {
-                for item in i.queue.iter() {
-                    let (qk, _) = item?;
-                    if qk.len() == 17 && qk[1..] == *key {
-                        i.queue.remove(qk)?;
-                    }
+        let moved = if tree == "jobs" {
+            // Its queue entry (any priority) and the idempotency keys that name it.
+            let mut queue_keys = Vec::new();
+            for p in [Priority::Low, Priority::Normal, Priority::High] {
+                let mut k = vec![p.queue_rank()];
+                k.extend_from_slice(key);
+                if i.queue.contains_key(&k)? {
+                    queue_keys.push(k);
                 }
-                for item in i.idempotency.iter() {
-                    let (ik, v) = item?;
-                    if *v == *key {
-                        i.idempotency.remove(ik)?;
-                    }
-                }
-                i.jobs.remove(key)?;
             }
-            _ => {
-                i.outbox.remove(key)?;
+            let mut idem_keys = Vec::new();
+            for item in i.idempotency.iter() {
+                let (ik, v) = item?;
+                if *v == *key {
+                    idem_keys.push(ik);
+                }
+            }
+            let res = (&i.jobs, &i.quarantine, &i.queue, &i.idempotency).transaction(
+                |(jobs, q, queue, idem)| {
+                    if jobs.get(key)?.as_deref() != Some(raw) {
+                        return Ok(false);
+                    }
+                    jobs.remove(key)?;
+                    q.insert(&qkey[..], &value[..])?;
+                    for k in &queue_keys {
+                        queue.remove(&k[..])?;
+                    }
+                    for k in &idem_keys {
+                        idem.remove(k)?;
+                    }
+                    Ok(true)
+                },
+            );
+            unwrap_tx(res)?
+        } else {
+            let res = (source, &i.quarantine).transaction(|(t, q)| {
+                if t.get(key)?.as_deref() != Some(raw) {
+                    return Ok(false);
+                }
+                t.remove(key)?;
+                q.insert(&qkey[..], &value[..])?;
+                Ok(true)
+            });
+            unwrap_tx(res)?
+        };
+        if moved {
+            tracing::warn!(
+                tree,
+                key = %record.key,
+                job_id = record.job_id.as_deref().unwrap_or("-"),
+                error,
+                "a journal record does not decode: set aside in the quarantine tree \
+                 (see `ytcaption journal check`)"
+            );
+        }
+        Ok(moved)
+    }
+
+    /// Decodes `raw`, the record `key` of `tree`; one that does not decode is set aside
+    /// (flushed) and `None` (the caller skips it).
+    fn decode_or_set_aside<T: serde::de::DeserializeOwned>(
+        &self,
+        tree: &str,
+        key: &[u8],
+        raw: &[u8],
+    ) -> Result<Option<T>> {
+        match decode(raw) {
+            Ok(v) => Ok(Some(v)),
+            Err(e) => {
+                if self.quarantine(tree, key, raw, &e.to_string())? {
+                    self.durable()?;
+                }
+                Ok(None)
             }
         }
-        Ok(())
+    }
+
+    /// The job `id`, `None` when it does not exist; a record that does not decode is set
+    /// aside and a `journal_error` (as is a job set aside earlier), so the caller knows the
+    /// job existed and why it cannot have it.
+    fn job_or_error(&self, id: JobId) -> Result<Option<Job>> {
+        match self.inner.jobs.get(id.as_bytes())? {
+            Some(raw) => match decode::<Job>(&raw) {
+                Ok(job) => Ok(Some(job)),
+                Err(e) => {
+                    if self.quarantine("jobs", id.as_bytes(), &raw, &e.to_string())? {
+                        self.durable()?;
+                    }
+                    Err(Error::journal_with(
+                        format!(
+                            "the record of job {id} does not decode; it was set aside \
+                             (see `ytcaption journal check`)"
+                        ),
+                        e,
+                    ))
+                }
+            },
+            None => {
+                let mut qkey = b"jobs\0".to_vec();
+                qkey.extend_from_slice(id.as_bytes());
+                match self.inner.quarantine.get(&qkey)? {
+                    Some(v) => Err(Error::journal(format!(
+                        "the record of job {id} did not decode and was set aside: {} \
+                         (see `ytcaption journal check`)",
+                        quarantine_entry(&v)
+                            .map(|q| q.error)
+                            .unwrap_or_else(|| "unknown error".into())
+                    ))),
+                    None => Ok(None),
+                }
+            }
+        }
+    }
+
+    /// After a change of job `id` failed with `e`: when its record does not decode, sets it
+    /// aside (the change's error, a `journal_error`, stands).
+    fn set_aside_if_bad(&self, id: JobId, e: &Error) {
+        if matches!(e, Error::Journal { .. }) {
+            let _ = self.job_or_error(id);
+        }
+    }
+
+    /// Scans every record of every tree; with `repair`, sets aside each that does not decode.
+    fn scan(&self, repair: bool) -> Result<CheckReport> {
+        let mut report = CheckReport {
+            path: self.inner.path.clone(),
+            records: std::collections::BTreeMap::new(),
+            bad: Vec::new(),
+            repaired: 0,
+            quarantined: Vec::new(),
+        };
+        for name in TREES {
+            let tree = self.tree(name).expect("a known tree");
+            let mut n = 0;
+            let mut bad = Vec::new();
+            for item in tree.iter() {
+                let (key, raw) = item?;
+                n += 1;
+                if let Err(error) = check_record(name, &key, &raw) {
+                    report.bad.push(BadRecord {
+                        tree: name.to_string(),
+                        key: hex::encode(&key),
+                        job_id: job_of(name, &key),
+                        error: error.clone(),
+                        bytes: raw.len(),
+                    });
+                    bad.push((key, raw, error));
+                }
+            }
+            report.records.insert(name.to_string(), n - bad.len());
+            if repair {
+                for (key, raw, error) in bad {
+                    if self.quarantine(name, &key, &raw, &error)? {
+                        report.repaired += 1;
+                    }
+                }
+            }
+        }
+        if report.repaired > 0 {
+            self.durable()?;
+        }
+        report.quarantined = self.quarantined_sync()?;
+        Ok(report)
+    }
+
+    fn quarantined_sync(&self) -> Result<Vec<Quarantined>> {
+        let mut out = Vec::new();
+        for item in self.inner.quarantine.iter() {
+            let (k, v) = item?;
+            out.push(quarantine_entry(&v).unwrap_or_else(|| {
+                // An entry that does not decode itself: still reported, by its key.
+                let split = k.iter().position(|b| *b == 0).unwrap_or(k.len());
+                let key = k.get(split + 1..).unwrap_or(&[]);
+                let tree = String::from_utf8_lossy(&k[..split]).into_owned();
+                Quarantined {
+                    job_id: job_of(&tree, key),
+                    tree,
+                    key: hex::encode(key),
+                    error: "(the quarantine entry itself does not decode)".into(),
+                    quarantined_at: DateTime::<Utc>::UNIX_EPOCH,
+                    bytes: v.len(),
+                }
+            }));
+        }
+        Ok(out)
+    }
+
+    /// Opens the journal in `dir` (which must exist) without setting anything aside, reads
+    /// every record of every tree and reports those that do not decode, and what the
+    /// quarantine tree holds; with `repair`, sets the bad ones aside (as opening it would for
+    /// `jobs`, `outbox` and `chunks`). `ytcaption journal check` runs it.
+    pub fn check(dir: impl AsRef<Path>, repair: bool) -> Result<CheckReport> {
+        let dir = dir.as_ref();
+        if !dir.is_dir() {
+            return Err(Error::InputNotFound {
+                path: dir.to_path_buf(),
+            });
+        }
+        Self::open_unswept(dir)?.scan(repair)
     }
 
     fn durable(&self) -> Result<()> {
@@ -350,7 +546,7 @@ impl SledJournal {
                 )
             },
         );
-        let out = unwrap_tx(res)?;
+        let out = unwrap_tx(res).inspect_err(|e| self.set_aside_if_bad(id, e))?;
         if to.is_terminal() {
             self.clear_chunks(id)?;
         }
@@ -386,14 +582,11 @@ impl SledJournal {
             idb.copy_from_slice(&qkey[1..]);
             let id = JobId::from_bytes(idb);
             let attempt = match self.inner.jobs.get(id.as_bytes())? {
-                Some(raw) => match Self::decode_job(&raw) {
-                    Ok(job) => job.attempts + 1,
-                    // Corrupted since the journal was opened: set aside, the queue goes on.
-                    Err(e) => {
-                        self.quarantine("jobs", id.as_bytes(), &raw, &e.to_string())?;
-                        self.durable()?;
-                        continue;
-                    }
+                // One corrupted since the journal was opened is set aside: the queue goes on.
+                Some(raw) => match self.decode_or_set_aside::<Job>("jobs", id.as_bytes(), &raw)? {
+                    Some(job) => job.attempts + 1,
+                    // Set aside with its queue entry (or changed in between: read again).
+                    None => continue,
                 },
                 None => {
                     self.inner.queue.remove(&qkey)?;
@@ -415,6 +608,104 @@ impl SledJournal {
             }
         }
     }
+}
+
+/// Every tree that holds records, in the order `check` reads them.
+const TREES: [&str; 7] = [
+    "jobs",
+    "queue",
+    "idempotency",
+    "events",
+    "last_event",
+    "chunks",
+    "outbox",
+];
+
+/// Whether the record `key` → `raw` of `tree` decodes (its key and value have the shape the
+/// journal writes); the error says why not.
+fn check_record(tree: &str, key: &[u8], raw: &[u8]) -> std::result::Result<(), String> {
+    let key_len = |n: usize| {
+        if key.len() == n {
+            Ok(())
+        } else {
+            Err(format!("a {tree} key is {n} bytes, this one {}", key.len()))
+        }
+    };
+    let id_value = || {
+        if raw.len() == 16 {
+            Ok(())
+        } else {
+            Err(format!(
+                "a {tree} value is an id of 16 bytes, this one {}",
+                raw.len()
+            ))
+        }
+    };
+    let json = |r: Result<()>| r.map_err(|e| e.to_string());
+    match tree {
+        "jobs" => {
+            key_len(16)?;
+            json(decode::<Job>(raw).map(drop))
+        }
+        "events" => {
+            key_len(24)?;
+            json(decode::<Event>(raw).map(drop))
+        }
+        "chunks" => {
+            key_len(20)?;
+            json(decode::<ChunkCheckpoint>(raw).map(drop))
+        }
+        "outbox" => {
+            if key.len() < 16 {
+                return Err(format!(
+                    "an outbox key is at least 16 bytes, this one {}",
+                    key.len()
+                ));
+            }
+            json(decode::<Delivery>(raw).map(drop))
+        }
+        "queue" => key_len(17),
+        "last_event" => {
+            key_len(16)?;
+            id_value()
+        }
+        "idempotency" => id_value(),
+        _ => Ok(()),
+    }
+}
+
+/// The job a record's key names, for the trees keyed by job id.
+fn job_of(tree: &str, key: &[u8]) -> Option<String> {
+    let id = match tree {
+        "jobs" | "events" | "last_event" | "chunks" => key.get(..16)?,
+        "queue" => key.get(1..17)?,
+        _ => return None,
+    };
+    let bytes: [u8; 16] = id.try_into().ok()?;
+    Some(JobId::from_bytes(bytes).to_string())
+}
+
+/// The [`Quarantined`] line at the head of a quarantine entry.
+fn quarantine_entry(v: &[u8]) -> Option<Quarantined> {
+    let line = v.split(|b| *b == b'\n').next()?;
+    serde_json::from_slice(line).ok()
+}
+
+/// What [`SledJournal::check`] found.
+#[derive(Debug, Clone, serde::Serialize)]
+#[non_exhaustive]
+pub struct CheckReport {
+    /// The journal directory.
+    pub path: PathBuf,
+    /// How many records of each tree decode.
+    pub records: std::collections::BTreeMap<String, usize>,
+    /// The records that do not decode (with `repair`, they are set aside now and also listed
+    /// in `quarantined`).
+    pub bad: Vec<BadRecord>,
+    /// How many bad records were set aside by this check.
+    pub repaired: usize,
+    /// Every record in the quarantine tree.
+    pub quarantined: Vec<Quarantined>,
 }
 
 fn unwrap_tx<T>(res: std::result::Result<T, TransactionError<Error>>) -> Result<T> {
@@ -461,9 +752,10 @@ impl Journal for SledJournal {
                 if let Some(k) = &job.idempotency_key {
                     let k = Self::idempotency_key(job.owner.as_deref(), k);
                     if let Some(existing) = idem.get(&k[..])? {
-                        if let Some(raw) = jobs.get(&existing)? {
-                            let j = Self::decode_job(&raw)
-                                .map_err(ConflictableTransactionError::Abort)?;
+                        // A job whose record does not decode is lost (it is set aside when
+                        // met): the key makes a new one.
+                        if let Some(Ok(j)) = jobs.get(&existing)?.map(|raw| Self::decode_job(&raw))
+                        {
                             return Ok(Created::Existing(j));
                         }
                     }
@@ -488,10 +780,7 @@ impl Journal for SledJournal {
     }
 
     async fn get(&self, id: JobId) -> Result<Option<Job>> {
-        match self.inner.jobs.get(id.as_bytes())? {
-            Some(raw) => Ok(Some(Self::decode_job(&raw)?)),
-            None => Ok(None),
-        }
+        self.job_or_error(id)
     }
 
     async fn list(&self, filter: &JobFilter) -> Result<Vec<Job>> {
@@ -510,8 +799,10 @@ impl Journal for SledJournal {
                 None => self.inner.jobs.iter().rev(),
             };
             for item in newest_first {
-                let (_, raw) = item?;
-                let job = Self::decode_job(&raw)?;
+                let (key, raw) = item?;
+                let Some(job) = self.decode_or_set_aside::<Job>("jobs", &key, &raw)? else {
+                    continue;
+                };
                 if matches(&job) {
                     out.push(job);
                     if out.len() >= limit {
@@ -521,8 +812,10 @@ impl Journal for SledJournal {
             }
         } else {
             for item in self.inner.jobs.iter() {
-                let (_, raw) = item?;
-                let job = Self::decode_job(&raw)?;
+                let (key, raw) = item?;
+                let Some(job) = self.decode_or_set_aside::<Job>("jobs", &key, &raw)? else {
+                    continue;
+                };
                 if matches(&job) {
                     out.push(job);
                 }
@@ -618,7 +911,7 @@ impl Journal for SledJournal {
                 Ok(event)
             },
         );
-        let ev = unwrap_tx(res)?;
+        let ev = unwrap_tx(res).inspect_err(|e| self.set_aside_if_bad(id, e))?;
         self.durable()?;
         Ok(ev)
     }
@@ -626,8 +919,11 @@ impl Journal for SledJournal {
     async fn chunks(&self, id: JobId) -> Result<Vec<ChunkCheckpoint>> {
         let mut out = Vec::new();
         for item in self.inner.chunks.scan_prefix(id.as_bytes()) {
-            let (_, raw) = item?;
-            out.push(decode(&raw)?);
+            let (key, raw) = item?;
+            // A checkpoint set aside is a chunk transcribed again.
+            if let Some(c) = self.decode_or_set_aside("chunks", &key, &raw)? {
+                out.push(c);
+            }
         }
         Ok(out)
     }
@@ -635,8 +931,10 @@ impl Journal for SledJournal {
     async fn events(&self, id: JobId) -> Result<Vec<Event>> {
         let mut out = Vec::new();
         for item in self.inner.events.scan_prefix(id.as_bytes()) {
-            let (_, raw) = item?;
-            out.push(decode(&raw)?);
+            let (key, raw) = item?;
+            if let Some(ev) = self.decode_or_set_aside("events", &key, &raw)? {
+                out.push(ev);
+            }
         }
         Ok(out)
     }
@@ -648,8 +946,10 @@ impl Journal for SledJournal {
     async fn recover(&self, max_attempts: u32, plan: &DeliveryPlan<'_>) -> Result<Vec<Event>> {
         let mut stale = Vec::new();
         for item in self.inner.jobs.iter() {
-            let (_, raw) = item?;
-            let job = Self::decode_job(&raw)?;
+            let (key, raw) = item?;
+            let Some(job) = self.decode_or_set_aside::<Job>("jobs", &key, &raw)? else {
+                continue;
+            };
             if job.status.is_running() {
                 stale.push(job);
             }
@@ -665,10 +965,9 @@ impl Journal for SledJournal {
 
     async fn delete(&self, id: JobId) -> Result<bool> {
         let i = &self.inner;
-        let Some(raw) = i.jobs.get(id.as_bytes())? else {
+        let Some(job) = self.job_or_error(id)? else {
             return Ok(false);
         };
-        let job = Self::decode_job(&raw)?;
         if !job.status.is_terminal() {
             return Err(Error::IllegalTransition {
                 job_id: id.to_string(),
@@ -712,15 +1011,7 @@ impl Journal for SledJournal {
     }
 
     async fn quarantined(&self) -> Result<Vec<Quarantined>> {
-        let mut out = Vec::new();
-        for item in self.inner.quarantine.iter() {
-            let (_, v) = item?;
-            let line = v.split(|b| *b == b'\n').next().unwrap_or(&[]);
-            if let Ok(q) = serde_json::from_slice(line) {
-                out.push(q);
-            }
-        }
-        Ok(out)
+        self.quarantined_sync()
     }
 
     fn outbox(&self) -> &dyn Outbox {
@@ -733,8 +1024,11 @@ impl Outbox for SledJournal {
     async fn due(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Delivery>> {
         let mut out = Vec::new();
         for item in self.inner.outbox.iter() {
-            let (_, raw) = item?;
-            let d: Delivery = decode(&raw)?;
+            let (key, raw) = item?;
+            // One bad delivery never stalls the others: it is set aside.
+            let Some(d) = self.decode_or_set_aside::<Delivery>("outbox", &key, &raw)? else {
+                continue;
+            };
             if d.next_attempt_at <= now {
                 out.push(d);
                 if out.len() >= limit {
@@ -794,8 +1088,8 @@ impl Outbox for SledJournal {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::job::{JobRequest, Priority, Source};
-    use crate::journal::{no_deliveries, NewDelivery, WEBHOOK_NOTIFIER};
+    use crate::job::{JobRequest, Source};
+    use crate::journal::{no_deliveries, NewDelivery, RECORD_VERSION, WEBHOOK_NOTIFIER};
 
     fn job(priority: Priority, key: Option<&str>) -> Job {
         let mut req = JobRequest::new("/tmp/a.wav").priority(priority);
@@ -1224,8 +1518,17 @@ mod tests {
         let mut trees: Vec<&str> = q.iter().map(|q| q.tree.as_str()).collect();
         trees.sort();
         assert_eq!(trees, ["jobs", "outbox"], "{q:?}");
-        assert!(q.iter().any(|q| q.key == hex::encode(bad.id.as_bytes())));
-        assert!(j.get(bad.id).await.unwrap().is_none());
+        assert!(q.iter().any(|q| q.key == hex::encode(bad.id.as_bytes())
+            && q.job_id.as_deref() == Some(bad.id.to_string().as_str())));
+        // Asking for it is a typed error that says it was set aside; nothing else changed.
+        let e = j.get(bad.id).await.unwrap_err();
+        assert_eq!(e.code(), "journal_error");
+        assert!(e.to_string().contains("set aside"), "{e}");
+        assert_eq!(
+            j.events(bad.id).await.unwrap().len(),
+            1,
+            "its history is kept"
+        );
         let listed: Vec<JobId> = j
             .list(&JobFilter::all())
             .await
@@ -1253,5 +1556,128 @@ mod tests {
             .await
             .unwrap();
         assert_ne!(created(again).id, bad.id);
+    }
+
+    fn checkpoint(index: u32) -> ChunkCheckpoint {
+        let s = index as u64 * 16_000;
+        ChunkCheckpoint::new(index, s, s + 16_000, "en".into(), None, Vec::new(), true)
+    }
+
+    /// Corrupts the record `key` of `tree` on disk (no version prefix check: raw bytes).
+    fn corrupt(j: &SledJournal, tree: &str, key: &[u8], bytes: &[u8]) {
+        j.tree(tree).unwrap().insert(key, bytes).unwrap();
+        j.durable().unwrap();
+    }
+
+    #[tokio::test]
+    async fn records_corrupted_while_open_are_set_aside_by_the_reader_that_meets_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let j = SledJournal::open(dir.path()).unwrap();
+        let a = created(j.create(job(Priority::Normal, None)).await.unwrap());
+        let b = created(j.create(job(Priority::Normal, None)).await.unwrap());
+        let c = created(j.create(job(Priority::Normal, None)).await.unwrap());
+        // A listing skips a bad job (and sets it aside).
+        corrupt(&j, "jobs", a.id.as_bytes(), b"v1:{");
+        let listed = j.list(&JobFilter::all()).await.unwrap();
+        assert_eq!(listed.len(), 2);
+        assert_eq!(j.quarantined().await.unwrap().len(), 1);
+        // A newest-first page too.
+        corrupt(
+            &j,
+            "jobs",
+            c.id.as_bytes(),
+            b"v2:{\"from\": \"the future\"}",
+        );
+        let page = j.list(&JobFilter::all().limit(5)).await.unwrap();
+        assert_eq!(page.iter().map(|x| x.id).collect::<Vec<_>>(), [b.id]);
+        let q = j.quarantined().await.unwrap();
+        assert!(
+            q.iter().any(|q| q.error.contains("record version 2")),
+            "{q:?}"
+        );
+        // A transition of a job corrupted under it: a typed error, the job set aside.
+        let (claimed, _) = j.claim_next().await.unwrap().unwrap();
+        assert_eq!(claimed.id, b.id);
+        j.save_chunk(b.id, checkpoint(0)).await.unwrap();
+        j.save_chunk(b.id, checkpoint(1)).await.unwrap();
+        // A bad checkpoint is skipped (that chunk is transcribed again); a bad event too.
+        let mut ck = b.id.as_bytes().to_vec();
+        ck.extend_from_slice(&1u32.to_be_bytes());
+        corrupt(&j, "chunks", &ck, b"\x00");
+        assert_eq!(j.chunks(b.id).await.unwrap().len(), 1);
+        let events = j.events(b.id).await.unwrap();
+        let mut ek = b.id.as_bytes().to_vec();
+        ek.extend_from_slice(&[0xff; 8]);
+        corrupt(&j, "events", &ek, b"nope");
+        assert_eq!(j.events(b.id).await.unwrap().len(), events.len());
+        corrupt(&j, "jobs", b.id.as_bytes(), b"{}");
+        let e = j
+            .transition(
+                b.id,
+                JobStatus::Cancelled,
+                JobPatch::default(),
+                EventKind::JobCancelled {
+                    from: String::new(),
+                },
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), "journal_error");
+        let mut trees: Vec<String> = j
+            .quarantined()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|q| q.tree)
+            .collect();
+        trees.sort();
+        assert_eq!(trees, ["chunks", "events", "jobs", "jobs", "jobs"]);
+        assert!(j.list(&JobFilter::all()).await.unwrap().is_empty());
+        // A bad delivery never stalls the due ones.
+        corrupt(&j, "outbox", &[1u8; 20], b"v1:[]");
+        assert!(j.due(Utc::now(), 10).await.unwrap().is_empty());
+        assert_eq!(j.outbox().len().await.unwrap(), 0);
+        assert_eq!(j.quarantined().await.unwrap().len(), 6);
+    }
+
+    #[tokio::test]
+    async fn check_reports_every_bad_record_and_repair_sets_them_aside() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = {
+            let j = SledJournal::open(dir.path()).unwrap();
+            let a = created(j.create(job(Priority::Normal, Some("ka"))).await.unwrap());
+            let b = created(j.create(job(Priority::Normal, None)).await.unwrap());
+            corrupt(&j, "jobs", a.id.as_bytes(), b"\xff\xfe");
+            corrupt(&j, "last_event", b.id.as_bytes(), b"short");
+            corrupt(&j, "queue", b"x", b"");
+            let mut ek = b.id.as_bytes().to_vec();
+            ek.extend_from_slice(&[0xff; 8]);
+            corrupt(&j, "events", &ek, b"v1:{\"truncated");
+            (a, b)
+        };
+        // A check alone changes nothing.
+        for _ in 0..2 {
+            let r = SledJournal::check(dir.path(), false).unwrap();
+            assert_eq!(r.bad.len(), 4, "{r:?}");
+            assert_eq!(r.repaired, 0);
+            assert!(r.quarantined.is_empty());
+            assert_eq!(r.records["jobs"], 1);
+            assert_eq!(r.records["events"], 2);
+            let bad_job = r.bad.iter().find(|x| x.tree == "jobs").unwrap();
+            assert_eq!(bad_job.job_id.as_deref(), Some(a.id.to_string().as_str()));
+        }
+        let r = SledJournal::check(dir.path(), true).unwrap();
+        assert_eq!((r.bad.len(), r.repaired, r.quarantined.len()), (4, 4, 4));
+        let r = SledJournal::check(dir.path(), false).unwrap();
+        assert_eq!((r.bad.len(), r.quarantined.len()), (0, 4));
+        // The good job still works; the quarantined job's key is free.
+        let j = SledJournal::open(dir.path()).unwrap();
+        assert_eq!(j.claim_next().await.unwrap().unwrap().0.id, b.id);
+        assert_eq!(j.events(b.id).await.unwrap().len(), 2);
+        assert_ne!(
+            created(j.create(job(Priority::Normal, Some("ka"))).await.unwrap()).id,
+            a.id
+        );
+        assert!(SledJournal::check(dir.path().join("nope"), false).is_err());
     }
 }
