@@ -88,7 +88,10 @@ fn corrupt_records_are_quarantined_and_every_other_job_completes() {
     {
         let db = sled::open(home.join("journal")).unwrap();
         let jobs = db.open_tree("jobs").unwrap();
-        let raw = jobs.get(key(&corrupted)).unwrap().expect("the job's record");
+        let raw = jobs
+            .get(key(&corrupted))
+            .unwrap()
+            .expect("the job's record");
         let mut broken = raw[..raw.len() / 2].to_vec();
         broken.extend_from_slice(b"\xff\xfe");
         jobs.insert(key(&corrupted), broken).unwrap();
@@ -177,8 +180,17 @@ fn corrupt_records_are_quarantined_and_every_other_job_completes() {
     assert_eq!(trees, ["jobs", "outbox"], "{report}");
     let job = q.iter().find(|r| r["tree"] == "jobs").unwrap();
     assert_eq!(job["job_id"], corrupted.as_str(), "{report}");
-    assert_eq!(job["key"], uuid::Uuid::parse_str(&corrupted).unwrap().simple().to_string());
-    assert!(job["error"].as_str().unwrap().contains("corrupt record"), "{report}");
+    assert_eq!(
+        job["key"],
+        uuid::Uuid::parse_str(&corrupted)
+            .unwrap()
+            .simple()
+            .to_string()
+    );
+    assert!(
+        job["error"].as_str().unwrap().contains("corrupt record"),
+        "{report}"
+    );
     // The human form names them too.
     let out = cli(&home, &["journal", "check"]);
     assert!(out.status.success());
