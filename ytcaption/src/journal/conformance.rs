@@ -103,6 +103,7 @@ pub async fn run_all<H: Harness>(h: &H) -> std::result::Result<(), Vec<Failure>>
         progress_rule(h).await,
         chunk_checkpoints(h).await,
         outbox(h).await,
+        own_records_decode(h).await,
     ];
     for o in outcomes {
         if let Err(f) = o {
@@ -1277,4 +1278,62 @@ fn sent_event(d: &Delivery) -> EventKind {
         attempt: d.attempts + 1,
         status: 200,
     }
+}
+
+/// Every record a journal writes reads back: after jobs went through every kind of change
+/// (claims, checkpoints, deliveries, attempts, cancellation, deletion) the journal lists
+/// them and their events, and after a reopen it has set nothing aside
+/// ([`Journal::quarantined`] is empty).
+pub async fn own_records_decode<H: Harness>(h: &H) -> Outcome {
+    let c = Ctx("own_records_decode");
+    let j = c.ok(h.open_empty().await, "open_empty")?;
+    let (a, _) = c.create(&j, job(Priority::High, Some("decode-a"))).await?;
+    let (b, _) = c.create(&j, job(Priority::Normal, None)).await?;
+    let (gone, _) = c.create(&j, job(Priority::Low, None)).await?;
+    c.ok(
+        j.transition(
+            gone.id,
+            JobStatus::Cancelled,
+            JobPatch::default(),
+            cancelled(),
+        )
+        .await,
+        "cancel",
+    )?;
+    c.ok(j.delete(gone.id).await, "delete")?;
+    let (claimed, _) = c
+        .ok(j.claim_next().await, "claim_next")?
+        .ok_or_else(|| c.fail("a pending job is claimed"))?;
+    c.ensure(claimed.id == a.id, || "the high-priority job first".into())?;
+    c.ok(j.save_chunk(a.id, checkpoint(0)).await, "save_chunk")?;
+    let hook = NewDelivery::new("webhook", "https://hooks.example/a");
+    c.ok(
+        j.transition(
+            a.id,
+            JobStatus::Cancelled,
+            JobPatch::default().deliveries(vec![hook]),
+            cancelled(),
+        )
+        .await,
+        "cancel with a delivery",
+    )?;
+    let due = c.ok(j.outbox().due(Utc::now(), 10).await, "due")?;
+    if let Some(d) = due.first() {
+        let retry = Some(Utc::now() + chrono::Duration::hours(1));
+        c.ok(
+            j.outbox().record(d, retry, failed_event(d, retry)).await,
+            "record",
+        )?;
+    }
+    let listed = c.ok(j.list(&JobFilter::all()).await, "list")?;
+    c.ensure(listed.len() == 2, || {
+        format!("both remaining jobs list, got {}", listed.len())
+    })?;
+    let events = c.ok(j.events(b.id).await, "events")?;
+    c.ensure(!events.is_empty(), || "a job's events read back".into())?;
+    let j = c.ok(h.reopen(j).await, "reopen")?;
+    let q = c.ok(j.quarantined().await, "quarantined")?;
+    c.ensure(q.is_empty(), || {
+        format!("records the journal wrote itself were set aside: {q:?}")
+    })
 }
