@@ -163,7 +163,7 @@ fn corrupt_records_are_quarantined_and_every_other_job_completes() {
     assert!(!out.status.success());
     let err = text(&out.stderr);
     assert!(
-        err.contains("journal") && err.contains("set aside"),
+        err.contains("[journal_error]") && err.contains("set aside"),
         "stderr: {err}"
     );
 
