@@ -578,8 +578,10 @@ impl<R: Read + Seek> Parser<'_, R> {
                 invalid(format!("variable {name} has an unknown type id {type_id}"))
             })?;
             let nbytes = u64::from(self.u32(&what)?);
-            let n: u64 = shape.iter().product();
-            if n * dtype.size() != nbytes {
+            let size = shape
+                .iter()
+                .try_fold(dtype.size(), |n, &d| n.checked_mul(d));
+            if size != Some(nbytes) {
                 return Err(invalid(format!(
                     "variable {name}: {nbytes} bytes do not match shape {shape:?} of {dtype}"
                 )));

@@ -367,7 +367,10 @@ impl TensorType {
     /// blocks).
     pub fn data_size(self, n_elements: u64) -> Option<u64> {
         let (per_block, bytes) = self.block();
-        (n_elements % per_block == 0).then(|| n_elements / per_block * bytes)
+        if n_elements % per_block != 0 {
+            return None;
+        }
+        (n_elements / per_block).checked_mul(bytes)
     }
 
     /// A short name (`f32`, `f16`, `q5_0`...).
@@ -482,7 +485,7 @@ impl GgmlFile {
             }
             let info = read_tensor_header(&mut reader, i32::from_le_bytes(first), pos)
                 .map_err(|e| in_file(e, &path))?;
-            let end = info.offset + info.nbytes;
+            let end = info.offset.saturating_add(info.nbytes);
             if end > file_len {
                 return Err(in_file(
                     invalid(format!(
@@ -602,7 +605,10 @@ fn read_tensor_header(r: &mut impl Read, n_dims: i32, pos: u64) -> Result<Tensor
         .map_err(|_| invalid(format!("tensor name at byte {pos} is not UTF-8")))?;
     let ttype = TensorType::from_id(type_id)
         .ok_or_else(|| invalid(format!("tensor {name} has an unknown type {type_id}")))?;
-    let n_elements: u64 = dims.iter().product();
+    let n_elements = dims
+        .iter()
+        .try_fold(1u64, |n, &d| n.checked_mul(d))
+        .ok_or_else(|| invalid(format!("tensor {name}: dimensions {dims:?} are too large")))?;
     let nbytes = ttype.data_size(n_elements).ok_or_else(|| {
         invalid(format!(
             "tensor {name}: {n_elements} elements is not a whole number of {ttype} blocks"
