@@ -21,7 +21,11 @@
 //! * chunk checkpoints of a running job are kept until the job ends;
 //! * the deliveries a transition carries ([`JobPatch::deliveries`]) enter the outbox in the
 //!   same transaction as the state change, and each attempt's event is written together with
-//!   the outbox update it causes ([`Outbox::record`]).
+//!   the outbox update it causes ([`Outbox::record`]);
+//! * every record it writes reads back (checked after a reopen by the kit's
+//!   `own_records_decode`). One that does not (a corrupted disk) never stops the others: the
+//!   sled journal stores records with a schema version ([`record`]) and sets a record that
+//!   does not decode aside, listed by [`Journal::quarantined`].
 //!
 //! The journal knows nothing of how notifications are sent: `notify` depends on it.
 
