@@ -198,3 +198,30 @@ fn serve(conn: TcpStream, handler: &Handler, reqs: &Mutex<Vec<Request>>) {
     let _ = out.flush();
     let _ = out.shutdown(std::net::Shutdown::Both);
 }
+
+/// A raw server: each connection gets `head` then `chunk` every `every` until the client
+/// goes (at most 2 minutes), so a test that breaks still ends.
+pub fn streaming_server(head: &'static [u8], chunk: &'static [u8], every: Duration) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for conn in listener.incoming().take(16) {
+            let Ok(mut c) = conn else { continue };
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                let _ = std::io::Read::read(&mut c, &mut buf);
+                let _ = c.write_all(head);
+                let t = std::time::Instant::now();
+                while t.elapsed() < Duration::from_secs(120) {
+                    if c.write_all(chunk).is_err() {
+                        return;
+                    }
+                    if !every.is_zero() {
+                        std::thread::sleep(every);
+                    }
+                }
+            });
+        }
+    });
+    format!("http://{addr}")
+}

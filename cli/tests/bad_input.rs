@@ -383,31 +383,14 @@ fn refused_destinations_and_bad_prompts_are_one_typed_line_then_a_good_run_works
 }
 
 /// A server that answers every request with a 500 kB `audio/wav` head, then one byte every
-/// 300 ms (a slow drip that no read timeout catches); serves `requests` connections.
+/// 300 ms (a slow drip that no read timeout catches).
 fn slow_drip_server() -> String {
-    use std::io::{Read, Write};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    std::thread::spawn(move || {
-        for conn in listener.incoming().take(8) {
-            let Ok(mut c) = conn else { continue };
-            std::thread::spawn(move || {
-                let mut buf = [0u8; 4096];
-                let _ = c.read(&mut buf);
-                let _ = c.write_all(
-                    b"HTTP/1.1 200 OK\r\ncontent-type: audio/wav\r\ncontent-length: 500000\r\n\r\nR",
-                );
-                // At most 2 minutes of drip per connection, so a broken test ends anyway.
-                for _ in 0..400 {
-                    std::thread::sleep(std::time::Duration::from_millis(300));
-                    if c.write_all(b"I").is_err() {
-                        return;
-                    }
-                }
-            });
-        }
-    });
-    format!("http://{addr}/drip.wav")
+    let base = loopback::streaming_server(
+        b"HTTP/1.1 200 OK\r\ncontent-type: audio/wav\r\ncontent-length: 500000\r\n\r\nR",
+        b"I",
+        std::time::Duration::from_millis(300),
+    );
+    format!("{base}/drip.wav")
 }
 
 /// Each limit of a job (download deadline, media duration, size of a local file, the job's

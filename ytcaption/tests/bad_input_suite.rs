@@ -11,7 +11,6 @@ mod loopback;
 #[path = "../../testsupport/mod.rs"]
 mod support;
 
-use std::io::{Read, Write};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -20,33 +19,6 @@ use ytcaption::{
 };
 
 const WAIT: Option<Duration> = Some(Duration::from_secs(300));
-
-/// A raw server: each connection gets `head` then `chunk` every `every` until the client
-/// goes (at most 2 minutes), so a test that breaks still ends.
-fn streaming_server(head: &'static [u8], chunk: &'static [u8], every: Duration) -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    std::thread::spawn(move || {
-        for conn in listener.incoming().take(16) {
-            let Ok(mut c) = conn else { continue };
-            std::thread::spawn(move || {
-                let mut buf = [0u8; 4096];
-                let _ = c.read(&mut buf);
-                let _ = c.write_all(head);
-                let t = Instant::now();
-                while t.elapsed() < Duration::from_secs(120) {
-                    if c.write_all(chunk).is_err() {
-                        return;
-                    }
-                    if !every.is_zero() {
-                        std::thread::sleep(every);
-                    }
-                }
-            });
-        }
-    });
-    format!("http://{addr}")
-}
 
 /// `ffmpeg` encodes the JFK clip into `name` (its extension picks the format).
 fn encoded(dir: &Path, name: &str, extra: &[&str]) -> std::path::PathBuf {
@@ -114,17 +86,17 @@ async fn every_bad_input_gets_its_typed_error_and_nothing_else_changes() {
         "/broken" => loopback::Reply::new("500 Internal Server Error", "oops"),
         _ => loopback::Reply::new("404 Not Found", "no"),
     });
-    let drip = streaming_server(
+    let drip = loopback::streaming_server(
         b"HTTP/1.1 200 OK\r\ncontent-type: audio/wav\r\ncontent-length: 400000\r\n\r\nRIFF",
         b"\0",
         Duration::from_millis(300),
     );
-    let endless = streaming_server(
+    let endless = loopback::streaming_server(
         b"HTTP/1.1 200 OK\r\ncontent-type: audio/wav\r\nconnection: close\r\n\r\n",
         &[0u8; 65536],
         Duration::ZERO,
     );
-    let oversized = streaming_server(
+    let oversized = loopback::streaming_server(
         b"HTTP/1.1 200 OK\r\ncontent-type: audio/wav\r\ncontent-length: 900000000\r\n\r\n",
         &[0u8; 1024],
         Duration::from_millis(100),
