@@ -155,16 +155,24 @@ impl Answer {
 
 /// `curl -i ARGS` (at most 90 s), skipping `100 Continue` heads.
 pub fn curl(args: &[&str]) -> Answer {
+    try_curl(args).unwrap_or_else(|(code, err)| panic!("curl {args:?} exited {code}: {err}"))
+}
+
+/// [`curl`], returning curl's exit code and stderr when it fails instead of panicking: a
+/// server that refuses a body before reading it all closes the connection, and the client may
+/// see a reset (exit 55 or 56) in place of the answer.
+pub fn try_curl(args: &[&str]) -> Result<Answer, (i32, String)> {
     let out = Command::new("curl")
         .args(["-sS", "-i", "--max-time", "90", "-H", "Expect:"])
         .args(args)
         .output()
         .expect("curl is installed");
-    assert!(
-        out.status.success(),
-        "curl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    if !out.status.success() {
+        return Err((
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        ));
+    }
     let mut raw = String::from_utf8(out.stdout).unwrap();
     loop {
         let (head, body) = raw
@@ -187,11 +195,11 @@ pub fn curl(args: &[&str]) -> Answer {
             .filter_map(|l| l.split_once(':'))
             .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
             .collect();
-        return Answer {
+        return Ok(Answer {
             status,
             headers,
             body: body.to_string(),
-        };
+        });
     }
 }
 

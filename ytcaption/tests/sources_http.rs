@@ -18,12 +18,13 @@ use ytcaption::download::{
 };
 use ytcaption::Source;
 
-/// No client timeouts: on a paused clock they would fire while the client waits on the socket.
-/// The loopback server is allowlisted (by default only public addresses are reached).
+/// No client timeouts and no download deadline: on a paused clock they would fire while the
+/// client waits on the socket (the deadline has its own tests in `bad_input_suite.rs`). The loopback server is allowlisted (by default only public addresses are reached).
 fn config() -> DownloadConfig {
     let mut c = DownloadConfig::default();
     c.connect_timeout = None;
     c.read_timeout = None;
+    c.deadline = None;
     c.allow_network = "127.0.0.1".parse().unwrap();
     c
 }
