@@ -30,7 +30,7 @@ use crate::download::{DefaultDownloader, Downloader, Fetched};
 use crate::error::{Error, Result};
 use crate::event::{Event, EventKind};
 use crate::job::{JobId, JobStatus};
-use crate::journal::ChunkCheckpoint;
+use crate::journal::{ChunkCheckpoint, ChunkQueue};
 use crate::language::Language;
 use crate::options::{DecodeOptions, TranscribeOptions};
 use crate::source::Source;
@@ -45,6 +45,7 @@ mod captions;
 mod chunks;
 mod context;
 mod decode;
+mod fanout;
 mod fetch;
 mod progress;
 mod run;
@@ -146,6 +147,14 @@ pub trait Sink: Send + Sync {
     async fn checkpoints(&self) -> Result<Vec<ChunkCheckpoint>>;
     /// Records a finished chunk and returns its `chunk_transcribed` event.
     async fn checkpoint(&self, chunk: ChunkCheckpoint) -> Result<Event>;
+
+    /// Where a long run posts its chunks so that idle workers of other processes transcribe
+    /// some of them ([`ChunkQueue`]); the run claims and transcribes the rest itself, and
+    /// checkpoints all of them here. `None` (the default): every chunk is transcribed by the
+    /// run.
+    fn fanout(&self) -> Option<&dyn ChunkQueue> {
+        None
+    }
 }
 
 /// The sink of one-shot runs: events are only broadcast; nothing is kept.

@@ -5,11 +5,13 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
+use futures::future::BoxFuture;
 use futures::stream::{FuturesUnordered, StreamExt};
 
 use super::chunks::transcribe_chunk;
 use super::context::RunContext;
 use super::decode::{start_chunking, Audio, ChunkStream};
+use super::fanout::{self, Lang};
 use super::progress::{progress_channel, ProgressTracker};
 use super::RunSpec;
 use crate::audio::chunk::PlannedChunk;
@@ -17,12 +19,9 @@ use crate::audio::SAMPLE_RATE;
 use crate::error::{Error, Result};
 use crate::event::EventKind;
 use crate::job::JobStatus;
-use crate::journal::ChunkCheckpoint;
+use crate::journal::{ChunkCheckpoint, ChunkQueue};
 use crate::transcribe::merge::ChunkSegments;
 use crate::transcript::Segment;
-
-/// A language code and, when detected, its probability.
-type Lang = (String, Option<f32>);
 
 /// Chunks finished by an earlier run, by index; records `transcription_started`, which moves
 /// the job to `transcribing`.
@@ -81,22 +80,58 @@ pub(super) async fn transcribe_all(
         total_samples: 0,
         decoding: std::time::Duration::ZERO,
     };
-    let mut in_flight = FuturesUnordered::new();
+    // With a chunk queue, chunks with speech are posted as they are cut, and transcribed by
+    // whichever worker claims them: this run (up to `parallel` at once) or idle workers of
+    // other processes; `posted` are those whose segments have not come back yet.
+    let queue = fanout::queue_for(ctx, duration);
+    let mut posted: BTreeMap<u32, (PlannedChunk, Lang)> = BTreeMap::new();
+    let mut poll = tokio::time::interval(fanout::POLL);
+    poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut in_flight: FuturesUnordered<BoxFuture<'_, Result<Done>>> = FuturesUnordered::new();
     let mut producer_done = false;
-    while !(producer_done && in_flight.is_empty()) {
+    while !(producer_done && in_flight.is_empty() && posted.is_empty()) {
         tokio::select! {
-            next = rx.recv(), if !producer_done && in_flight.len() < ctx.config.parallel => {
+            next = rx.recv(), if !producer_done && (queue.is_some() || in_flight.len() < ctx.config.parallel) => {
                 let Some(chunk) = next else {
                     producer_done = true;
                     continue;
                 };
                 if let Some(chunk) = out.take(ctx, chunk?, done, &tracker).await? {
                     let lang = out.language_for(ctx, &chunk).await?;
-                    let share = thread_share(ctx.config.parallel, in_flight.len(), &chunk, duration);
-                    in_flight.push(transcribe_chunk(ctx, chunk, lang, tracker.clone(), share));
+                    match queue {
+                        Some(q) => {
+                            q.post(&fanout::task_of(ctx, &chunk, &lang)).await?;
+                            let index = chunk.index as u32;
+                            let kept = PlannedChunk { samples: Vec::new(), ..chunk };
+                            posted.insert(index, (kept, lang));
+                            claim_own(ctx, q, &mut in_flight, &tracker).await?;
+                        }
+                        None => {
+                            let share = thread_share(ctx.config.parallel, in_flight.len(), &chunk, duration);
+                            in_flight.push(Box::pin(transcribe_chunk(ctx, chunk, lang, tracker.clone(), share)));
+                        }
+                    }
                 }
             }
-            Some(done_chunk) = in_flight.next() => out.finished(ctx, done_chunk?).await?,
+            Some(done_chunk) = in_flight.next() => {
+                let (chunk, lang, segments) = done_chunk?;
+                if queue.is_some() && posted.remove(&(chunk.index as u32)).is_none() {
+                    continue; // another worker's segments came first
+                }
+                out.finished(ctx, (chunk, lang, segments)).await?
+            }
+            _ = poll.tick(), if queue.is_some() && !posted.is_empty() => {
+                let q = queue.expect("polled only with a queue");
+                let waiting: Vec<u32> = posted.keys().copied().collect();
+                for (index, segments) in q.finished(ctx.spec.job_id, &waiting).await? {
+                    if let Some((chunk, lang)) = posted.remove(&index) {
+                        let len = chunk.end - chunk.start;
+                        tracker.finish(chunk.index, len);
+                        out.finished(ctx, (chunk, lang, segments)).await?;
+                    }
+                }
+                claim_own(ctx, q, &mut in_flight, &tracker).await?;
+            }
             Some(fraction) = progress_rx.recv() => record_progress(ctx, duration, fraction).await,
             _ = ctx.spec.cancel.cancelled() => {
                 // The running whisper calls see the abort within milliseconds: wait for them,
@@ -104,6 +139,12 @@ pub(super) async fn transcribe_all(
                 while in_flight.next().await.is_some() {}
                 return Err(ctx.cancelled());
             }
+        }
+    }
+    if let Some(q) = queue {
+        // Every chunk is checkpointed in the job's own records now.
+        if let Err(e) = q.clear(ctx.spec.job_id).await {
+            tracing::warn!(error = %e, "cannot remove the job's posted chunks");
         }
     }
     // The last progress report may still be queued: record it.
@@ -122,6 +163,43 @@ pub(super) async fn transcribe_all(
         return Err(ctx.cancelled());
     }
     Ok(out)
+}
+
+/// A transcribed chunk: the chunk, its language and its segments.
+type Done = (PlannedChunk, Lang, Vec<Segment>);
+
+/// Claims chunks of the run's own job from `q` while fewer than `parallel` run here, and
+/// starts them; each stores its segments in the queue when done (a claim lost meanwhile does
+/// not matter: the run keeps its own segments, whoever finished first).
+async fn claim_own<'a>(
+    ctx: &'a RunContext<'a>,
+    q: &'a dyn ChunkQueue,
+    in_flight: &mut FuturesUnordered<BoxFuture<'a, Result<Done>>>,
+    tracker: &Arc<ProgressTracker>,
+) -> Result<()> {
+    while in_flight.len() < ctx.config.parallel {
+        let worker = crate::journal::worker_name();
+        let Some(mut claimed) = q
+            .claim(
+                Some(ctx.spec.job_id),
+                &ctx.transcriber.model_name(),
+                &worker,
+            )
+            .await?
+        else {
+            break;
+        };
+        let (chunk, lang) = fanout::chunk_of(&mut claimed.task);
+        let tracker = tracker.clone();
+        in_flight.push(Box::pin(async move {
+            let done = transcribe_chunk(ctx, chunk, lang, tracker, 1).await?;
+            if let Err(e) = q.finish(&claimed, &done.2).await {
+                tracing::warn!(chunk = claimed.task.index, error = %e, "cannot store a chunk's segments in the queue");
+            }
+            Ok(done)
+        }));
+    }
+    Ok(())
 }
 
 /// The [`thread_share`](crate::transcribe::TranscriptionInput::thread_share) of a chunk that starts while

@@ -36,6 +36,7 @@ use crate::event::{Event, EventKind};
 use crate::job::{Job, JobError, JobId, JobStatus};
 use crate::transcript::Segment;
 
+mod chunk_queue;
 pub mod conformance;
 mod outbox;
 #[cfg(feature = "postgres")]
@@ -44,6 +45,10 @@ pub mod record;
 #[cfg(feature = "sled")]
 mod sled_journal;
 
+pub use chunk_queue::{
+    samples_from_bytes, samples_to_bytes, worker_name, ChunkPlan, ChunkQueue, ChunkTask,
+    ClaimedChunk,
+};
 pub use outbox::{Delivery, NewDelivery, Outbox, WEBHOOK_NOTIFIER};
 #[cfg(feature = "postgres")]
 pub use postgres::{is_postgres_url, CopyReport, PgJournal, DEFAULT_LEASE};
@@ -394,6 +399,13 @@ pub trait Journal: Send + Sync + 'static {
     /// only jobs whose lease expired. `None` (the default, sled): a claim lasts as long as the
     /// process, and `recover` is for a process that starts.
     fn lease(&self) -> Option<std::time::Duration> {
+        None
+    }
+
+    /// The queue through which a long job's chunks go to idle workers of other processes
+    /// ([`ChunkQueue`]), for a journal shared by many processes (PostgreSQL). `None` (the
+    /// default, sled): chunks are transcribed by the job's own worker.
+    fn chunk_queue(&self) -> Option<&dyn ChunkQueue> {
         None
     }
 

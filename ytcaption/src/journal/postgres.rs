@@ -46,6 +46,8 @@ use crate::error::{Error, Result};
 use crate::event::{Event, EventKind};
 use crate::job::{Job, JobId, JobStatus};
 
+mod chunk_tasks;
+
 /// The default lease of a claimed job.
 pub const DEFAULT_LEASE: Duration = Duration::from_secs(30);
 
@@ -100,6 +102,8 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX ytc_outbox_due ON ytc_outbox (next_attempt_at);
     "#,
+    // 2: posted chunks (chunk fan-out).
+    chunk_tasks::MIGRATION,
 ];
 
 /// Whether `journal` (the `journal` setting) names a PostgreSQL database.
@@ -495,6 +499,12 @@ impl PgJournal {
             tx.execute("DELETE FROM ytc_chunks WHERE job_id = $1", &[&job.id.0])
                 .await
                 .map_err(|e| pg_err("removing chunk checkpoints", e))?;
+            tx.execute(
+                "DELETE FROM ytc_chunk_tasks WHERE job_id = $1",
+                &[&job.id.0],
+            )
+            .await
+            .map_err(|e| pg_err("removing posted chunks", e))?;
         }
         Ok((job, event, token))
     }
@@ -872,6 +882,10 @@ impl Journal for PgJournal {
 
     fn lease(&self) -> Option<Duration> {
         Some(self.lease)
+    }
+
+    fn chunk_queue(&self) -> Option<&dyn super::ChunkQueue> {
+        Some(self)
     }
 
     async fn event_log_end(&self) -> Result<Option<i64>> {

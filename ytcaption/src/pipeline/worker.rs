@@ -34,6 +34,9 @@ impl Sink for JournalSink<'_> {
     async fn checkpoints(&self) -> Result<Vec<ChunkCheckpoint>> {
         self.journal.chunks(self.job_id).await
     }
+    fn fanout(&self) -> Option<&dyn crate::journal::ChunkQueue> {
+        self.journal.chunk_queue()
+    }
     async fn checkpoint(&self, chunk: ChunkCheckpoint) -> Result<Event> {
         self.journal
             .save_chunk(self.job_id, chunk)
@@ -95,6 +98,9 @@ impl Inner {
                     self.run_job(job).instrument(span).await;
                 }
                 Ok(None) => {
+                    if self.help_with_a_chunk().await {
+                        continue;
+                    }
                     tokio::select! {
                         _ = self.wake.notified() => {}
                         _ = tokio::time::sleep(IDLE_POLL) => {}
@@ -111,6 +117,60 @@ impl Inner {
             }
         }
         tracing::debug!(worker = n, "worker stopped");
+    }
+
+    /// On a journal with a chunk queue, when this worker has no job of its own: claims a chunk
+    /// of a job another worker runs and transcribes it. Returns whether it claimed one (the
+    /// worker then looks at the queue again at once).
+    async fn help_with_a_chunk(&self) -> bool {
+        let (Some(q), Some(lease)) = (self.journal.chunk_queue(), self.journal.lease()) else {
+            return false;
+        };
+        let model = self.engine.transcriber().model_name();
+        let claimed = match q.claim(None, &model, &crate::journal::worker_name()).await {
+            Ok(Some(c)) => c,
+            Ok(None) => return false,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the chunk queue");
+                return false;
+            }
+        };
+        let (job_id, index) = (claimed.task.job_id, claimed.task.index);
+        let job = match self.journal.get(job_id).await {
+            Ok(Some(job)) => job,
+            other => {
+                // The job is gone (deleted meanwhile) or unreadable: give the chunk back.
+                if let Err(e) = other {
+                    tracing::warn!(%job_id, error = %e, "cannot read a posted chunk's job");
+                }
+                let _ = q.release(&claimed).await;
+                return true;
+            }
+        };
+        let cancel = self.shutdown.child_token();
+        let spec = RunSpec {
+            job_id,
+            source: &job.source,
+            language: &job.language,
+            options: &job.options,
+            cancel: &cancel,
+        };
+        let started = std::time::Instant::now();
+        match self.engine.help_with_chunk(&spec, q, claimed, lease).await {
+            Ok(true) => tracing::info!(
+                %job_id,
+                chunk = index,
+                ms = started.elapsed().as_millis() as u64,
+                "transcribed a chunk of another worker's job"
+            ),
+            Ok(false) => {
+                tracing::info!(%job_id, chunk = index, "a chunk's claim passed to another worker; its result was dropped")
+            }
+            Err(e) => {
+                tracing::warn!(%job_id, chunk = index, error = %e, "could not transcribe another worker's chunk")
+            }
+        }
+        true
     }
 
     /// On a journal with leases: every `every`, puts back (or fails) the jobs whose workers
