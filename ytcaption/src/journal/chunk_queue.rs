@@ -89,7 +89,7 @@ pub trait ChunkQueue: Send + Sync {
     /// Claims a posted chunk under a lease (or one whose claim expired): of job `job` when
     /// given (the job's own worker, which takes its chunks whatever their attempts), else of
     /// any transcribing job whose chunks need `model` (a helping worker, which leaves a chunk
-    /// that failed elsewhere three times to the job's worker). `None`: nothing to claim.
+    /// claimed three times already to the job's worker). `None`: nothing to claim.
     /// `worker` names the claimer in logs and the database.
     async fn claim(
         &self,
