@@ -4,13 +4,14 @@
 #   scripts/fuzz.sh TARGET [SECONDS]     (default 600)
 #   scripts/fuzz.sh --list
 #
-# Targets: audio_decode url_route captions ggml_reader ct2_reader (fuzz/fuzz_targets/).
+# Targets: audio_decode url_route captions journal_record ggml_reader ct2_reader
+# (fuzz/fuzz_targets/).
 # Needs the nightly toolchain and cargo-fuzz (`cargo +nightly install cargo-fuzz --locked`).
 # New inputs land in fuzz/corpus/TARGET (committed, and replayed on stable by
 # `cargo test -p ytcaption --test fuzz_corpus`); crashes in fuzz/artifacts/TARGET (ignored by
 # git: copy a fixed one into fuzz/corpus/TARGET so the replay keeps it fixed).
 # Environment: FUZZ_NICE (default 10), FUZZ_RSS_MB (default 2048), FUZZ_MAX_LEN (per target),
-# FUZZ_KEEP_BYTES (default 4096, captions 2048, url_route 512: larger
+# FUZZ_KEEP_BYTES (default 4096, captions and journal_record 2048, url_route 512: larger
 # inputs are not kept).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,6 +25,7 @@ seconds="${2:-600}"
 case "$target" in
     audio_decode | ggml_reader | ct2_reader) max_len="${FUZZ_MAX_LEN:-65536}" ;;
     captions) max_len="${FUZZ_MAX_LEN:-32768}" keep=2048 ;;
+    journal_record) max_len="${FUZZ_MAX_LEN:-8192}" keep=2048 ;;
     url_route) max_len="${FUZZ_MAX_LEN:-8192}" keep=512 ;;
     *) max_len="${FUZZ_MAX_LEN:-8192}" ;;
 esac

@@ -14,6 +14,7 @@ pub const TARGETS: &[&str] = &[
     "audio_decode",
     "url_route",
     "captions",
+    "journal_record",
     #[cfg(feature = "model")]
     "ggml_reader",
     #[cfg(feature = "model")]
@@ -26,6 +27,7 @@ pub fn run(target: &str, data: &[u8]) {
         "audio_decode" => audio_decode(data),
         "url_route" => url_route(data),
         "captions" => captions(data),
+        "journal_record" => journal_record(data),
         #[cfg(feature = "model")]
         "ggml_reader" => ggml_reader(data),
         #[cfg(feature = "model")]
@@ -148,6 +150,58 @@ fn check_segments(segments: &[ytcaption::Segment]) {
     for s in segments {
         let _ = (s.start, s.end, s.text.len());
     }
+}
+
+/// Journal records (`journal::record`: a `v<N>:` prefix, then JSON) as each record type the
+/// journals store: what decodes re-encodes, and the new record decodes to an equal value.
+pub fn journal_record(data: &[u8]) {
+    use ytcaption::journal::record;
+    let (version, body) = record::split(data);
+    assert!(
+        data.ends_with(body),
+        "split's body is a suffix of the record"
+    );
+    if body.len() < data.len() {
+        assert!(
+            data.starts_with(b"v"),
+            "a prefix is split off only when there is one"
+        );
+    } else {
+        assert_eq!(
+            version,
+            Some(record::CURRENT_VERSION),
+            "bare JSON reads as the current version"
+        );
+    }
+    roundtrip::<ytcaption::Job>(data);
+    roundtrip::<ytcaption::Event>(data);
+    roundtrip::<ytcaption::journal::ChunkCheckpoint>(data);
+    roundtrip::<ytcaption::journal::Delivery>(data);
+    roundtrip::<ytcaption::journal::ChunkPlan>(data);
+}
+
+fn roundtrip<T>(data: &[u8])
+where
+    T: serde::Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug,
+{
+    use ytcaption::journal::record;
+    let value = match record::decode::<T>(data) {
+        Ok(v) => v,
+        Err(e) => {
+            assert_eq!(e.code(), "journal_error", "{e}");
+            return;
+        }
+    };
+    let raw = record::encode(&value).expect("a decoded record encodes");
+    assert!(raw.starts_with(record::RECORD_VERSION));
+    let again = record::decode::<T>(&raw).unwrap_or_else(|e| {
+        panic!(
+            "{} re-encoded as {:?} does not decode: {e}",
+            std::any::type_name::<T>(),
+            String::from_utf8_lossy(&raw)
+        )
+    });
+    assert_eq!(again, value, "{}", String::from_utf8_lossy(&raw));
 }
 
 /// whisper.cpp ggml model files: the header from memory and the whole file (tensor index and

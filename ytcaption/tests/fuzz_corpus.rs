@@ -77,6 +77,41 @@ fn captions_corpus() {
     replay("captions");
 }
 
+#[test]
+fn journal_record_corpus() {
+    replay("journal_record");
+}
+
+/// The journal_record corpus holds valid records of every type the journals store, not only
+/// broken ones (the fuzzer's mutations start from them).
+#[test]
+fn journal_record_corpus_has_valid_records_of_every_type() {
+    use ytcaption::journal::record::decode;
+    let files: Vec<Vec<u8>> = inputs("journal_record")
+        .iter()
+        .map(|p| std::fs::read(p).unwrap())
+        .collect();
+    let count = |ok: &dyn Fn(&[u8]) -> bool| files.iter().filter(|d| ok(d)).count();
+    let counts = [
+        ("Job", count(&|d| decode::<ytcaption::Job>(d).is_ok())),
+        ("Event", count(&|d| decode::<ytcaption::Event>(d).is_ok())),
+        (
+            "ChunkCheckpoint",
+            count(&|d| decode::<ytcaption::journal::ChunkCheckpoint>(d).is_ok()),
+        ),
+        (
+            "Delivery",
+            count(&|d| decode::<ytcaption::journal::Delivery>(d).is_ok()),
+        ),
+    ];
+    for (name, n) in counts {
+        assert!(
+            n > 0,
+            "no record in fuzz/corpus/journal_record decodes as {name}"
+        );
+    }
+}
+
 #[cfg(feature = "model")]
 #[test]
 fn ggml_reader_corpus() {
