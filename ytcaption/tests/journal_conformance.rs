@@ -88,6 +88,11 @@ async fn outbox() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn outbox_holds() {
+    conformance::outbox_holds(&Sled::new()).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn run_all() {
     conformance::run_all(&Sled::new()).await.unwrap();
 }

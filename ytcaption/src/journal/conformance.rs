@@ -61,6 +61,15 @@ pub trait Harness: Send + Sync {
     /// [`Journal::flush`] or any other clean-up, and the same storage is opened again.
     /// Everything a call returned before must still be there.
     async fn reopen(&self, journal: Self::Journal) -> Result<Self::Journal>;
+
+    /// Another handle on the same storage as `journal`, open at the same time, as another
+    /// process sharing the journal would have (a second connection to the database); `None`
+    /// (the default) for a backend that one process opens at a time (sled): checks then use
+    /// `journal` for both.
+    async fn another_handle(&self, journal: &Self::Journal) -> Result<Option<Self::Journal>> {
+        let _ = journal;
+        Ok(None)
+    }
 }
 
 /// A broken rule: which check found it and what was expected.
@@ -103,6 +112,7 @@ pub async fn run_all<H: Harness>(h: &H) -> std::result::Result<(), Vec<Failure>>
         progress_rule(h).await,
         chunk_checkpoints(h).await,
         outbox(h).await,
+        outbox_holds(h).await,
         own_records_decode(h).await,
     ];
     for o in outcomes {
@@ -1253,6 +1263,144 @@ pub async fn outbox<H: Harness>(h: &H) -> Outcome {
         ]),
         || format!("every attempt's event is stored, in order, got {types:?}"),
     )?;
+    Ok(())
+}
+
+/// Dispatchers share the outbox: a delivery [`take`](super::Outbox::take)n through one handle
+/// is not taken through another (another connection, where the backend has them) while its
+/// hold lasts, even when both take at once; it comes back once the hold expires, and at once
+/// when an attempt is recorded with a retry time. [`due`](super::Outbox::due) still lists
+/// held deliveries.
+pub async fn outbox_holds<H: Harness>(h: &H) -> Outcome {
+    let c = Ctx("outbox_holds");
+    let j = c.ok(h.open_empty().await, "open_empty")?;
+    let other = c.ok(h.another_handle(&j).await, "another_handle")?;
+    let hook = NewDelivery::new("webhook", "https://hooks.example/held");
+    const N: usize = 6;
+    let mut ids = Vec::new();
+    for _ in 0..N {
+        let (job, _) = c.create(&j, job(Priority::Normal, None)).await?;
+        let (_, ev) = c.ok(
+            j.transition(
+                job.id,
+                JobStatus::Cancelled,
+                JobPatch::default().deliveries([hook.clone()]),
+                cancelled(),
+            )
+            .await,
+            "pending -> cancelled with a delivery",
+        )?;
+        ids.push(ev.event_id);
+        tick().await;
+    }
+    let one = j.outbox();
+    let two = other.as_ref().map_or(one, |o| o.outbox());
+    let hold = Duration::from_secs(30);
+    let secs = chrono::Duration::seconds;
+    let now = Utc::now() + secs(1);
+    let key = |d: &Delivery| (d.event_id, d.notifier.clone());
+
+    // Both take at once: no delivery goes to both.
+    let (a, b) = tokio::join!(one.take(now, N, hold), two.take(now, N, hold));
+    let (a, b) = (c.ok(a, "take")?, c.ok(b, "take")?);
+    let a_keys: HashSet<_> = a.iter().map(key).collect();
+    c.ensure(!b.iter().any(|d| a_keys.contains(&key(d))), || {
+        format!(
+            "two dispatchers taking at once never both get a delivery: {} and {} taken, {} shared",
+            a.len(),
+            b.len(),
+            b.iter().filter(|d| a_keys.contains(&key(d))).count()
+        )
+    })?;
+    let rest = c.ok(one.take(now, N, hold).await, "take")?;
+    let taken: HashSet<_> = a.iter().chain(&b).chain(&rest).map(key).collect();
+    c.ensure(
+        taken.len() == N && a.len() + b.len() + rest.len() == N,
+        || {
+            format!(
+                "every due delivery is taken once: {} + {} + {} taken, {} distinct, of {N}",
+                a.len(),
+                b.len(),
+                rest.len(),
+                taken.len()
+            )
+        },
+    )?;
+    for (name, o) in [("the same handle", one), ("another handle", two)] {
+        let again = c.ok(o.take(now + secs(29), N, hold).await, "take")?;
+        c.ensure(again.is_empty(), || {
+            format!(
+                "a held delivery is not taken again through {name} before its hold ends, got {}",
+                again.len()
+            )
+        })?;
+    }
+    let listed = c.ok(one.due(now, N + 1).await, "due")?;
+    c.ensure(listed.len() == N, || {
+        format!(
+            "due lists held deliveries too (it holds nothing), got {}",
+            listed.len()
+        )
+    })?;
+
+    // The holds end (a dispatcher that died): every delivery is taken again, oldest first.
+    let expired = now + secs(31);
+    let back = c.ok(
+        two.take(expired, N, hold).await,
+        "take after the holds ended",
+    )?;
+    c.ensure(
+        back.iter().map(|d| d.event_id).collect::<Vec<_>>() == ids,
+        || {
+            format!(
+                "deliveries come back, oldest first, once their hold has ended: {} of {N}",
+                back.len()
+            )
+        },
+    )?;
+    c.ensure(
+        c.ok(one.take(expired, N, hold).await, "take")?.is_empty(),
+        || "deliveries taken again are held again".into(),
+    )?;
+
+    // A recorded retry lets go of the hold; a final record removes the delivery.
+    let retry_at = expired + secs(9);
+    c.ok(
+        one.record(
+            &back[0],
+            Some(retry_at),
+            failed_event(&back[0], Some(retry_at)),
+        )
+        .await,
+        "record with a retry",
+    )?;
+    c.ok(
+        two.record(&back[1], None, sent_event(&back[1])).await,
+        "record without a retry",
+    )?;
+    let early = c.ok(one.take(retry_at - secs(1), N, hold).await, "take")?;
+    c.ensure(early.is_empty(), || {
+        "a retried delivery is not taken before its retry time".into()
+    })?;
+    let retried = c.ok(two.take(retry_at, N, hold).await, "take at the retry time")?;
+    c.ensure(
+        retried.len() == 1 && retried[0].event_id == ids[0] && retried[0].attempts == 1,
+        || {
+            format!(
+                "a delivery recorded with a retry time is no longer held: taken at its retry \
+                 time (the others still held), got {}",
+                retried.len()
+            )
+        },
+    )?;
+    let later = c.ok(one.take(expired + secs(60), N, hold).await, "take")?;
+    c.ensure(later.len() == N - 1, || {
+        format!(
+            "a delivery recorded as final is never taken again: expected {}, got {}",
+            N - 1,
+            later.len()
+        )
+    })?;
     Ok(())
 }
 

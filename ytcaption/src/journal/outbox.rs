@@ -4,8 +4,9 @@
 //! about it, see [`JobPatch::deliveries`](super::JobPatch::deliveries)); the journal turns each
 //! into a [`Delivery`] and stores it in its [`Outbox`] in the same transaction as the state
 //! change, so a notification can never be lost between the commit and the send. A dispatcher
-//! (the pipeline's) takes [`Outbox::due`] deliveries, hands each to the notifier it names, and
-//! records the attempt with [`Outbox::record`].
+//! (the pipeline's) takes due deliveries with [`Outbox::take`] (which holds them for a while,
+//! so that dispatchers in other processes sharing the journal do not send them too), hands each
+//! to the notifier it names, and records the attempt with [`Outbox::record`].
 //!
 //! This module knows nothing of how deliveries are sent: notifiers depend on it, not the other
 //! way round.
@@ -156,12 +157,35 @@ impl Delivery {
 ///   transaction;
 /// * nothing leaves the outbox except through [`record`](Self::record) without a retry time;
 /// * a record for a delivery that is no longer in the outbox (another dispatcher finished it)
-///   writes its event but does not bring the delivery back.
+///   writes its event but does not bring the delivery back;
+/// * a delivery [`take`](Self::take) returned is held: no other `take` (through this handle,
+///   another handle on the same journal, or another process sharing it) returns it until the
+///   hold expires or [`record`](Self::record) let it go with a retry time.
 #[async_trait]
 pub trait Outbox: Send + Sync {
     /// Deliveries whose next attempt is due at `now` (`next_attempt_at <= now`), oldest first
     /// (by the time of the event they report), at most `limit`.
+    ///
+    /// A read: it holds nothing, and it lists deliveries that a dispatcher holds
+    /// ([`take`](Self::take)) too.
     async fn due(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Delivery>>;
+
+    /// Takes, for sending, at most `limit` deliveries that are due at `now` and that no
+    /// dispatcher holds (none was taken, or its hold has expired at `now`), oldest first, and
+    /// holds them until `now + hold`: until then no other call returns them, from this
+    /// process or any other sharing the journal, so that each delivery is sent by one
+    /// dispatcher at a time.
+    ///
+    /// The dispatcher then [`record`](Self::record)s each attempt. One that dies before it does
+    /// loses its hold when it expires: the delivery is taken again, and sent again with the same
+    /// event id (receivers dedup on it). `hold` must cover an attempt, or a slow one may be sent
+    /// twice at once.
+    async fn take(
+        &self,
+        now: DateTime<Utc>,
+        limit: usize,
+        hold: std::time::Duration,
+    ) -> Result<Vec<Delivery>>;
 
     /// Deliveries not finished yet (due now or waiting to be retried).
     async fn len(&self) -> Result<usize>;
@@ -174,7 +198,8 @@ pub trait Outbox: Send + Sync {
     /// Records an attempt at `delivery` and its event (`notification_sent` /
     /// `notification_failed`, appended to the job's events) in one transaction: with `retry`,
     /// the delivery stays in the outbox with one more attempt counted and
-    /// `next_attempt_at = retry`; without, it leaves the outbox. Returns the stored event.
+    /// `next_attempt_at = retry` and is no longer held; without, it leaves the outbox. Returns
+    /// the stored event.
     async fn record(
         &self,
         delivery: &Delivery,

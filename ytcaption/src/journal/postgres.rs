@@ -104,6 +104,10 @@ const MIGRATIONS: &[&str] = &[
     "#,
     // 2: posted chunks (chunk fan-out).
     chunk_tasks::MIGRATION,
+    // 3: outbox holds: a dispatcher that takes a delivery holds it until `claimed_until`.
+    r#"
+    ALTER TABLE ytc_outbox ADD COLUMN claimed_until timestamptz;
+    "#,
 ];
 
 /// Whether `journal` (the `journal` setting) names a PostgreSQL database.
@@ -977,6 +981,44 @@ impl Outbox for PgJournal {
         Ok(out)
     }
 
+    async fn take(
+        &self,
+        now: DateTime<Utc>,
+        limit: usize,
+        hold: Duration,
+    ) -> Result<Vec<Delivery>> {
+        let client = self.client().await?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let until = chrono::Duration::from_std(hold)
+            .ok()
+            .and_then(|h| now.checked_add_signed(h))
+            .unwrap_or(DateTime::<Utc>::MAX_UTC);
+        // One statement: the rows are locked as they are picked (skipping those another
+        // dispatcher is taking right now) and marked held in the same transaction.
+        let rows = client
+            .query(
+                "UPDATE ytc_outbox o SET claimed_until = $2 \
+                 FROM (SELECT event_id, notifier FROM ytc_outbox \
+                       WHERE next_attempt_at <= $1 \
+                         AND (claimed_until IS NULL OR claimed_until <= $1) \
+                       ORDER BY created_at, event_id, notifier LIMIT $3 \
+                       FOR UPDATE SKIP LOCKED) t \
+                 WHERE o.event_id = t.event_id AND o.notifier = t.notifier \
+                 RETURNING o.body",
+                &[&now, &until, &limit],
+            )
+            .await
+            .map_err(|e| pg_err("taking from the outbox", e))?;
+        let mut out: Vec<Delivery> = rows
+            .iter()
+            .map(|r| serde_json::from_str(r.get::<_, &str>(0)).map_err(Error::from))
+            .collect::<Result<_>>()?;
+        out.sort_by(|a, b| {
+            (a.created_at, a.event_id, &a.notifier).cmp(&(b.created_at, b.event_id, &b.notifier))
+        });
+        Ok(out)
+    }
+
     async fn len(&self) -> Result<usize> {
         let client = self.client().await?;
         let n: i64 = client
@@ -1016,7 +1058,7 @@ impl Outbox for PgJournal {
                 d.next_attempt_at = at;
                 // A delivery that is gone (finished by another dispatcher) is not brought back.
                 tx.execute(
-                    "UPDATE ytc_outbox SET body = $3, next_attempt_at = $4 \
+                    "UPDATE ytc_outbox SET body = $3, next_attempt_at = $4, claimed_until = NULL \
                      WHERE event_id = $1 AND notifier = $2",
                     &[&d.event_id, &d.notifier, &serde_json::to_string(&d)?, &at],
                 )

@@ -63,6 +63,10 @@ struct Inner {
     quarantine: sled::Tree,
     /// Serializes claims inside this process so two workers never race for one queue head.
     claim_lock: std::sync::Mutex<()>,
+    /// Outbox deliveries taken by a dispatcher ([`Outbox::take`]), by outbox key, with the end
+    /// of their hold. In memory: only this process opens the journal, and a restart (which
+    /// ends every dispatcher) lets go of them all.
+    held: std::sync::Mutex<std::collections::HashMap<Vec<u8>, DateTime<Utc>>>,
 }
 
 const OWNER_FILE: &str = "owner.pid";
@@ -139,6 +143,7 @@ impl SledJournal {
             db,
             path,
             claim_lock: std::sync::Mutex::new(()),
+            held: std::sync::Mutex::new(std::collections::HashMap::new()),
         };
         let journal = SledJournal {
             inner: Arc::new(inner),
@@ -1039,6 +1044,41 @@ impl Outbox for SledJournal {
         Ok(out)
     }
 
+    async fn take(
+        &self,
+        now: DateTime<Utc>,
+        limit: usize,
+        hold: std::time::Duration,
+    ) -> Result<Vec<Delivery>> {
+        let until = chrono::Duration::from_std(hold)
+            .ok()
+            .and_then(|h| now.checked_add_signed(h))
+            .unwrap_or(DateTime::<Utc>::MAX_UTC);
+        let mut held = self.inner.held.lock().unwrap_or_else(|e| e.into_inner());
+        held.retain(|_, end| *end > now);
+        let mut out = Vec::new();
+        if limit == 0 {
+            return Ok(out);
+        }
+        for item in self.inner.outbox.iter() {
+            let (key, raw) = item?;
+            if held.contains_key(key.as_ref()) {
+                continue;
+            }
+            let Some(d) = self.decode_or_set_aside::<Delivery>("outbox", &key, &raw)? else {
+                continue;
+            };
+            if d.next_attempt_at <= now {
+                held.insert(key.to_vec(), until);
+                out.push(d);
+                if out.len() >= limit {
+                    break;
+                }
+            }
+        }
+        Ok(out)
+    }
+
     async fn len(&self) -> Result<usize> {
         Ok(self.inner.outbox.len())
     }
@@ -1080,6 +1120,12 @@ impl Outbox for SledJournal {
             Ok(event)
         });
         let ev = unwrap_tx(res)?;
+        // Recorded: no longer held (a retry is taken again when it is due).
+        self.inner
+            .held
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&okey);
         self.durable()?;
         Ok(ev)
     }

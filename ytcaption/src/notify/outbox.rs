@@ -23,6 +23,25 @@ const BATCH: usize = 8;
 /// Added to a policy's request timeout to bound one attempt (webhooks resolve DNS first).
 const ATTEMPT_SLACK: Duration = Duration::from_secs(15);
 
+/// Added to the longest attempt to make the hold on taken deliveries (recording them, a slow
+/// journal).
+const HOLD_SLACK: Duration = Duration::from_secs(10);
+
+/// How long taken deliveries are held ([`Outbox::take`](crate::journal::Outbox::take)): longer
+/// than any attempt of `notifiers` (a delivery of an unknown notifier fails at once), so that
+/// no other dispatcher sharing the journal sends a delivery while this one is at it. A
+/// dispatcher that dies lets go of its deliveries when the hold ends.
+fn hold_for(notifiers: &[Arc<dyn Notifier>]) -> Duration {
+    let longest = notifiers
+        .iter()
+        .map(|n| n.retry().timeout)
+        .max()
+        .unwrap_or_default();
+    longest
+        .saturating_add(ATTEMPT_SLACK)
+        .saturating_add(HOLD_SLACK)
+}
+
 /// Runs until `shutdown`: sends due deliveries with the notifier each names, records each
 /// attempt (and its event) in the journal's outbox, and hands each event to `publish`.
 pub(crate) async fn run(
@@ -32,6 +51,7 @@ pub(crate) async fn run(
     shutdown: CancellationToken,
     publish: impl Fn(&Event) + Send + Sync,
 ) {
+    let hold = hold_for(&notifiers);
     let by_name: HashMap<String, Arc<dyn Notifier>> = notifiers
         .into_iter()
         .map(|n| (n.name().to_string(), n))
@@ -40,7 +60,8 @@ pub(crate) async fn run(
         if shutdown.is_cancelled() {
             break;
         }
-        let due = match journal.outbox().due(Utc::now(), BATCH).await {
+        // Taken and held: dispatchers of other processes on the same journal skip them.
+        let due = match journal.outbox().take(Utc::now(), BATCH, hold).await {
             Ok(d) => d,
             Err(e) => {
                 tracing::error!(error = %e, "cannot read the notification outbox");
@@ -64,8 +85,8 @@ pub(crate) async fn run(
                 let policy = notifier.map(|n| n.retry()).unwrap_or_default();
                 let res = tokio::select! {
                     r = attempt(journal.as_ref(), notifier, &policy, &d) => r,
-                    // Not recorded: the delivery stays due and the next process sends it again
-                    // (a webhook with the same webhook-id).
+                    // Not recorded: the delivery stays in the outbox and is taken again when
+                    // its hold ends (a webhook with the same webhook-id).
                     _ = shutdown.cancelled() => return None,
                 };
                 Some((d, policy, res))
