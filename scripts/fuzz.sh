@@ -40,9 +40,14 @@ nice -n "${FUZZ_NICE:-10}" cargo +nightly fuzz run "$target" "$corpus" -- \
     -rss_limit_mb="${FUZZ_RSS_MB:-2048}" -max_len="$max_len" -print_final_stats=1 ||
     status=$?
 # Keep the corpus small: only the inputs that add coverage, none over FUZZ_KEEP_BYTES (the
-# committed corpora stay under 4 MB and replay in about a second).
+# committed corpora stay under 4 MB and replay in about a second). Fixed crash inputs
+# (crash-*, copied in by hand) are kept whatever their coverage, so the replay keeps them fixed.
+crashes=$(mktemp -d)
+find "$corpus" -maxdepth 1 -type f -name 'crash-*' -exec cp {} "$crashes"/ \;
 nice -n "${FUZZ_NICE:-10}" cargo +nightly fuzz cmin "$target" "$corpus" -- -rss_limit_mb="${FUZZ_RSS_MB:-2048}" >/dev/null 2>&1 || true
 find "$corpus" -type f -size +"${keep}"c -delete
+cp "$crashes"/. "$corpus"/ -r
+rm -rf "$crashes"
 after=$(find "$corpus" -type f | wc -l)
 echo "fuzz.sh: $target ran ${seconds}s; corpus $before -> $after files ($(du -sh "$corpus" | cut -f1)); exit $status"
 exit "$status"
