@@ -72,6 +72,13 @@ fn free_port() -> u16 {
 impl PgServer {
     /// Creates a cluster in a new temp dir and starts it; waits until it accepts connections.
     pub fn start() -> PgServer {
+        Self::start_with(&[], &[])
+    }
+
+    /// As [`start`](Self::start), listening on the addresses `listen` too (besides 127.0.0.1;
+    /// they must exist on this machine) and letting the user in without a password from the
+    /// networks `trust` (CIDRs such as `10.77.3.0/24`): workers on "other machines".
+    pub fn start_with(listen: &[&str], trust: &[&str]) -> PgServer {
         let bin = bin_dir();
         let dir = tempfile::Builder::new()
             .prefix("ytcaption-pg-")
@@ -111,11 +118,23 @@ impl PgServer {
                 "--no-instructions",
             ],
         );
+        if !trust.is_empty() {
+            let hba = data.join("pg_hba.conf");
+            let mut conf = std::fs::read_to_string(&hba).unwrap();
+            for net in trust {
+                conf.push_str(&format!("host all all {net} trust\n"));
+            }
+            std::fs::write(&hba, conf).unwrap();
+        }
+        let addresses = std::iter::once("127.0.0.1")
+            .chain(listen.iter().copied())
+            .collect::<Vec<_>>()
+            .join(",");
         // A port taken between the probe and the start: try another.
         for _ in 0..5 {
             let port = free_port();
             let opts = format!(
-                "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200",
+                "-p {port} -k {} -c listen_addresses={addresses} -c fsync=off -c max_connections=200",
                 server.dir.path().display()
             );
             let log = server.dir.path().join("server.log");
@@ -182,7 +201,13 @@ impl PgServer {
 
     /// The URL of database `db` on this server.
     pub fn url(&self, db: &str) -> String {
-        format!("postgres://{USER}@127.0.0.1:{}/{db}", self.port)
+        self.url_at("127.0.0.1", db)
+    }
+
+    /// The URL of database `db` on this server through its address `host` (one of those it
+    /// was started to listen on).
+    pub fn url_at(&self, host: &str, db: &str) -> String {
+        format!("postgres://{USER}@{host}:{}/{db}", self.port)
     }
 
     /// Creates database `db` (empty) and returns its URL.
