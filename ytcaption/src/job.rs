@@ -342,6 +342,11 @@ pub struct Job {
     pub webhook_url: Option<String>,
     /// The idempotency key it was submitted with (unique per owner).
     pub idempotency_key: Option<String>,
+    /// When its idempotency key stops naming it (the setting `idempotency_ttl_hours` after it
+    /// was created): a later create with the same key makes a new job, which the key then
+    /// names. `None`: the key names it for as long as the job is kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idempotency_expires_at: Option<DateTime<Utc>>,
     /// Whose job it is ([`JobRequest::owner`]; `None` in records written before owners).
     #[serde(default)]
     pub owner: Option<String>,
@@ -405,6 +410,7 @@ impl std::fmt::Debug for Job {
                 &self.webhook_url.as_deref().map(crate::redact::url),
             )
             .field("idempotency_key", &self.idempotency_key)
+            .field("idempotency_expires_at", &self.idempotency_expires_at)
             .field("owner", &self.owner)
             .field("request_id", &self.request_id)
             .field("options", &self.options)
@@ -430,6 +436,7 @@ impl Job {
             requested_by: req.requested_by.clone(),
             webhook_url: req.webhook_url.clone(),
             idempotency_key: req.idempotency_key.clone(),
+            idempotency_expires_at: None,
             owner: req.owner.clone(),
             request_id: req.request_id.clone(),
             options: req.options.clone(),
@@ -458,6 +465,12 @@ impl Job {
             && self.webhook_url == other.webhook_url
             && self.options == other.options
             && self.owner == other.owner
+    }
+
+    /// Whether its idempotency key has stopped naming it at `now` (see
+    /// [`idempotency_expires_at`](Self::idempotency_expires_at)).
+    pub fn idempotency_expired(&self, now: DateTime<Utc>) -> bool {
+        self.idempotency_expires_at.is_some_and(|t| t <= now)
     }
 
     /// Whether the latest start made progress: it saved a chunk checkpoint, or completed a

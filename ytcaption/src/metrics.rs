@@ -51,6 +51,9 @@ pub const OUTBOX_BACKLOG: &str = "ytcaption_webhook_outbox_backlog";
 pub const MODEL_LOAD: &str = "ytcaption_model_load_seconds";
 /// Always 1, with the crate's `version` as a label.
 pub const BUILD_INFO: &str = "ytcaption_build_info";
+/// Journal records that did not decode and were set aside in the quarantine, by `tree`
+/// (`jobs`, `events`, `outbox`...; see `ytcaption journal check`).
+pub const JOURNAL_QUARANTINED: &str = "ytcaption_journal_quarantined_total";
 
 /// The error code label of a failed job: one of [`ERROR_CODES`](crate::ERROR_CODES), else
 /// `other` (a journal written by another version may hold any string).
@@ -127,6 +130,17 @@ pub fn describe() {
         "Seconds the last model load took."
     );
     describe_gauge!(BUILD_INFO, "Always 1; the version is a label.");
+    describe_counter!(
+        JOURNAL_QUARANTINED,
+        "Journal records that did not decode and were set aside, by tree."
+    );
+}
+
+/// Counts a journal record set aside in the quarantine. `tree` is one of the journal's fixed
+/// tree names (a bounded label).
+#[cfg_attr(not(feature = "sled"), allow(dead_code))]
+pub(crate) fn record_quarantined(tree: &str) {
+    metrics::counter!(JOURNAL_QUARANTINED, "tree" => tree.to_string()).increment(1);
 }
 
 /// Records what one event says (called for every event sent to live subscribers). A job's

@@ -58,6 +58,11 @@ async fn idempotency() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn idempotency_expiry() {
+    conformance::idempotency_expiry(&Sled::new()).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn owners() {
     conformance::owners(&Sled::new()).await.unwrap();
 }
@@ -128,6 +133,7 @@ async fn a_broken_backend_fails_with_the_rule_it_broke() {
         checks,
         [
             "idempotency",
+            "idempotency_expiry",
             "owners",
             "deletion",
             "recovery",

@@ -106,6 +106,7 @@ pub async fn run_all<H: Harness>(h: &H) -> std::result::Result<(), Vec<Failure>>
         queue_order(h).await,
         concurrent_claims(h).await,
         idempotency(h).await,
+        idempotency_expiry(h).await,
         owners(h).await,
         deletion(h).await,
         recovery(h).await,
@@ -646,6 +647,103 @@ pub async fn idempotency<H: Harness>(h: &H) -> Outcome {
             "create",
         )?,
         "a key keeps naming its job after the job ended and after a reopen",
+    )
+}
+
+/// A key past its job's [`Job::idempotency_expires_at`] names the next job created with it
+/// (the old job stays, with its record); a key before its expiry still names its job. After a
+/// reopen, and after the old job is deleted, the key names the new job.
+pub async fn idempotency_expiry<H: Harness>(h: &H) -> Outcome {
+    let c = Ctx("idempotency_expiry");
+    let j = c.ok(h.open_empty().await, "open_empty")?;
+    let with_expiry = |key: &str, secs: i64| {
+        let mut job = job(Priority::Normal, Some(key));
+        job.idempotency_expires_at = Some(job.created_at + chrono::Duration::seconds(secs));
+        job
+    };
+    let (live, _) = c.create(&j, with_expiry("live-key", 3600)).await?;
+    match c.ok(
+        j.create(job(Priority::Normal, Some("live-key"))).await,
+        "create",
+    )? {
+        Created::Existing(e) => c.ensure(e.id == live.id, || {
+            format!(
+                "a key before its expiry names its job {}, got {}",
+                live.id, e.id
+            )
+        })?,
+        Created::New(n, _) => {
+            return Err(c.fail(format!(
+                "a key before its expiry names its job {}, but job {} was created",
+                live.id, n.id
+            )))
+        }
+    }
+    let (old, _) = c.create(&j, with_expiry("old-key", -1)).await?;
+    let new = match c.ok(
+        j.create(job(Priority::Normal, Some("old-key"))).await,
+        "create",
+    )? {
+        Created::New(n, _) => n,
+        Created::Existing(e) => {
+            return Err(c.fail(format!(
+                "a key past its expiry makes a new job, but create returned job {}",
+                e.id
+            )))
+        }
+    };
+    c.ensure(new.id != old.id, || "the new job is another job".into())?;
+    let kept = c.get(&j, old.id).await?;
+    c.ensure(kept.status == JobStatus::Pending, || {
+        format!("the old job is kept as it was, got {:?}", kept.status)
+    })?;
+    let names_new = |r: Created, when: &str| match r {
+        Created::Existing(e) => c.ensure(e.id == new.id, || {
+            format!("{when}, the key names the new job {}, got {}", new.id, e.id)
+        }),
+        Created::New(n, _) => Err(c.fail(format!(
+            "{when}, the key names the new job {}, but job {} was created",
+            new.id, n.id
+        ))),
+    };
+    names_new(
+        c.ok(
+            j.create(job(Priority::Normal, Some("old-key"))).await,
+            "create",
+        )?,
+        "once taken over",
+    )?;
+    let j = c.ok(h.reopen(j).await, "reopen")?;
+    names_new(
+        c.ok(
+            j.create(job(Priority::Normal, Some("old-key"))).await,
+            "create",
+        )?,
+        "after a reopen",
+    )?;
+    c.ok(
+        j.transition(
+            old.id,
+            JobStatus::Cancelled,
+            JobPatch::default(),
+            cancelled(),
+        )
+        .await,
+        "pending -> cancelled",
+    )?;
+    c.ensure(c.ok(j.delete(old.id).await, "delete")?, || {
+        "the old job is deleted".into()
+    })?;
+    names_new(
+        c.ok(
+            j.create(job(Priority::Normal, Some("old-key"))).await,
+            "create",
+        )?,
+        "after the old job is deleted",
+    )?;
+    c.ensure(
+        c.ok(j.list(&JobFilter::all()).await, "list")?.len() == 2,
+        || "the creates that found a job stored none".into(),
     )
 }
 

@@ -239,15 +239,21 @@ impl PgJournal {
                 .await
                 .map_err(|e| pg_err("starting a transaction", e))?;
             let owner = job.owner.clone();
+            // A key past its expiry names no job (a later job may hold it): not indexed.
+            let key = job
+                .idempotency_key
+                .clone()
+                .filter(|_| !job.idempotency_expired(Utc::now()));
             let inserted = tx
                 .execute(
-                    "INSERT INTO ytc_jobs (id, status, priority_rank, owner, idempotency_key,                      body, last_event) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+                    "INSERT INTO ytc_jobs (id, status, priority_rank, owner, idempotency_key, \
+                     body, last_event) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
                     &[
                         &job.id.0,
                         &job.status.as_str(),
                         &(job.priority.queue_rank() as i16),
                         &owner,
-                        &job.idempotency_key,
+                        &key,
                         &serde_json::to_string(&job)?,
                         &events.last().map(|e| e.event_id),
                     ],
@@ -559,34 +565,64 @@ impl Journal for PgJournal {
         // Idempotency keys are unique per owner.
         let owner = job.owner.clone();
         let body = serde_json::to_string(&job)?;
-        let inserted = tx
-            .execute(
-                "INSERT INTO ytc_jobs (id, status, priority_rank, owner, idempotency_key, body) \
-                 VALUES ($1, $2, $3, $4, $5, $6) \
-                 ON CONFLICT ((coalesce(owner, '')), idempotency_key) \
-                     WHERE idempotency_key IS NOT NULL DO NOTHING",
-                &[
-                    &job.id.0,
-                    &job.status.as_str(),
-                    &(job.priority.queue_rank() as i16),
-                    &owner,
-                    &job.idempotency_key,
-                    &body,
-                ],
-            )
-            .await
-            .map_err(|e| pg_err("storing a job", e))?;
-        if inserted == 0 {
+        // A key whose job's expiry passed is taken from that job, then the insert is tried
+        // again; a row that changed under a concurrent create is looked at again too.
+        let mut took_expired_key = false;
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            let inserted = tx
+                .execute(
+                    "INSERT INTO ytc_jobs (id, status, priority_rank, owner, idempotency_key, body) \
+                     VALUES ($1, $2, $3, $4, $5, $6) \
+                     ON CONFLICT ((coalesce(owner, '')), idempotency_key) \
+                         WHERE idempotency_key IS NOT NULL DO NOTHING",
+                    &[
+                        &job.id.0,
+                        &job.status.as_str(),
+                        &(job.priority.queue_rank() as i16),
+                        &owner,
+                        &job.idempotency_key,
+                        &body,
+                    ],
+                )
+                .await
+                .map_err(|e| pg_err("storing a job", e))?;
+            if inserted > 0 {
+                break;
+            }
             let row = tx
-                .query_one(
-                    "SELECT body FROM ytc_jobs WHERE coalesce(owner, '') = coalesce($1, '') \
-                     AND idempotency_key = $2",
+                .query_opt(
+                    "SELECT id, body FROM ytc_jobs WHERE coalesce(owner, '') = coalesce($1, '') \
+                     AND idempotency_key = $2 FOR UPDATE",
                     &[&owner, &job.idempotency_key],
                 )
                 .await
                 .map_err(|e| pg_err("reading the job of an idempotency key", e))?;
-            let body: String = row.get(0);
-            return Ok(Created::Existing(serde_json::from_str(&body)?));
+            let Some(row) = row else {
+                // Its job gave the key up after our insert looked (a concurrent create of an
+                // expired key, a deletion): insert again.
+                if tries < 4 {
+                    continue;
+                }
+                return Err(Error::journal(
+                    "postgres: an idempotency key kept changing hands while creating a job",
+                ));
+            };
+            let existing: Job = serde_json::from_str(row.get::<_, &str>(1))?;
+            if took_expired_key || !existing.idempotency_expired(job.created_at) {
+                return Ok(Created::Existing(existing));
+            }
+            // The old job keeps its record (and the key in it); the key's column, which the
+            // unique index covers, goes to the new job.
+            let old: Uuid = row.get(0);
+            tx.execute(
+                "UPDATE ytc_jobs SET idempotency_key = NULL WHERE id = $1",
+                &[&old],
+            )
+            .await
+            .map_err(|e| pg_err("releasing an expired idempotency key", e))?;
+            took_expired_key = true;
         }
         Self::insert_event(&tx, &event).await?;
         tx.commit()

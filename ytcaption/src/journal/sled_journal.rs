@@ -320,6 +320,7 @@ impl SledJournal {
             unwrap_tx(res)?
         };
         if moved {
+            crate::metrics::record_quarantined(tree);
             tracing::warn!(
                 tree,
                 key = %record.key,
@@ -759,9 +760,12 @@ impl Journal for SledJournal {
                     if let Some(existing) = idem.get(&k[..])? {
                         // A job whose record does not decode is lost (it is set aside when
                         // met): the key makes a new one.
+                        // A key past its job's expiry names the new job from now on.
                         if let Some(Ok(j)) = jobs.get(&existing)?.map(|raw| Self::decode_job(&raw))
                         {
-                            return Ok(Created::Existing(j));
+                            if !j.idempotency_expired(job.created_at) {
+                                return Ok(Created::Existing(j));
+                            }
                         }
                     }
                     idem.insert(&k[..], job.id.as_bytes())?;
