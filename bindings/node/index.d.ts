@@ -410,6 +410,10 @@ export interface PipelineOptions {
   maxAttempts?: number
   /** Wall-clock limit of one run of a job in seconds; past it the job fails with job_timeout; 0: none [default: 3600] */
   jobTimeoutSeconds?: number
+  /** Hours an idempotency key names the job it made; a submit with the same key later makes a new job; 0: as long as the job is kept [default: 24] */
+  idempotencyTtlHours?: number
+  /** Delete jobs that ended more than this many days ago (events, results, uploads) and cache entries unused as long, checked every hour; 0: keep everything [default: 0] */
+  retentionDays?: number
   /** Result store: s3://bucket/prefix (AWS_* variables), file:///dir or a directory [default: the home's results dir] */
   store?: string
   /** Journal: a postgres://user:password@host/db URL (one queue for many workers and machines) or a directory [default: the home's journal/ dir] */

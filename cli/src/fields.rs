@@ -32,7 +32,7 @@ const GLOBAL_ENGINE: &[&str] = &["allow_network"];
 
 /// Pipeline settings that only matter while jobs run: flags of `worker`. The other pipeline
 /// settings (store, webhooks) are global flags, as every command that opens a pipeline uses them.
-const WORKER_ONLY: &[&str] = &["workers", "max_attempts"];
+const WORKER_ONLY: &[&str] = &["workers", "max_attempts", "retention_days"];
 
 /// One generated flag.
 #[derive(Debug, Clone)]

@@ -45,10 +45,6 @@ pub struct ServeArgs {
     /// Retry-After
     #[arg(long, value_name = "N", default_value_t = 1000)]
     max_queued_jobs: usize,
-    /// Delete ended jobs (with their events and results) older than this many days, checked
-    /// every hour (0: keep them)
-    #[arg(long, value_name = "DAYS", default_value_t = 0)]
-    retention_days: u32,
     /// Largest uploaded file in megabytes; a larger one is refused (413) while it streams
     #[arg(long, value_name = "MB", default_value_t = 2048)]
     max_upload_mb: u64,
@@ -100,8 +96,7 @@ pub async fn run(mut settings: Settings, args: ServeArgs) -> ytcaption::Result<(
         .rate_limit(args.rate_limit, args.rate_burst)
         .max_concurrent_jobs_per_key(args.max_jobs_per_key)
         .audio_minutes_per_day_per_key(args.audio_minutes_per_day)
-        .max_queued_jobs(args.max_queued_jobs)
-        .retention_days(args.retention_days);
+        .max_queued_jobs(args.max_queued_jobs);
     // Before the pipeline: the model load is recorded while it builds.
     ytcaption_server::metrics::install();
     let state = ServerState::from_settings(settings, config).await?;

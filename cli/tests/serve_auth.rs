@@ -531,6 +531,7 @@ fn admin_requeues_dead_letters_applies_retention_and_manages_the_cache() {
     );
     assert_eq!(a.status, 200, "{}", a.body);
     assert_eq!(a.json()["deleted"], json!(0));
+    assert_eq!(a.json()["cache_entries"], json!(0), "the cache was cleared");
     assert_eq!(
         get(&s, &alice, &format!("/api/v1/transcriptions/{id}")).status,
         200

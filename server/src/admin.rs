@@ -51,7 +51,8 @@ async fn requeue(
 }
 
 /// `POST /api/v1/admin/retention {"older_than_days": N}`: deletes the jobs that ended more
-/// than N days ago (0: every ended job) with their events and results.
+/// than N days ago (0: every ended job) with their events and results, and the cache entries
+/// unused for as long ([`ytcaption::Pipeline::apply_retention`]).
 async fn retention(
     State(s): State<ServerState>,
     caller: Caller,
@@ -69,18 +70,15 @@ async fn retention(
                 "older_than_days is required: a whole number of days, 0 to 36500",
             )
         })?;
-    let deleted = run_retention(&s, days).await?;
-    Ok(Json(json!({"deleted": deleted, "older_than_days": days})))
-}
-
-/// Deletes the jobs that ended more than `days` days ago.
-pub(crate) async fn run_retention(s: &ServerState, days: u64) -> Result<usize, ApiError> {
-    let cutoff = chrono::Utc::now() - chrono::Duration::days(days as i64);
-    let n = s.pipeline().delete_ended_before(cutoff).await?;
-    if n > 0 {
-        tracing::info!(deleted = n, older_than_days = days, "retention");
-    }
-    Ok(n)
+    let done = s
+        .pipeline()
+        .apply_retention(std::time::Duration::from_secs(days * 86_400))
+        .await?;
+    Ok(Json(json!({
+        "deleted": done.jobs,
+        "cache_entries": done.cache_entries,
+        "older_than_days": days,
+    })))
 }
 
 fn cache(s: &ServerState) -> ytcaption::cache::Cache {

@@ -95,9 +95,6 @@ pub struct ServerConfig {
     /// Jobs the queue may hold waiting (default 1000; 0: no limit); a new job when it is full:
     /// 503 `queue_full` with `Retry-After`.
     pub max_queued_jobs: usize,
-    /// Ended jobs older than this many days are deleted with their events and results by a
-    /// task that runs every hour (0, the default: never).
-    pub retention_days: u32,
 }
 
 impl Default for ServerConfig {
@@ -113,7 +110,6 @@ impl Default for ServerConfig {
             max_concurrent_jobs_per_key: 0,
             audio_minutes_per_day_per_key: 0.0,
             max_queued_jobs: 1000,
-            retention_days: 0,
         }
     }
 }
@@ -172,12 +168,6 @@ impl ServerConfig {
     /// Sets [`max_queued_jobs`](Self::max_queued_jobs).
     pub fn max_queued_jobs(mut self, n: usize) -> Self {
         self.max_queued_jobs = n;
-        self
-    }
-
-    /// Sets [`retention_days`](Self::retention_days).
-    pub fn retention_days(mut self, days: u32) -> Self {
-        self.retention_days = days;
         self
     }
 }
@@ -330,7 +320,6 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let app = router(state.clone());
-    let retention = spawn_retention(&state);
     let drained = CancellationToken::new();
     let signal = {
         let state = state.clone();
@@ -352,31 +341,6 @@ pub async fn serve(
             Ok(())
         }
     };
-    if let Some(r) = retention {
-        r.abort();
-    }
     state.pipeline().close().await;
     res
-}
-
-/// With [`ServerConfig::retention_days`] set: deletes the jobs that ended longer ago than that,
-/// now and every hour, until shutdown.
-fn spawn_retention(state: &ServerState) -> Option<tokio::task::JoinHandle<()>> {
-    let days = state.config().retention_days;
-    if days == 0 {
-        return None;
-    }
-    let state = state.clone();
-    Some(tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(3600));
-        loop {
-            tokio::select! {
-                _ = tick.tick() => {}
-                _ = state.stopping().cancelled() => return,
-            }
-            if let Err(e) = admin::run_retention(&state, u64::from(days)).await {
-                tracing::warn!(code = e.code, error = %e.message, "retention failed");
-            }
-        }
-    }))
 }

@@ -318,7 +318,8 @@ pub fn operations() -> Vec<Op> {
             id: "adminRetention",
             tag: "admin",
             summary: "Deletes the jobs that ended more than `older_than_days` days ago (0: \
-                      every ended job) with their events and results (admin scope)",
+                      every ended job) with their events and results, and the cache entries \
+                      unused for as long (admin scope)",
             public: false,
             params: vec![],
             body: Some(
@@ -332,9 +333,11 @@ pub fn operations() -> Vec<Op> {
                     "200",
                     json_response(
                         "What was deleted",
-                        json!({"type": "object", "required": ["deleted", "older_than_days"],
+                        json!({"type": "object",
+                               "required": ["deleted", "cache_entries", "older_than_days"],
                                "properties": {
                                    "deleted": {"type": "integer", "minimum": 0},
+                                   "cache_entries": {"type": "integer", "minimum": 0},
                                    "older_than_days": {"type": "integer", "minimum": 0}}}),
                     ),
                 ),
@@ -847,6 +850,10 @@ fn schemas() -> Value {
                 "requested_by": nullable_string,
                 "webhook_url": nullable_string,
                 "idempotency_key": nullable_string,
+                "idempotency_expires_at": {"type": "string", "format": "date-time",
+                                           "description": "When its idempotency key stops \
+                                                           naming it (absent: no key, or no \
+                                                           expiry)"},
                 "options": {"type": "object"},
                 "created_at": {"type": "string", "format": "date-time"},
                 "updated_at": {"type": "string", "format": "date-time"},

@@ -75,9 +75,9 @@ impl Cache {
         self
     }
 
-    /// Removes the least recently used entries (oldest modification time first; a hit renews
-    /// it) until the cache holds at most `max` bytes; returns how many entries went.
-    pub fn evict_to(&self, max: u64) -> Result<usize> {
+    /// Every entry: when it was last used (its modification time; a hit renews it), its size,
+    /// its path. Temporary files of writes in progress are not entries.
+    fn entries(&self) -> Result<Vec<(std::time::SystemTime, u64, PathBuf)>> {
         let mut entries = Vec::new();
         for sub in ["transcripts", "media"] {
             let dir = self.dir.join(sub);
@@ -98,6 +98,29 @@ impl Cache {
                 }
             }
         }
+        Ok(entries)
+    }
+
+    /// Removes the entries last used before `cutoff` (retention); returns how many went.
+    pub fn remove_unused_since(&self, cutoff: std::time::SystemTime) -> Result<usize> {
+        let mut removed = 0;
+        for (used, _, path) in self.entries()? {
+            if used >= cutoff {
+                continue;
+            }
+            match std::fs::remove_file(&path) {
+                Ok(()) => removed += 1,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(Error::io(format!("removing {}", path.display()), e)),
+            }
+        }
+        Ok(removed)
+    }
+
+    /// Removes the least recently used entries (oldest modification time first; a hit renews
+    /// it) until the cache holds at most `max` bytes; returns how many entries went.
+    pub fn evict_to(&self, max: u64) -> Result<usize> {
+        let mut entries = self.entries()?;
         let mut total: u64 = entries.iter().map(|e| e.1).sum();
         entries.sort();
         let mut removed = 0;
@@ -316,6 +339,34 @@ mod tests {
         assert_eq!((st.media, st.media_bytes), (2, 2000));
         // Uncapped, nothing goes.
         assert_eq!(Cache::new(c.dir()).evict_to(u64::MAX).unwrap(), 0);
+    }
+
+    #[tokio::test]
+    async fn retention_removes_entries_unused_since_the_cutoff() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = Cache::new(dir.path());
+        let src = dir.path().join("in.opus");
+        let now = std::time::SystemTime::now();
+        for (key, days_ago) in [("old", 40u64), ("recent", 1)] {
+            std::fs::write(&src, b"media").unwrap();
+            let kept = c.put_media(key, &src).await.unwrap();
+            std::fs::File::options()
+                .write(true)
+                .open(&kept)
+                .unwrap()
+                .set_modified(now - std::time::Duration::from_secs(days_ago * 86_400))
+                .unwrap();
+            // The entry is a hard link of the source: a new source for the next one.
+            std::fs::remove_file(&src).unwrap();
+        }
+        let cutoff = now - std::time::Duration::from_secs(30 * 86_400);
+        assert_eq!(c.remove_unused_since(cutoff).unwrap(), 1);
+        assert!(
+            c.media("old").await.is_none(),
+            "unused for 40 days: removed"
+        );
+        assert!(c.media("recent").await.is_some(), "used a day ago: kept");
+        assert_eq!(c.remove_unused_since(cutoff).unwrap(), 0);
     }
 
     #[tokio::test]

@@ -85,7 +85,7 @@ pub use language::{Language, LANGUAGES};
 pub use notify::webhook::{Allowlist, DeliveryRetry, WebhookConfig, WebhookSecret};
 pub use options::{DecodeOptions, TranscribeOptions, MAX_PROMPT_BYTES};
 pub use pipeline::{
-    default_parallel_chunks, result_key, JobPage, Pipeline, PipelineBuilder, Readiness,
+    default_parallel_chunks, result_key, JobPage, Pipeline, PipelineBuilder, Readiness, Retained,
 };
 pub use settings::{Settings, ThreadPlan};
 pub use source::captions;

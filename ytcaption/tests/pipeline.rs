@@ -255,3 +255,93 @@ async fn closed_pipeline_requeues_its_running_job() {
     assert!(types.contains(&"job_requeued"), "{types:?}");
     p.close().await;
 }
+
+/// `idempotency_ttl_hours` stamps a keyed job with the time its key stops naming it (0: never);
+/// `retention_days` runs when a pipeline with workers opens (cache entries unused for longer
+/// go), and `apply_retention` deletes ended jobs with their results and cache entries.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idempotency_keys_expire_and_retention_removes_what_is_old() {
+    let dir = tempfile::tempdir().unwrap();
+    let jfk = support::jfk();
+    let req = || {
+        JobRequest::new(jfk.path.to_str().unwrap())
+            .language(Language::Code("en"))
+            .idempotency_key("ttl-key")
+    };
+    // An old cache entry, unused for 40 days, and a fresh one.
+    let media = dir.path().join("cache").join("media");
+    std::fs::create_dir_all(&media).unwrap();
+    let now = std::time::SystemTime::now();
+    for (name, days) in [("old.opus", 40u64), ("fresh.opus", 0)] {
+        std::fs::write(media.join(name), b"media").unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(media.join(name))
+            .unwrap()
+            .set_modified(now - Duration::from_secs(days * 86_400))
+            .unwrap();
+    }
+    let p = Pipeline::builder()
+        .home(dir.path())
+        .model(support::model().to_str().unwrap())
+        .threads(2)
+        .workers(1)
+        .set("retention_days", "30")
+        .unwrap()
+        .build()
+        .await
+        .unwrap();
+    // Retention ran as the pipeline opened (in a task of its own: wait for it, bounded).
+    let until = Instant::now() + Duration::from_secs(60);
+    while media.join("old.opus").exists() && Instant::now() < until {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        !media.join("old.opus").exists(),
+        "unused for 40 days: removed"
+    );
+    assert!(media.join("fresh.opus").exists(), "used today: kept");
+
+    let job = p.submit(req()).await.unwrap();
+    let expires = job
+        .idempotency_expires_at
+        .expect("a keyed job has an expiry");
+    assert_eq!(expires - job.created_at, chrono::Duration::hours(24));
+    assert_eq!(
+        p.submit(req()).await.unwrap().id,
+        job.id,
+        "the key names it"
+    );
+    p.wait(job.id, Some(Duration::from_secs(300)))
+        .await
+        .unwrap();
+    let results = dir.path().join("results").join(job.id.to_string());
+    assert!(results.exists(), "results stored");
+
+    // Retention with an age of 0: the ended job goes with its results and events, and every
+    // cache entry goes; the key then makes a new job.
+    let done = p.apply_retention(Duration::ZERO).await.unwrap();
+    assert_eq!((done.jobs, done.cache_entries), (1, 1), "{done:?}");
+    assert!(p.get(job.id).await.is_err(), "deleted");
+    assert!(!media.join("fresh.opus").exists());
+    let left: Vec<_> = std::fs::read_dir(&results)
+        .map(|d| d.flatten().map(|e| e.file_name()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "its results are gone: {left:?}");
+    let again = p.submit(req()).await.unwrap();
+    assert_ne!(again.id, job.id);
+    p.close().await;
+
+    // With a TTL of 0, a key names its job for as long as the job is kept.
+    let other = tempfile::tempdir().unwrap();
+    let p = Pipeline::builder()
+        .home(other.path())
+        .model(support::model().to_str().unwrap())
+        .workers(0)
+        .set("idempotency_ttl_hours", "0")
+        .unwrap()
+        .build()
+        .await
+        .unwrap();
+    assert_eq!(p.submit(req()).await.unwrap().idempotency_expires_at, None);
+}

@@ -423,7 +423,7 @@ void ytc_options_free(struct ytc_options *options);
  * `yt_dlp`,
  * `max_size_mb`, `max_duration_seconds`, `download_timeout_seconds`, `download_attempts`,
  * `local_files`, `allow_network` (older name `webhook_allowlist`), `workers`,
- * `max_attempts`, `job_timeout_seconds`, `store`,
+ * `max_attempts`, `job_timeout_seconds`, `idempotency_ttl_hours`, `retention_days`, `store`,
  * `journal`, `journal_lease_seconds`,
  * `webhook_secret`, `webhook_retry_delay`, `webhook_max_age` (the core's
  * `Settings::FIELDS`; the README says what each means). An

@@ -329,6 +329,9 @@ impl PipelineBuilder {
             local_files: settings.local_files,
             job_timeout: (settings.job_timeout_seconds > 0)
                 .then(|| std::time::Duration::from_secs(settings.job_timeout_seconds)),
+            idempotency_ttl: (settings.idempotency_ttl_hours > 0).then(|| {
+                chrono::Duration::hours(settings.idempotency_ttl_hours.min(24 * 365 * 100) as i64)
+            }),
         });
         // Leftovers of runs that died: scratch files, then jobs.
         let _ = std::fs::remove_dir_all(inner.home.work_dir());
@@ -337,6 +340,8 @@ impl PipelineBuilder {
             inner.after_commit(&ev).await;
         }
         let max_attempts = settings.max_attempts;
+        let retention = (settings.retention_days > 0)
+            .then(|| std::time::Duration::from_secs(settings.retention_days.min(36500) * 86_400));
         let log_end = inner.journal.event_log_end().await?;
         {
             let mut ws = inner.workers.lock().unwrap_or_else(|p| p.into_inner());
@@ -359,6 +364,9 @@ impl PipelineBuilder {
                 ws.push(tokio::spawn(async move {
                     w.recover_expired(lease / 2, max_attempts).await
                 }));
+            }
+            if let (true, Some(age)) = (workers > 0, retention) {
+                ws.push(tokio::spawn(inner.clone().retention_loop(age)));
             }
             if workers > 0 {
                 let w = inner.clone();

@@ -74,6 +74,18 @@ struct Inner {
     local_files: bool,
     /// Wall-clock limit of one run of a job (`job_timeout_seconds`; `None`: none).
     job_timeout: Option<std::time::Duration>,
+    /// How long an idempotency key names its job (`idempotency_ttl_hours`; `None`: always).
+    idempotency_ttl: Option<chrono::Duration>,
+}
+
+/// What one pass of retention removed ([`Pipeline::apply_retention`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
+pub struct Retained {
+    /// Ended jobs deleted, with their events, results and uploads.
+    pub jobs: usize,
+    /// Cache entries removed (transcripts and media unused for as long).
+    pub cache_entries: usize,
 }
 
 impl Pipeline {
@@ -140,7 +152,10 @@ impl Pipeline {
                     .into(),
             });
         }
-        let job = Job::from_request(&req, source);
+        let mut job = Job::from_request(&req, source);
+        if job.idempotency_key.is_some() {
+            job.idempotency_expires_at = self.inner.idempotency_ttl.map(|ttl| job.created_at + ttl);
+        }
         let _order = self.inner.publish_order.lock().await;
         let asked = job.clone();
         match self.inner.journal.create(job).await? {
@@ -318,38 +333,14 @@ impl Pipeline {
         &self,
         cutoff: chrono::DateTime<chrono::Utc>,
     ) -> Result<usize> {
-        let mut deleted = 0;
-        for job in self.inner.journal.list(&JobFilter::all()).await? {
-            let ended = match (job.status.is_terminal(), job.completed_at) {
-                (true, Some(at)) => at,
-                (true, None) => job.updated_at,
-                _ => continue,
-            };
-            if ended >= cutoff {
-                continue;
-            }
-            // Results that are not there (a failed job) are no error.
-            let mut keys: Vec<String> = Format::ALL
-                .into_iter()
-                .map(|f| result_key(job.id, f))
-                .collect();
-            if let Ok(more) = self.inner.store.list(&format!("{}/", job.id)).await {
-                keys.extend(more);
-            }
-            for k in keys {
-                let _ = self.inner.store.delete(&k).await;
-            }
-            if let Source::File { path } = &job.source {
-                // Uploads the server kept for this job go with it.
-                if path.starts_with(self.inner.home.uploads_dir()) {
-                    let _ = tokio::fs::remove_file(path).await;
-                }
-            }
-            if self.inner.journal.delete(job.id).await? {
-                deleted += 1;
-            }
-        }
-        Ok(deleted)
+        self.inner.delete_ended_before(cutoff).await
+    }
+
+    /// Retention: deletes the jobs that ended more than `older_than` ago (with their events,
+    /// results and uploads, [`delete_ended_before`](Self::delete_ended_before)) and the cache
+    /// entries unused for as long. What the setting `retention_days` runs every hour.
+    pub async fn apply_retention(&self, older_than: Duration) -> Result<Retained> {
+        self.inner.apply_retention(older_than).await
     }
 
     /// Waits until the job ends and returns its transcript; fails with
@@ -553,6 +544,87 @@ pub fn result_key(id: JobId, format: Format) -> String {
 }
 
 impl Inner {
+    /// Deletes the jobs that ended before `cutoff` (by [`Job::completed_at`]) with their
+    /// events and their results in the store (retention). Returns how many were deleted.
+    async fn delete_ended_before(&self, cutoff: chrono::DateTime<chrono::Utc>) -> Result<usize> {
+        let mut deleted = 0;
+        for job in self.journal.list(&JobFilter::all()).await? {
+            let ended = match (job.status.is_terminal(), job.completed_at) {
+                (true, Some(at)) => at,
+                (true, None) => job.updated_at,
+                _ => continue,
+            };
+            if ended >= cutoff {
+                continue;
+            }
+            // Results that are not there (a failed job) are no error.
+            let mut keys: Vec<String> = Format::ALL
+                .into_iter()
+                .map(|f| result_key(job.id, f))
+                .collect();
+            if let Ok(more) = self.store.list(&format!("{}/", job.id)).await {
+                keys.extend(more);
+            }
+            for k in keys {
+                let _ = self.store.delete(&k).await;
+            }
+            if let Source::File { path } = &job.source {
+                // Uploads the server kept for this job go with it.
+                if path.starts_with(self.home.uploads_dir()) {
+                    let _ = tokio::fs::remove_file(path).await;
+                }
+            }
+            if self.journal.delete(job.id).await? {
+                deleted += 1;
+            }
+        }
+        Ok(deleted)
+    }
+
+    /// Retention: deletes the jobs that ended more than `older_than` ago (with their events,
+    /// results and uploads, [`delete_ended_before`](Pipeline::delete_ended_before)) and the cache
+    /// entries unused for as long. What the setting `retention_days` runs every hour.
+    async fn apply_retention(&self, older_than: Duration) -> Result<Retained> {
+        let age = chrono::Duration::from_std(older_than)
+            .map_err(|_| Error::invalid("retention age out of range"))?;
+        let jobs = self.delete_ended_before(chrono::Utc::now() - age).await?;
+        let cache = crate::cache::Cache::new(self.home.cache_dir());
+        let cutoff = std::time::SystemTime::now()
+            .checked_sub(older_than)
+            .unwrap_or(std::time::UNIX_EPOCH);
+        let cache_entries = tokio::task::spawn_blocking(move || cache.remove_unused_since(cutoff))
+            .await
+            .map_err(|e| Error::Internal {
+                message: format!("cache retention task: {e}"),
+            })??;
+        let done = Retained {
+            jobs,
+            cache_entries,
+        };
+        if done != Retained::default() {
+            tracing::info!(
+                jobs = done.jobs,
+                cache_entries = done.cache_entries,
+                older_than_s = older_than.as_secs(),
+                "retention"
+            );
+        }
+        Ok(done)
+    }
+
+    /// Applies retention when the pipeline opens and every hour, until it shuts down.
+    async fn retention_loop(self: Arc<Self>, older_than: Duration) {
+        loop {
+            if let Err(e) = self.apply_retention(older_than).await {
+                tracing::warn!(code = e.code(), error = %e, "retention failed");
+            }
+            tokio::select! {
+                _ = self.shutdown.cancelled() => return,
+                _ = tokio::time::sleep(Duration::from_secs(3600)) => {}
+            }
+        }
+    }
+
     fn check_open(&self) -> Result<()> {
         if self.shutdown.is_cancelled() {
             Err(Error::Closed)

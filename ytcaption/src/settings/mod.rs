@@ -103,6 +103,13 @@ pub struct Settings {
     /// Wall-clock limit of one run of a job in seconds (default 3600; 0: none): past it the run
     /// is stopped and the job fails with `job_timeout`.
     pub job_timeout_seconds: u64,
+    /// How long an idempotency key names the job it made, in hours (default 24; 0: as long as
+    /// the job is kept): a submit with the same key after that makes a new job.
+    pub idempotency_ttl_hours: u64,
+    /// Delete jobs that ended more than this many days ago, with their events, results and
+    /// uploads, and cache entries unused for as long (default 0: keep everything). A pipeline
+    /// with workers applies it when it opens and every hour.
+    pub retention_days: u64,
     /// The `yt-dlp` program for YouTube URLs. Default: `yt-dlp` on `PATH`.
     pub yt_dlp: Option<PathBuf>,
     /// Largest media accepted, in megabytes (default 4096).
@@ -161,6 +168,8 @@ impl Default for Settings {
             workers: 1,
             max_attempts: 3,
             job_timeout_seconds: 3600,
+            idempotency_ttl_hours: 24,
+            retention_days: 0,
             yt_dlp: None,
             max_size_mb: download.max_bytes.map(|b| b >> 20).unwrap_or(4096),
             max_duration_seconds: Some(10800),

@@ -275,6 +275,8 @@ pub(super) const SETTINGS_FIELDS: &[Field<Settings>] = &[
     field!(Settings, "workers", Count, false, Pipeline, "Jobs run at once; 0: no workers (submit and read only) [default: 1]", workers),
     field!(Settings, "max_attempts", Count, false, Pipeline, "Give up on a job whose process died on this many starts in a row that made no progress [default: 3]", max_attempts),
     field!(Settings, "job_timeout_seconds", Count, false, Pipeline, "Wall-clock limit of one run of a job in seconds; past it the job fails with job_timeout; 0: none [default: 3600]", job_timeout_seconds),
+    field!(Settings, "idempotency_ttl_hours", Count, false, Pipeline, "Hours an idempotency key names the job it made; a submit with the same key later makes a new job; 0: as long as the job is kept [default: 24]", idempotency_ttl_hours),
+    field!(Settings, "retention_days", Count, false, Pipeline, "Delete jobs that ended more than this many days ago (events, results, uploads) and cache entries unused as long, checked every hour; 0: keep everything [default: 0]", retention_days),
     field!(Settings, "store", Text, true, Pipeline, "Result store: s3://bucket/prefix (AWS_* variables), file:///dir or a directory [default: the home's results dir]", store),
     field!(Settings, "journal", Text, true, Pipeline, "Journal: a postgres://user:password@host/db URL (one queue for many workers and machines) or a directory [default: the home's journal/ dir]", journal),
     field!(Settings, "journal_lease_seconds", Number, false, Pipeline, "Lease of a claimed job on a postgres:// journal, renewed while it runs; a dead worker's job is requeued when it expires [default: 30]", journal_lease_seconds),

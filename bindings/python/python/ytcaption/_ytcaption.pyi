@@ -340,6 +340,8 @@ class Pipeline:
         webhook_retry_delay: Optional[float] = None,
         webhook_max_age: Optional[float] = None,
         job_timeout_seconds: Optional[int] = None,
+        idempotency_ttl_hours: Optional[int] = None,
+        retention_days: Optional[int] = None,
     ) -> Self: ...
     @property
     def home(self) -> pathlib.Path: ...
