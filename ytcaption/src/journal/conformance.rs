@@ -165,6 +165,16 @@ impl Ctx {
         }
     }
 
+    /// A create that must have found job `expected` (and written nothing).
+    fn existing(&self, r: Created, expected: JobId, rule: &str) -> Outcome {
+        match r {
+            Created::Existing(e) => self.ensure(e.id == expected, || {
+                format!("{rule}: expected job {expected}, got {}", e.id)
+            }),
+            Created::New(n, _) => Err(self.fail(format!("{rule}, but job {} was created", n.id))),
+        }
+    }
+
     async fn create(
         &self,
         j: &dyn Journal,
@@ -602,12 +612,7 @@ pub async fn idempotency<H: Harness>(h: &H) -> Outcome {
     let c = Ctx("idempotency");
     let j = c.ok(h.open_empty().await, "open_empty")?;
     let (first, _) = c.create(&j, job(Priority::Normal, Some("key-1"))).await?;
-    let same_job = |r: Created, rule: &str| match r {
-        Created::Existing(e) => c.ensure(e.id == first.id, || {
-            format!("{rule}: expected job {}, got {}", first.id, e.id)
-        }),
-        Created::New(n, _) => Err(c.fail(format!("{rule}, but job {} was created", n.id))),
-    };
+    let same_job = |r: Created, rule: &str| c.existing(r, first.id, rule);
     same_job(
         c.ok(j.create(job(Priority::High, Some("key-1"))).await, "create")?,
         "a second create with a known key returns the existing job",
@@ -662,23 +667,14 @@ pub async fn idempotency_expiry<H: Harness>(h: &H) -> Outcome {
         job
     };
     let (live, _) = c.create(&j, with_expiry("live-key", 3600)).await?;
-    match c.ok(
-        j.create(job(Priority::Normal, Some("live-key"))).await,
-        "create",
-    )? {
-        Created::Existing(e) => c.ensure(e.id == live.id, || {
-            format!(
-                "a key before its expiry names its job {}, got {}",
-                live.id, e.id
-            )
-        })?,
-        Created::New(n, _) => {
-            return Err(c.fail(format!(
-                "a key before its expiry names its job {}, but job {} was created",
-                live.id, n.id
-            )))
-        }
-    }
+    c.existing(
+        c.ok(
+            j.create(job(Priority::Normal, Some("live-key"))).await,
+            "create",
+        )?,
+        live.id,
+        "a key before its expiry names its job",
+    )?;
     let (old, _) = c.create(&j, with_expiry("old-key", -1)).await?;
     let new = match c.ok(
         j.create(job(Priority::Normal, Some("old-key"))).await,
@@ -697,14 +693,8 @@ pub async fn idempotency_expiry<H: Harness>(h: &H) -> Outcome {
     c.ensure(kept.status == JobStatus::Pending, || {
         format!("the old job is kept as it was, got {:?}", kept.status)
     })?;
-    let names_new = |r: Created, when: &str| match r {
-        Created::Existing(e) => c.ensure(e.id == new.id, || {
-            format!("{when}, the key names the new job {}, got {}", new.id, e.id)
-        }),
-        Created::New(n, _) => Err(c.fail(format!(
-            "{when}, the key names the new job {}, but job {} was created",
-            new.id, n.id
-        ))),
+    let names_new = |r: Created, when: &str| {
+        c.existing(r, new.id, &format!("{when}, the key names the new job"))
     };
     names_new(
         c.ok(
