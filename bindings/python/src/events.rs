@@ -46,10 +46,20 @@ impl Subscription {
                         }
                     });
                     let Some(event) = next else { break };
+                    if runtime::exiting() {
+                        // atexit has run: taking the GIL now may meet the finalizing
+                        // interpreter, which ends the thread in a way Rust cannot unwind.
+                        std::mem::forget(callback);
+                        return;
+                    }
                     // Not while the interpreter shuts down (or after): stop instead.
                     if Python::try_attach(|py| deliver(py, &callback, event)).is_none() {
                         break;
                     }
+                }
+                if runtime::exiting() {
+                    std::mem::forget(callback);
+                    return;
                 }
                 if let Err(callback) = drop_attached(callback) {
                     // The interpreter is gone: nothing left to release it to.

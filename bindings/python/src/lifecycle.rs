@@ -61,9 +61,11 @@ pub fn one_shot(cancel: CancellationToken) -> OneShot {
 }
 
 /// Stops this process's running transcriptions and closes its open pipelines, waiting (at
-/// most 30 s) until whisper.cpp has stopped. Registered with `atexit` by `ytcaption`.
+/// most 30 s) until whisper.cpp has stopped and every other thread waiting in a ytcaption call
+/// has parked (see `runtime::begin_exit`). Registered with `atexit` by `ytcaption`.
 #[pyfunction]
 pub fn _shutdown(py: Python<'_>) {
+    runtime::begin_exit();
     let pid = std::process::id();
     let slots: Vec<Slot> = {
         let r = registry();
@@ -87,10 +89,11 @@ pub fn _shutdown(py: Python<'_>) {
             }
         }
         while Instant::now() < deadline
-            && registry()
+            && (registry()
                 .one_shots
                 .iter()
                 .any(|(_, owner, _)| *owner == pid)
+                || !runtime::waiters_parked())
         {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
