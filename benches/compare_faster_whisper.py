@@ -4,14 +4,15 @@ the whole comparison (each engine several times under /usr/bin/time -v, then a t
 
 Runs inside the bench venv (faster-whisper 1.2.x installed). Subcommands:
 
-  clip  --out WAV --text TXT [--min-seconds 300] [--gap 1.5] DIR...
+  clip  --out WAV --text TXT [--min-seconds 300] [--gap 1.5] [--mixed] DIR...
         Concatenates the English clips listed in DIR/transcripts.tsv (each file once; 16 kHz mono
         after decoding), a known
         silence of --gap seconds after each, repeating the list until --min-seconds is reached;
         writes the WAV (s16) and the reference text (the clips' texts in the same order).
-  fw    --audio WAV --model-dir DIR --compute-type T --threads N --out JSON
+  fw    --audio WAV --model-dir DIR --compute-type T --threads N [--vad on] --out JSON
         One faster-whisper transcription (greedy: beam_size=1, best_of=5, temperature fallback
-        0.0, 0.2, ..., 1.0; language en; timestamps on; no VAD). Writes text and timings.
+        0.0, 0.2, ..., 1.0; language en; timestamps on; no VAD unless --vad on). Writes text
+        and timings.
   bench --audio WAV --text TXT ... (see `bench --help`)
 """
 
@@ -108,6 +109,9 @@ def cmd_clip(args):
     decoded = [(decode_audio(path, sampling_rate=SAMPLE_RATE), text) for path, text in clips]
     gap = np.zeros(int(args.gap * SAMPLE_RATE), dtype=np.float32)
     parts, texts, total = [], [], 0
+    if args.mixed:
+        parts, texts = mixed_set(clips, decoded, gap, args.min_seconds)
+        total = sum(len(p) for p in parts)
     while total < args.min_seconds * SAMPLE_RATE:
         for audio, text in decoded:
             parts += [audio, gap]
@@ -128,6 +132,52 @@ def cmd_clip(args):
     )
 
 
+def mixed_set(clips, decoded, gap, min_seconds):
+    """Issue 19's kind of audio: long read passages (the 16 kHz clips back to back, 0.25 s
+    apart, about a minute each), short 8 kHz telephone prompts (the 8 kHz clips as they are,
+    else 16 kHz clips band-limited through 8 kHz), each followed by `gap`, and 4 s of synthetic
+    music between sections (no words in the reference)."""
+    import numpy as np
+    from faster_whisper.audio import decode_audio
+
+    def rate(path):
+        try:
+            with wave.open(path) as w:
+                return w.getframerate()
+        except (wave.Error, EOFError):
+            return SAMPLE_RATE
+
+    wide = [(a, t) for (p, _), (a, t) in zip(clips, decoded) if rate(p) > 8000]
+    narrow = [(a, t) for (p, _), (a, t) in zip(clips, decoded) if rate(p) <= 8000]
+    if not narrow:  # no telephone recordings: make some from the wide clips
+        for path, text in clips[:3]:
+            low = decode_audio(path, sampling_rate=8000)
+            x = np.arange(len(low) * 2) / 2.0
+            narrow.append((np.interp(x, np.arange(len(low)), low).astype(np.float32), text))
+    short_gap = np.zeros(SAMPLE_RATE // 4, dtype=np.float32)
+    t = np.arange(4 * SAMPLE_RATE) / SAMPLE_RATE
+    music = sum(0.08 * np.sin(2 * np.pi * f * t) for f in (220.0, 277.2, 329.6, 440.0))
+    music = (music * (0.6 + 0.4 * np.sin(2 * np.pi * 2.0 * t))).astype(np.float32)
+    parts, texts, total, i, j = [], [], 0, 0, 0
+    while total < min_seconds * SAMPLE_RATE:
+        passage = 0
+        while passage < 55 * SAMPLE_RATE:
+            audio, text = wide[i % len(wide)]
+            i += 1
+            parts += [audio, short_gap]
+            texts.append(text)
+            passage += len(audio) + len(short_gap)
+        parts.append(gap)
+        for _ in range(2):
+            audio, text = narrow[j % len(narrow)]
+            j += 1
+            parts += [audio, gap]
+            texts.append(text)
+        parts += [music, gap]
+        total = sum(len(p) for p in parts)
+    return parts, texts
+
+
 # ---------------------------------------------------------------- one faster-whisper run
 
 def cmd_fw(args):
@@ -143,7 +193,8 @@ def cmd_fw(args):
         num_workers=1,
     )
     t2 = time.perf_counter()
-    options = dict(FW_OPTIONS, condition_on_previous_text=args.condition == "on")
+    options = dict(FW_OPTIONS, condition_on_previous_text=args.condition == "on",
+                   vad_filter=args.vad == "on")
     segments, info = model.transcribe(args.audio, **options)
     text = "".join(s.text for s in segments)  # the work happens while iterating
     t3 = time.perf_counter()
@@ -202,12 +253,14 @@ def configs(args):
     me = os.path.abspath(__file__)
     for ct in args.fw_compute:
         for cond in args.fw_condition:
-            def fw(result, ct=ct, cond=cond):
-                return [py, me, "fw", "--audio", args.audio, "--model-dir", args.ct2_dir,
-                        "--compute-type", ct, "--threads", str(args.threads),
-                        "--condition", cond, "--out", result]
-            name = f"faster-whisper {ct}" + ("" if cond == "on" else " no-prev-text")
-            out.append((name, f"ct2 ({os.path.basename(args.ct2_dir)})", fw))
+            for vad in args.fw_vad:
+                def fw(result, ct=ct, cond=cond, vad=vad):
+                    return [py, me, "fw", "--audio", args.audio, "--model-dir", args.ct2_dir,
+                            "--compute-type", ct, "--threads", str(args.threads),
+                            "--condition", cond, "--vad", vad, "--out", result]
+                name = (f"faster-whisper {ct}" + ("" if cond == "on" else " no-prev-text")
+                        + ("" if vad == "off" else " vad_filter"))
+                out.append((name, f"ct2 ({os.path.basename(args.ct2_dir)})", fw))
     for extra in args.ytcaption_args or [""]:
         for label, model in (("f16", args.f16), ("q8_0", args.q8)):
             if not model:
@@ -308,6 +361,8 @@ def main():
     c.add_argument("--text", required=True)
     c.add_argument("--min-seconds", type=float, default=300)
     c.add_argument("--gap", type=float, default=1.5)
+    c.add_argument("--mixed", action="store_true",
+                   help="read passages, 8 kHz telephone prompts and music gaps (issue 19)")
     c.add_argument("dirs", nargs="+")
 
     f = sub.add_parser("fw")
@@ -317,6 +372,7 @@ def main():
     f.add_argument("--threads", type=int, default=2)
     f.add_argument("--condition", choices=["on", "off"], default="on",
                    help="condition_on_previous_text")
+    f.add_argument("--vad", choices=["on", "off"], default="off", help="vad_filter")
     f.add_argument("--out", required=True)
 
     b = sub.add_parser("bench")
@@ -334,6 +390,8 @@ def main():
     b.add_argument("--fw-compute", type=lambda s: [x for x in s.split(",") if x], default=["int8"])
     b.add_argument("--fw-condition", type=lambda s: [x for x in s.split(",") if x], default=["on"],
                    help="faster-whisper's condition_on_previous_text: on, off or on,off")
+    b.add_argument("--fw-vad", type=lambda s: [x for x in s.split(",") if x], default=["off"],
+                   help="faster-whisper's vad_filter (Silero): off, on or off,on")
     b.add_argument("--ytcaption-args", action="append",
                    help="extra flags for ytcaption transcribe (repeat to bench several)")
 

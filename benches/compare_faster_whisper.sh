@@ -3,7 +3,7 @@
 #
 #   benches/compare_faster_whisper.sh [--threads N] [--runs N] [--warmup N] [--model tiny.en]
 #       [--ct2-dir DIR] [--audio FILE --text FILE] [--fw-compute int8,float32]
-#       [--fw-condition on,off]
+#       [--fw-condition on,off] [--fw-vad off,on] [--mixed]
 #       [--ytcaption-args "..."]... [--no-build | --ytcaption BIN]
 #
 # * faster-whisper 1.2.x goes into a venv, <target>/bench-venv (pip, from PyPI; CTranslate2's
@@ -16,11 +16,16 @@
 #   1.5 s of silence, repeated; the reference text is their transcripts.tsv texts in the same
 #   order. --audio FILE --text FILE benches other audio (16 kHz mono WAV is best: both engines
 #   decode it themselves; the duration for the RTF is read from it, so it must be a WAV).
+# * --mixed: instead, issue 19's kind of audio, >= 5 minutes: read passages of about a minute
+#   (the 16 kHz clips back to back), short 8 kHz telephone prompts (../shared's Asterisk
+#   prompts, else 16 kHz clips band-limited through 8 kHz) and 4 s of synthetic music between
+#   sections, with 1.5 s of silence around them.
 # * Decoding, both engines: language en, greedy at temperature 0 with the temperature fallback
 #   (0.2, 0.4, ... 1.0, best_of 5; ytcaption's and whisper.cpp's default; faster-whisper
-#   beam_size=1, best_of=5, its default temperature list), timestamps on, no VAD model
-#   (ytcaption gets an empty --home, so it finds pauses with its energy detector; faster-whisper
-#   runs with vad_filter=False; --ytcaption-args "--vad-model FILE" benches Silero); --threads N
+#   beam_size=1, best_of=5, its default temperature list), timestamps on. VAD: ytcaption gets
+#   an empty --home, so it uses the bundled Silero model (its default; --ytcaption-args
+#   "--vad-model energy" benches the energy detector); faster-whisper runs with vad_filter=False
+#   unless --fw-vad says on (off,on runs both). --threads N
 #   for both (ytcaption -t N, faster-whisper cpu_threads=N). Previous-text conditioning:
 #   faster-whisper's default is on, ytcaption's off; --fw-condition on,off runs faster-whisper
 #   both ways (default: on), --ytcaption-args --condition-on-previous-text turns it on here.
@@ -40,7 +45,7 @@ orig=$PWD
 abspath() { case "$1" in /*|"") echo "$1" ;; *) echo "$orig/$1" ;; esac; }
 
 threads=2 runs=3 warmup=1 model=tiny.en ct2_dir="" audio="" text="" fw_compute=int8,float32
-fw_condition=on
+fw_condition=on fw_vad=off mixed=""
 build=1 bin=""
 yc_args=()
 while [ $# -gt 0 ]; do
@@ -54,7 +59,9 @@ while [ $# -gt 0 ]; do
     --text) text=$(abspath "$2"); shift 2 ;;
     --fw-compute) fw_compute=$2; shift 2 ;;
     --fw-condition) fw_condition=$2; shift 2 ;;
+    --fw-vad) fw_vad=$2; shift 2 ;;
     --ytcaption-args) yc_args+=(--ytcaption-args "$2"); shift 2 ;;
+    --mixed) mixed=--mixed; shift ;;
     --no-build) build=0; shift ;;
     --ytcaption) bin=$(abspath "$2"); build=0; shift 2 ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
@@ -70,7 +77,7 @@ if [ ! -x /usr/bin/time ]; then
 fi
 
 target=${CARGO_TARGET_DIR:-$root/target}
-say() { echo "== $*" >&2; }
+. benches/lib.sh
 
 # ytcaption
 bin=${bin:-$target/release/ytcaption}
@@ -79,56 +86,32 @@ if [ "$build" = 1 ]; then
   cargo build --release --quiet -p ytcaption-cli
 fi
 [ -x "$bin" ] || { echo "no $bin; build it (cargo build --release -p ytcaption-cli)" >&2; exit 1; }
-# Run a copy: a shared target dir's binary may be rebuilt from another checkout meanwhile.
 snap=$(mktemp -d)
 trap 'rm -rf "$snap"' EXIT
-cp "$bin" "$snap/ytcaption"
-bin=$snap/ytcaption
-# ytcaption runs with an empty home of its own: a Silero VAD model in the user's home would
-# otherwise be picked up (bench it with --ytcaption-args "--vad-model FILE").
+bin=$(snapshot_bin "$bin" "$snap")
+# ytcaption runs with an empty home of its own (the same everywhere: the bundled Silero model
+# goes into it; a user's home could hold another VAD model or settings).
 mkdir "$snap/home"
-"$bin" model quantize --help >/dev/null 2>&1 || {
-  echo "$bin has no \`model quantize\`: build this checkout (drop --no-build)" >&2; exit 1; }
-
 # faster-whisper
-venv=$target/bench-venv
-py=$venv/bin/python
-if ! "$py" -c 'import faster_whisper, sys; sys.exit(not faster_whisper.__version__.startswith("1.2."))' 2>/dev/null; then
-  say "installing faster-whisper 1.2.x into $venv"
-  python3 -m venv "$venv"
-  "$py" -m pip install --quiet --upgrade pip
-  "$py" -m pip install --quiet "faster-whisper==1.2.*"
-fi
-say "$("$py" -c 'import faster_whisper, ctranslate2; print(f"faster-whisper {faster_whisper.__version__}, ctranslate2 {ctranslate2.__version__}")')"
+bench_venv
 
 # weights
-if [ -z "$ct2_dir" ]; then
-  ct2_dir=$(scripts/fetch-ct2.sh "$model")
-fi
-ct2_dir=$(cd "$ct2_dir" && pwd)
-models=$target/bench-models
-mkdir -p "$models"
-f16=$models/ggml-$model.bin
-q8=$models/ggml-$model-q8_0.bin
-# (made again each time: a few seconds, and never stale)
-say "importing $ct2_dir; quantizing to q8_0"
-"$bin" model import "$ct2_dir" --output "$f16" >/dev/null
-"$bin" model quantize "$f16" "$q8" --type q8_0 >/dev/null
+bench_models "$bin" "$model" "$ct2_dir"
 
 # audio
 if [ -z "$audio" ]; then
-  audio=$target/bench-audio/en_concat.wav
-  text=$target/bench-audio/en_concat.txt
+  audio=$target/bench-audio/en_concat${mixed:+_mixed}.wav
+  text=$target/bench-audio/en_concat${mixed:+_mixed}.txt
   mkdir -p "$(dirname "$audio")"
   dirs=("$root/fixtures/audio")
   [ -d "$root/../shared/fixtures/audio" ] && dirs+=("$root/../shared/fixtures/audio")
   "$py" benches/compare_faster_whisper.py clip --out "$audio" --text "$text" \
-    --min-seconds 300 --gap 1.5 "${dirs[@]}"
+    --min-seconds 300 --gap 1.5 $mixed "${dirs[@]}"
 fi
 
 say "running (the machine's other load makes these numbers noisy; compare within one run)"
 "$py" benches/compare_faster_whisper.py bench --audio "$audio" --text "$text" \
   --ct2-dir "$ct2_dir" --ytcaption "$bin" --ytcaption-home "$snap/home" --f16 "$f16" --q8 "$q8" \
   --threads "$threads" --runs "$runs" --warmup "$warmup" --fw-compute "$fw_compute" \
-  --fw-condition "$fw_condition" \
+  --fw-condition "$fw_condition" --fw-vad "$fw_vad" \
   ${yc_args[@]+"${yc_args[@]}"}
