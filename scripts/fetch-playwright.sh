@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs playwright-core (the version pinned, with its hash, by cli/tests/web/package-lock.json)
-# into DEST and prints DEST: the web page's browser test (cli/tests/web.rs) drives Debian's
+# into DEST and prints DEST: the web page's browser test (cli/tests/it/web.rs) drives Debian's
 # chromium with it. Uses the project's Node.js (target/node-env/bin when install-deps.sh put one
 # there). No browser is downloaded: the test launches /usr/bin/chromium.
 #   scripts/fetch-playwright.sh [DEST]      (default: target/test-data/playwright)

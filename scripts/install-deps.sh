@@ -10,10 +10,10 @@ set -euo pipefail
 
 packages=(build-essential cmake clang libclang-dev pkg-config ffmpeg sox espeak-ng python3 python3-pip python3-venv unzip curl ca-certificates)
 packages+=(time)  # /usr/bin/time -v for benches/
-packages+=(chromium)  # the web page's browser test (cli/tests/web.rs)
+packages+=(chromium)  # the web page's browser test (cli/tests/it/web.rs)
 packages+=(postgresql)  # PostgreSQL journal tests (initdb/pg_ctl from /usr/lib/postgresql/*/bin)
-packages+=(prometheus)  # promtool (cli/tests/metrics.rs) and a real Prometheus (cli/tests/prometheus.rs)
-packages+=(iproute2)  # `ip netns` + veth: workers on "several machines" (cli/tests/pg_netns.rs)
+packages+=(prometheus)  # promtool (cli/tests/it/metrics.rs) and a real Prometheus (cli/tests/it/prometheus.rs)
+packages+=(iproute2)  # `ip netns` + veth: workers on "several machines" (cli/tests/it/pg_netns.rs)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

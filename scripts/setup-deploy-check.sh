@@ -2,7 +2,7 @@
 # Installs the validators of deploy/ (PyPI, pinned) in a virtual environment: kubernetes-validate
 # (Apache-2.0; the Kubernetes manifests, against the API's schemas it ships) and check-jsonschema
 # (Apache-2.0; deploy/compose.yaml against the Compose Specification schema it ships as
-# `vendor.compose-spec`). Both work offline once installed. Used by cli/tests/prometheus.rs through
+# `vendor.compose-spec`). Both work offline once installed. Used by cli/tests/it/prometheus.rs through
 # YTCAPTION_TEST_DEPLOY_VENV. Prints the path of the environment.
 #   scripts/setup-deploy-check.sh [VENV]      (default: target/test-data/deploy-venv)
 set -euo pipefail

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs schemathesis (PyPI, MIT, pinned) in a virtual environment for the property test of
-# `ytcaption serve` against its OpenAPI document (cli/tests/serve_openapi.rs). Prints the path of
+# `ytcaption serve` against its OpenAPI document (cli/tests/it/serve_openapi.rs). Prints the path of
 # the environment's `schemathesis` command.
 #   scripts/setup-schemathesis.sh [VENV]      (default: target/test-data/schemathesis-venv)
 # The test points it at a server on 127.0.0.1 only.

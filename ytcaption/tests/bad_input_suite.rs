@@ -4,7 +4,7 @@
 //! corrupt media of every format, NUL and huge prompts, bad idempotency keys and webhooks.
 //! Each is refused at `submit` or fails its own job with its typed code, within its limit;
 //! a job completed before is unchanged afterwards, and the same pipeline completes the next job.
-//! (The CLI's side: `cli/tests/bad_input.rs`.)
+//! (The CLI's side: `cli/tests/it/bad_input.rs`.)
 
 #[path = "../../testsupport/loopback.rs"]
 mod loopback;

@@ -1,10 +1,7 @@
 //! Bad inputs give one clear, typed error line and never a panic; in job mode the job fails
 //! with the code and the worker goes on.
 
-#[path = "../../testsupport/loopback.rs"]
-mod loopback;
-#[path = "../../testsupport/mod.rs"]
-mod support;
+use crate::{loopback, support};
 
 use std::path::{Path, PathBuf};
 

@@ -1,8 +1,7 @@
 //! A worker killed with SIGKILL mid-transcription loses no job: a new worker finishes every
 //! job exactly once.
 
-#[path = "../../testsupport/mod.rs"]
-mod support;
+use crate::support;
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;

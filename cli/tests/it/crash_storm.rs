@@ -10,8 +10,7 @@
 //! the events, pessimistically) is not killed again before it makes progress. Without that, a
 //! random storm could legitimately exhaust an unlucky short job, and the test would be flaky.
 
-#[path = "../../testsupport/mod.rs"]
-mod support;
+use crate::support;
 
 use std::collections::{HashMap, HashSet};
 use std::io::{BufRead, BufReader};

@@ -2,8 +2,7 @@
 //! it, with its doc; values go through the core's setters (errors name the field); the
 //! environment's `YTCAPTION_<FIELD>` variables are read and a flag overrides them.
 
-#[path = "../../testsupport/mod.rs"]
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::process::Output;

@@ -2,8 +2,7 @@
 //! binary and a fake `yt-dlp` program that answers as yt-dlp does (metadata JSON with
 //! `subtitles`/`automatic_captions`, then the subtitle file asked for, or the media).
 
-#[path = "../../testsupport/mod.rs"]
-mod support;
+use crate::support;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

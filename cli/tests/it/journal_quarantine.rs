@@ -3,10 +3,7 @@
 //! completes and its webhook is delivered, the corrupted job is a typed error, and `ytcaption
 //! journal check` reports the two quarantined records.
 
-#[path = "../../testsupport/loopback.rs"]
-mod loopback;
-#[path = "../../testsupport/mod.rs"]
-mod support;
+use crate::{loopback, support};
 
 use std::path::Path;
 use std::process::{Command, Output};

@@ -3,12 +3,7 @@
 //! echoed, kept with the job, and carried (with the job id) by the lines of the job's run and
 //! of each stage; secrets in media URLs and API keys never reach the log.
 
-#[path = "../../testsupport/loopback.rs"]
-mod loopback;
-#[path = "../../testsupport/serve.rs"]
-mod serve;
-#[path = "../../testsupport/mod.rs"]
-mod support;
+use crate::{loopback, serve};
 
 use std::collections::BTreeSet;
 use std::time::Duration;

@@ -1,8 +1,7 @@
 //! Memory stays bounded: transcribing 60 minutes of audio peaks at most 1.3 × the memory of
 //! 1 minute (audio is decoded and chunked as a stream).
 
-#[path = "../../testsupport/mod.rs"]
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::process::Command;

@@ -4,12 +4,7 @@
 //! counters equal what the journal says, and 50 more jobs from 50 different URLs add no series
 //! (no label takes unbounded values).
 
-#[path = "../../testsupport/loopback.rs"]
-mod loopback;
-#[path = "../../testsupport/serve.rs"]
-mod serve;
-#[path = "../../testsupport/mod.rs"]
-mod support;
+use crate::{loopback, serve, support};
 
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Write};

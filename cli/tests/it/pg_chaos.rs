@@ -19,14 +19,7 @@
 //! count), a worker killed every 2 s or more while chunks are being transcribed: one kill per
 //! two jobs, at least 6.
 
-#[path = "../../testsupport/mod.rs"]
-mod support;
-
-#[path = "../../testsupport/postgres.rs"]
-mod pg;
-
-#[path = "../../testsupport/services.rs"]
-mod services;
+use crate::{pg, services, support};
 
 use std::collections::{HashMap, HashSet};
 use std::io::{BufRead, BufReader};

@@ -5,11 +5,7 @@
 //! checkpointed once, the transcript is as good as a single worker's (WER bound), and no
 //! posted chunk is left behind.
 
-#[path = "../../testsupport/mod.rs"]
-mod support;
-
-#[path = "../../testsupport/postgres.rs"]
-mod pg;
+use crate::{pg, support};
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};

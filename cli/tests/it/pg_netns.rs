@@ -13,14 +13,7 @@
 //! fails and says so. The namespaces, veths and the bridge are removed when it ends, a failed
 //! assertion included.
 
-#[path = "../../testsupport/mod.rs"]
-mod support;
-
-#[path = "../../testsupport/postgres.rs"]
-mod pg;
-
-#[path = "../../testsupport/services.rs"]
-mod services;
+use crate::{pg, services, support};
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

@@ -11,12 +11,7 @@
 //! and `compose.yaml` against the Compose Specification schema with `check-jsonschema` (both
 //! from `scripts/setup-deploy-check.sh`, in `$YTCAPTION_TEST_DEPLOY_VENV`).
 
-#[path = "../../testsupport/loopback.rs"]
-mod loopback;
-#[path = "../../testsupport/serve.rs"]
-mod serve;
-#[path = "../../testsupport/mod.rs"]
-mod support;
+use crate::{loopback, serve, support};
 
 use std::collections::BTreeSet;
 use std::fs::File;

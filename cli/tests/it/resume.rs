@@ -1,8 +1,7 @@
 //! A job killed with SIGKILL after some of its chunks were checkpointed resumes at the first
 //! unfinished chunk, and its transcript equals an uninterrupted run's.
 
-#[path = "../../testsupport/mod.rs"]
-mod support;
+use crate::support;
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;

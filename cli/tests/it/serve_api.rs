@@ -3,12 +3,7 @@
 //! events, results, cancel, pages, refusals, the upload limit, and the process killed with
 //! SIGKILL or stopped with SIGTERM during a transcription.
 
-#[path = "../../testsupport/loopback.rs"]
-mod loopback;
-#[path = "../../testsupport/serve.rs"]
-mod serve;
-#[path = "../../testsupport/mod.rs"]
-mod support;
+use crate::{loopback, serve, support};
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;

@@ -6,12 +6,7 @@
 //! server serving a good request after each; idempotency per owner; admin requeue of a failed
 //! job, retention, the cache, keys over HTTP, and the local credential `serve.json`.
 
-#[path = "../../testsupport/loopback.rs"]
-mod loopback;
-#[path = "../../testsupport/serve.rs"]
-mod serve;
-#[path = "../../testsupport/mod.rs"]
-mod support;
+use crate::{loopback, serve, support};
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

@@ -6,10 +6,7 @@
 //! `openai` npm package (installed by the same script under `$YTCAPTION_TEST_OPENAI_VENV/node`);
 //! and by curl for the refusals.
 
-#[path = "../../testsupport/serve.rs"]
-mod serve;
-#[path = "../../testsupport/mod.rs"]
-mod support;
+use crate::{serve, support};
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

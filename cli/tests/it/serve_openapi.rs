@@ -13,10 +13,7 @@
 //! the process. The seed is random; schemathesis prints it and each failure's `curl` to
 //! reproduce.
 
-#[path = "../../testsupport/serve.rs"]
-mod serve;
-#[path = "../../testsupport/mod.rs"]
-mod support;
+use crate::{serve, support};
 
 use std::io::Read;
 use std::path::PathBuf;

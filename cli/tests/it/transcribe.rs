@@ -1,7 +1,6 @@
 //! `ytcaption transcribe` on real speech with the real tiny.en model.
 
-#[path = "../../testsupport/mod.rs"]
-mod support;
+use crate::support;
 
 use std::path::Path;
 

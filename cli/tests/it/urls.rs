@@ -1,10 +1,7 @@
 //! `ytcaption transcribe URL`: a media URL from a loopback server, a second run from the cache,
 //! YouTube errors as one clear line with their code.
 
-#[path = "../../testsupport/loopback.rs"]
-mod loopback;
-#[path = "../../testsupport/mod.rs"]
-mod support;
+use crate::{loopback, support};
 
 use std::path::Path;
 

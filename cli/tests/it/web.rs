@@ -10,10 +10,7 @@
 //! `$YTCAPTION_TEST_PLAYWRIGHT` (default `target/test-data/playwright`): a missing one fails the
 //! test with what to run.
 
-#[path = "../../testsupport/serve.rs"]
-mod serve;
-#[path = "../../testsupport/mod.rs"]
-mod support;
+use crate::{serve, support};
 
 use std::io::Read;
 use std::net::TcpListener;

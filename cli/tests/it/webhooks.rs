@@ -1,10 +1,7 @@
 //! Webhooks end to end: the `ytcaption` binary runs real jobs and POSTs to a loopback receiver
 //! (testsupport/webhook_receiver.py) that checks each signature with Python's own hmac.
 
-#[path = "../../testsupport/services.rs"]
-mod services;
-#[path = "../../testsupport/mod.rs"]
-mod support;
+use crate::{services, support};
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
