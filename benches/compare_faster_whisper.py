@@ -93,17 +93,37 @@ def read_clips(directory):
     return rows
 
 
+def english_clips(dirs):
+    """The English WAV clips of each directory's transcripts.tsv, (path, text), each file once
+    (the same clip in two directories counts once)."""
+    clips, seen = [], set()
+    for d in dirs:
+        if os.path.isdir(d):
+            for path, text in read_clips(d):
+                if os.path.basename(path) not in seen:
+                    seen.add(os.path.basename(path))
+                    clips.append((path, text))
+    return clips
+
+
+def write_wav(path, samples, rate=SAMPLE_RATE):
+    """Writes float samples as a mono s16 WAV; returns the s16 samples."""
+    import numpy as np
+
+    pcm = np.clip(samples * 32768.0, -32768, 32767).astype("<i2")
+    with wave.open(path, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(pcm.tobytes())
+    return pcm
+
+
 def cmd_clip(args):
     import numpy as np
     from faster_whisper.audio import decode_audio
 
-    clips, seen = [], set()
-    for d in args.dirs:
-        if os.path.isdir(d):
-            for path, text in read_clips(d):
-                if os.path.basename(path) not in seen:  # the same clip in two directories
-                    seen.add(os.path.basename(path))
-                    clips.append((path, text))
+    clips = english_clips(args.dirs)
     if not clips:
         sys.exit("clip: no English clips found in " + ", ".join(args.dirs))
     decoded = [(decode_audio(path, sampling_rate=SAMPLE_RATE), text) for path, text in clips]
@@ -117,12 +137,7 @@ def cmd_clip(args):
             parts += [audio, gap]
             texts.append(text)
             total += len(audio) + len(gap)
-    pcm = np.clip(np.concatenate(parts) * 32768.0, -32768, 32767).astype("<i2")
-    with wave.open(args.out, "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(SAMPLE_RATE)
-        w.writeframes(pcm.tobytes())
+    pcm = write_wav(args.out, np.concatenate(parts))
     with open(args.text, "w", encoding="utf-8") as f:
         f.write(" ".join(texts) + "\n")
     print(

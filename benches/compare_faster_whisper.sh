@@ -80,15 +80,9 @@ target=${CARGO_TARGET_DIR:-$root/target}
 . benches/lib.sh
 
 # ytcaption
-bin=${bin:-$target/release/ytcaption}
-if [ "$build" = 1 ]; then
-  say "building ytcaption (release)"
-  cargo build --release --quiet -p ytcaption-cli
-fi
-[ -x "$bin" ] || { echo "no $bin; build it (cargo build --release -p ytcaption-cli)" >&2; exit 1; }
 snap=$(mktemp -d)
 trap 'rm -rf "$snap"' EXIT
-bin=$(snapshot_bin "$bin" "$snap")
+bin=$(bench_binary "$build" "$bin" "$snap")
 # ytcaption runs with an empty home of its own (the same everywhere: the bundled Silero model
 # goes into it; a user's home could hold another VAD model or settings).
 mkdir "$snap/home"

@@ -45,6 +45,7 @@ bench_binary() {
 # snapshot_bin BIN DIR: a copy of BIN in DIR (a shared target dir's binary may be rebuilt
 # from another checkout meanwhile); prints its path.
 snapshot_bin() {
+  [ -x "$1" ] || { echo "no $1; build it (cargo build --release -p ytcaption-cli)" >&2; return 1; }
   cp "$1" "$2/ytcaption"
   "$2/ytcaption" model quantize --help >/dev/null 2>&1 || {
     echo "$1 has no \`model quantize\`: build this checkout" >&2; return 1; }

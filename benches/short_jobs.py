@@ -5,8 +5,8 @@
         Writes DIR/list.tsv: N jobs (path, duration, reference text) cycling through the
         distinct clips made from the English clips of DIR.../transcripts.tsv: every clip of
         5-15 s as it is, pairs of consecutive shorter ones joined by 0.5 s of silence when
-        the pair lasts 5-15 s, and each of those again as 8 kHz telephone audio (a 16 kHz
-        clip resampled by sox; an 8 kHz original stays as it is).
+        the pair lasts 5-15 s, and each of those again as 8 kHz telephone audio (an 8 kHz
+        original stays as it is).
   fw    --list TSV --model-dir DIR --compute-type T --threads N --workers W --vad on|off
         --out JSON
         Loads the model once and transcribes every job of the list: W Python threads, each
@@ -20,13 +20,19 @@ import argparse
 import concurrent.futures
 import json
 import os
-import subprocess
 import sys
 import time
 import wave
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from compare_faster_whisper import FW_OPTIONS, normalize, read_clips, word_error_rate  # noqa: E402
+from compare_faster_whisper import (  # noqa: E402
+    FW_OPTIONS,
+    SAMPLE_RATE,
+    english_clips,
+    normalize,
+    word_error_rate,
+    write_wav,
+)
 
 GAP = 0.5
 
@@ -36,40 +42,34 @@ def seconds(path):
         return w.getnframes() / w.getframerate()
 
 
+def wav_rate(path):
+    with wave.open(path) as w:
+        return w.getframerate()
+
+
 def cmd_clips(args):
+    import numpy as np
+    from faster_whisper.audio import decode_audio
+
     os.makedirs(args.out, exist_ok=True)
-    clips = []  # (path, text): each file once
-    for d in args.dirs:
-        for path, text in read_clips(d):
-            if os.path.basename(path) not in {os.path.basename(p) for p, _ in clips}:
-                clips.append((path, text))
+    clips = english_clips(args.dirs)
     distinct = []  # (path, text)
-    n = 0
 
     def add(sources, text):
-        nonlocal n
-        n += 1
-        out = os.path.join(args.out, f"clip{n:02}.wav")
-        if len(sources) == 1:
-            subprocess.run(["sox", sources[0], "-c", "1", out], check=True)
-        else:
-            # src1, GAP s of silence, src2 (all resampled to 16 kHz mono first)
-            tmp = [out + f".{i}.wav" for i in range(2)]
-            for src, t in zip(sources, tmp):
-                subprocess.run(["sox", src, "-r", "16000", "-c", "1", t], check=True)
-            subprocess.run(
-                ["sox", tmp[0], out + ".gap.wav", "pad", "0", str(GAP)], check=True
-            )
-            subprocess.run(["sox", out + ".gap.wav", tmp[1], out], check=True)
-            for t in tmp + [out + ".gap.wav"]:
-                os.remove(t)
+        """Writes the sources joined by GAP s of silence (16 kHz, or 8 kHz when a source is
+        telephone audio), then a 16 kHz result again at 8 kHz."""
+        rate = SAMPLE_RATE if all(wav_rate(src) > 8000 for src in sources) else 8000
+        parts = []
+        for i, src in enumerate(sources):
+            if i:
+                parts.append(np.zeros(int(GAP * rate), dtype=np.float32))
+            parts.append(decode_audio(src, sampling_rate=rate))
+        out = os.path.join(args.out, f"clip{len(distinct) + 1:02}.wav")
+        write_wav(out, np.concatenate(parts), rate=rate)
         distinct.append((out, text))
-        with wave.open(out) as w:
-            rate = w.getframerate()
         if rate > 8000:
-            n += 1
-            phone = os.path.join(args.out, f"clip{n:02}.wav")
-            subprocess.run(["sox", out, "-r", "8000", phone], check=True)
+            phone = os.path.join(args.out, f"clip{len(distinct) + 1:02}.wav")
+            write_wav(phone, decode_audio(out, sampling_rate=8000), rate=8000)
             distinct.append((phone, text))
 
     for path, text in clips:
