@@ -13,6 +13,7 @@ packages+=(time)  # /usr/bin/time -v for benches/
 packages+=(chromium)  # the web page's browser test (cli/tests/it/web.rs)
 packages+=(postgresql)  # PostgreSQL journal tests (initdb/pg_ctl from /usr/lib/postgresql/*/bin)
 packages+=(prometheus)  # promtool (cli/tests/it/metrics.rs) and a real Prometheus (cli/tests/it/prometheus.rs)
+packages+=(qemu-user)  # qemu-x86_64 -cpu Nehalem: the release builds run on the oldest CPU (scripts/test-release.sh)
 packages+=(iproute2)  # `ip netns` + veth: workers on "several machines" (cli/tests/it/pg_netns.rs)
 missing=()
 for p in "${packages[@]}"; do

@@ -62,23 +62,28 @@ step "run the C test (WER against the CLI's on the same clip)"
 mkdir "$work/run"
 "$work/test_ytcaption" "$model" fixtures/audio "$work/run" "$work/cli.txt" "$threads"
 
-step "build the library for valgrind (in $target/c-valgrind)"
 # valgrind cannot execute AVX-512, which the default -march=native whisper.cpp build emits on CPUs
-# that have it, and runs FMA instructions hundreds of times slower than plain ones; this copy is
-# built for AVX and F16C without FMA (ggml's AVX2 code requires FMA). whisper-rs-sys does not
-# rebuild when these variables change, so a marker file records the flags the copy was built with.
-vg_flags="GGML_NATIVE=OFF GGML_AVX2=OFF GGML_FMA=OFF"
-vg_target="$target/c-valgrind"
-if [ "$(cat "$vg_target/ggml-flags" 2>/dev/null)" != "$vg_flags" ]; then
-  CARGO_TARGET_DIR="$vg_target" cargo clean --release -p whisper-rs-sys
+# that have it, and runs FMA instructions hundreds of times slower than plain ones. scripts/test.sh
+# gives the portable x86-64-v2 library of scripts/release.sh (SSE4.2) in YTCAPTION_VALGRIND_LIB_DIR;
+# without it, a copy is built here for AVX and F16C without FMA (ggml's AVX2 code requires FMA).
+# whisper-rs-sys does not rebuild when these variables change, so a marker file records the flags
+# the copy was built with.
+vg_lib=${YTCAPTION_VALGRIND_LIB_DIR:-}
+if [ -z "$vg_lib" ]; then
+  vg_flags="GGML_NATIVE=OFF GGML_AVX2=OFF GGML_FMA=OFF"
+  vg_target="$target/c-valgrind"
+  step "build the library for valgrind (in $vg_target)"
+  if [ "$(cat "$vg_target/ggml-flags" 2>/dev/null)" != "$vg_flags" ]; then
+    CARGO_TARGET_DIR="$vg_target" cargo clean --release -p whisper-rs-sys
+  fi
+  env $vg_flags CARGO_TARGET_DIR="$vg_target" cargo build --release --locked -p ytcaption-c
+  echo "$vg_flags" > "$vg_target/ggml-flags"
+  vg_lib="$vg_target/release"
 fi
-env $vg_flags CARGO_TARGET_DIR="$vg_target" cargo build --release --locked -p ytcaption-c
-echo "$vg_flags" > "$vg_target/ggml-flags"
-vg_lib="$vg_target/release"
 cc "${cflags[@]}" -g bindings/c/tests/test_ytcaption.c -o "$work/test_ytcaption-vg" \
   -Ibindings/c/include -L"$vg_lib" -lytcaption -lpthread -lm "-Wl,-rpath,$vg_lib"
 
-step "run the C test under valgrind (1 whisper thread)"
+step "run the C test under valgrind (1 whisper thread; the library in $vg_lib)"
 mkdir "$work/run-vg"
 # --fair-sched=yes: valgrind runs one thread at a time, and by default a thread that spins
 # (ggml's thread pool, tokio's idle workers) can hold that lock for its whole time slice: the

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Tests the Python binding (bindings/python): installs it from source with pip (maturin is
 # the PEP 517 backend) into a venv under target/, runs its pytest suite on the real model and
-# real speech, then builds the abi3 wheel with `maturin build` and installs it into a second,
-# fresh venv. Assumes scripts/test.sh ran first (system packages, the release build, the test
-# model in target/test-data/ or $YTCAPTION_TEST_MODEL). Needs PyPI for maturin, pytest, mypy.
+# real speech and the example (the release wheel is scripts/release.sh's and
+# scripts/test-release.sh's). Assumes scripts/test.sh ran first (system packages, the release
+# build, the test model in target/test-data/ or $YTCAPTION_TEST_MODEL). Needs PyPI for maturin,
+# pytest, mypy.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -16,8 +17,6 @@ case $target in /*) ;; *) target=$root/$target ;; esac
 export YTCAPTION_TEST_MODEL=${YTCAPTION_TEST_MODEL:-$root/target/test-data/models/ggml-tiny.en.bin}
 export YTCAPTION_BIN=$target/release/ytcaption
 venv=$root/target/python-venv
-wheel_venv=$root/target/python-wheel-venv
-wheels=$root/target/python-wheels
 pip_quiet=(-q --disable-pip-version-check)
 
 step "CLI (the reference for the WER comparison)"
@@ -51,18 +50,6 @@ grep -q -- "-->" "$ex/out.srt" && grep -qi "ask not" "$ex/out.srt" \
   || { echo "unexpected output of the Python example:" >&2; cat "$ex/out.srt" "$ex/err.log" >&2; exit 1; }
 rm -rf "$ex"
 
-step "maturin build (abi3 wheel) + install into a fresh venv"
-"$venv/bin/pip" install "${pip_quiet[@]}" "maturin>=1.9.4,<2"
-rm -rf "$wheels" "$wheel_venv"
-(cd bindings/python && "$venv/bin/maturin" build --release --locked --quiet -o "$wheels" -i "$venv/bin/python3")  # python3: the interpreter path pip gives maturin, so the build is shared
-wheel=$(ls "$wheels"/ytcaption-"$version"-cp39-abi3-*.whl)
-python3 -m venv "$wheel_venv"
-"$wheel_venv/bin/pip" install "${pip_quiet[@]}" "$wheel"
-(cd "$wheel_venv" && bin/python - "$YTCAPTION_TEST_MODEL" "$root/fixtures/audio/en_jfk.wav" <<'PY'
-import sys, ytcaption
-t = ytcaption.transcribe(sys.argv[2], model=sys.argv[1], language="en", threads=1)
-assert "country" in t.text.lower(), t.text
-print(f"wheel OK: {ytcaption.__file__}: {t.text}")
-PY
-)
+# The wheel (abi3, manylinux, the x86-64 levels) is built by scripts/release.sh and installed into
+# a fresh venv outside the checkout by scripts/test-release.sh.
 step "done"

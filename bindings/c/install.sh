@@ -9,7 +9,9 @@
 #   PREFIX/lib/pkgconfig/ytcaption-static.pc  (links the static library and what it needs)
 #
 # Then: PKG_CONFIG_PATH=PREFIX/lib/pkgconfig cc app.c $(pkg-config --cflags --libs ytcaption)
-# Honours CARGO_TARGET_DIR (default: target/ in the repository).
+# The .pc files name their prefix relative to themselves (${pcfiledir}), so PREFIX can move.
+# Honours CARGO_TARGET_DIR (default: target/ in the repository). With YTCAPTION_PREBUILT_LIB_DIR
+# set, installs the libraries found there instead of building (scripts/release.sh's C tarball).
 set -euo pipefail
 if [ $# -ne 1 ]; then
   echo "usage: $0 PREFIX" >&2
@@ -19,21 +21,24 @@ mkdir -p "$1"
 prefix=$(cd "$1" && pwd)
 cd "$(dirname "$0")/../.."
 export PATH="$HOME/.cargo/bin:$PATH"
-target=${CARGO_TARGET_DIR:-$PWD/target}
-cargo build --release --locked -p ytcaption-c
+libs=${YTCAPTION_PREBUILT_LIB_DIR:-}
+if [ -z "$libs" ]; then
+  cargo build --release --locked -p ytcaption-c
+  libs=${CARGO_TARGET_DIR:-$PWD/target}/release
+fi
 version=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -n 1)
 
 install -d "$prefix/include" "$prefix/lib/pkgconfig"
 install -m 0644 bindings/c/include/ytcaption.h "$prefix/include/"
-install -m 0755 "$target/release/libytcaption.so" "$prefix/lib/"
-install -m 0644 "$target/release/libytcaption.a" "$prefix/lib/"
+install -m 0755 "$libs/libytcaption.so" "$prefix/lib/"
+install -m 0644 "$libs/libytcaption.a" "$prefix/lib/"
 
 # What the static library needs besides itself on Linux: whisper.cpp's C++ runtime and Rust's
 # std (rustc --print native-static-libs).
 native_libs="-lstdc++ -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc"
 pc() {
   cat <<EOF
-prefix=$prefix
+prefix=\${pcfiledir}/../..
 exec_prefix=\${prefix}
 libdir=\${exec_prefix}/lib
 includedir=\${prefix}/include

@@ -23,7 +23,11 @@ import asyncio
 import atexit
 from typing import Optional, TypeVar, Union
 
-from . import _ytcaption
+from . import _cpu
+
+# Imports the compiled module for this CPU's level when the wheel carries several (_cpu.py).
+_cpu.load(__name__, __path__[0])
+from . import _ytcaption  # noqa: E402  (the module _cpu.load put in sys.modules)
 from ._errors import (
     DecodeError,
     DownloadError,
