@@ -30,7 +30,7 @@ model=${YTCAPTION_TEST_MODEL:-$root/target/test-data/models/ggml-tiny.en.bin}
 [ -s "$model" ] || fail "no test model at $model: run scripts/test.sh first"
 command -v qemu-x86_64 >/dev/null || fail "qemu-x86_64 is missing: scripts/install-deps.sh installs qemu-user"
 work=$(mktemp -d "${TMPDIR:-/tmp}/ytcaption-release.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$work"' EXIT
 # The clip and the model are copied: nothing below refers to the checkout.
 cp fixtures/audio/en_jfk.wav "$work/clip.wav"
 cp "$model" "$work/model.bin"
@@ -80,12 +80,12 @@ for l in v2 v3 v4; do
   [ "$l" = "$level" ] && break  # the levels above this CPU's cannot run here
 done
 
-step "wheel under qemu-x86_64 -cpu Nehalem (v2: SSE4.2, no AVX)"
+step "wheel under qemu-x86_64 -cpu Nehalem (v2: SSE4.2, no AVX), in the background"
 # qemu-user shows the host's /proc/cpuinfo, so the level is named; glibc's choice (the C test
-# below) reads the emulated CPU.
-YTCAPTION_CPU=v2 qemu-x86_64 -cpu Nehalem wheel-venv/bin/python -I one.py > py-qemu.txt 2> py-qemu.level \
-  || { cat py-qemu.level >&2; fail "the wheel's v2 module failed under qemu -cpu Nehalem"; }
-same "the wheel under qemu -cpu Nehalem" py-qemu.txt
+# below) reads the emulated CPU. The emulated runs take a minute or two each: they run beside
+# the next steps and are checked at the end.
+YTCAPTION_CPU=v2 qemu-x86_64 -cpu Nehalem wheel-venv/bin/python -I one.py > py-qemu.txt 2> py-qemu.level &
+py_qemu=$!
 
 step "sdist: pip builds it from source in a fresh venv"
 python3 -m venv sdist-venv
@@ -133,12 +133,10 @@ same "the C library ($level)" c-auto.txt
 ./transcribe-static -H home -m model.bin -t 1 -l en -f txt clip.wav > c-static.txt 2> c-static.log
 same "the static C library" c-static.txt
 
-step "C under qemu-x86_64 -cpu Nehalem (glibc picks lib/libytcaption.so, v2)"
-LD_DEBUG=libs qemu-x86_64 -cpu Nehalem ./transcribe -H home -m model.bin -t 1 -l en -f txt clip.wav \
-  > c-qemu.txt 2> c-qemu.log || { tail -20 c-qemu.log >&2; fail "the C example failed under qemu -cpu Nehalem"; }
-grep -q "calling init: $prefix/lib/libytcaption.so" c-qemu.log \
-  || { grep libytcaption c-qemu.log >&2; fail "glibc did not load the v2 library under qemu"; }
-same "the C library under qemu -cpu Nehalem" c-qemu.txt
+step "C under qemu-x86_64 -cpu Nehalem (glibc must pick lib/libytcaption.so, v2), in the background"
+LD_DEBUG=libs qemu-x86_64 -cpu Nehalem ./transcribe -H home-qemu -m model.bin -t 1 -l en -f txt clip.wav \
+  > c-qemu.txt 2> c-qemu.log &
+c_qemu=$!
 
 step "crate: a new cargo project on the packaged .crate ([patch])"
 mkdir -p crate-src crate-app/src
@@ -178,5 +176,13 @@ cp "$root/Cargo.lock" crate-app/
 (cd crate-app && CARGO_TARGET_DIR=$root/target cargo build --release --quiet \
   && "$root/target/release/ytcaption-crate-check" > ../crate.txt)
 same "the packaged crate" crate.txt
+
+step "the runs under qemu-x86_64 -cpu Nehalem"
+wait $py_qemu || { cat py-qemu.level >&2; fail "the wheel's v2 module failed under qemu -cpu Nehalem"; }
+same "the wheel under qemu -cpu Nehalem" py-qemu.txt
+wait $c_qemu || { tail -20 c-qemu.log >&2; fail "the C example failed under qemu -cpu Nehalem"; }
+grep -q "calling init: $prefix/lib/libytcaption.so" c-qemu.log \
+  || { grep libytcaption c-qemu.log >&2; fail "glibc did not load the v2 library under qemu"; }
+same "the C library under qemu -cpu Nehalem" c-qemu.txt
 
 step "done: every artifact installs and gives the CLI's text"
