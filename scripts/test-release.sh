@@ -30,7 +30,7 @@ model=${YTCAPTION_TEST_MODEL:-$root/target/test-data/models/ggml-tiny.en.bin}
 [ -s "$model" ] || fail "no test model at $model: run scripts/test.sh first"
 command -v qemu-x86_64 >/dev/null || fail "qemu-x86_64 is missing: scripts/install-deps.sh installs qemu-user"
 work=$(mktemp -d "${TMPDIR:-/tmp}/ytcaption-release.XXXXXX")
-trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$work"' EXIT
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 # The clip and the model are copied: nothing below refers to the checkout.
 cp fixtures/audio/en_jfk.wav "$work/clip.wav"
 cp "$model" "$work/model.bin"
