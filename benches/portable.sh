@@ -16,6 +16,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
+source "$root/scripts/ggml-levels.sh"
 target=$root/target
 runs=5
 model=$target/bench-models/ggml-tiny.en-q8_0.bin
@@ -42,16 +43,9 @@ venv=$target/bench-portable-venv
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
 "$venv/bin/pip" install -q --disable-pip-version-check --force-reinstall --no-deps "$wheel"
 
-flags=" $(grep -m1 '^flags' /proc/cpuinfo | cut -d: -f2) "
-runnable() {
-  local need=(avx avx2 bmi1 bmi2 f16c fma abm movbe xsave)
-  [ "$1" = v4 ] && need+=(avx512f avx512bw avx512cd avx512dq avx512vl)
-  [ "$1" = v2 ] && need=(sse4_2 popcnt)
-  for f in "${need[@]}"; do case $flags in *" $f "*) ;; *) return 1 ;; esac; done
-}
 configs=(native)
 for l in $levels; do
-  if runnable "$l"; then configs+=("$l"); else echo "== skipping $l: this CPU cannot run it" >&2; fi
+  if cpu_has_level "$l"; then configs+=("$l"); else echo "== skipping $l: this CPU cannot run it" >&2; fi
 done
 
 one='

@@ -32,6 +32,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 root=$PWD
+# ggml_flags, level_config: the levels' GGML_* flags and their per-level profile setting.
+source "$root/scripts/ggml-levels.sh"
 levels="v2 v3 v4"
 while [ $# -gt 0 ]; do
   case $1 in
@@ -58,24 +60,6 @@ step "tools: maturin, wheel, auditwheel (PyPI)"
 tools=$build/tools
 [ -x "$tools/bin/python" ] || python3 -m venv "$tools"
 "$tools/bin/pip" install -q --disable-pip-version-check "maturin>=1.9.4,<2" "wheel>=0.43" "auditwheel>=6"
-
-# Every ggml CPU flag is set: with GGML_NATIVE=OFF ggml's defaults depend on the build host
-# (and fall to SSE2 under a CMake toolchain file). Only ggml's CPU backend gets these flags.
-ggml_flags() {
-  local off="GGML_AVX_VNNI=OFF GGML_AVX512_VBMI=OFF GGML_AVX512_VNNI=OFF GGML_AVX512_BF16=OFF"
-  off+=" GGML_AMX_TILE=OFF GGML_AMX_INT8=OFF GGML_AMX_BF16=OFF"
-  local base="GGML_NATIVE=OFF GGML_LLAMAFILE=ON GGML_SSE42=ON $off"
-  case $1 in
-    v2) echo "$base GGML_AVX=OFF GGML_F16C=OFF GGML_FMA=OFF GGML_BMI2=OFF GGML_AVX2=OFF GGML_AVX512=OFF" ;;
-    v3) echo "$base GGML_AVX=ON GGML_F16C=ON GGML_FMA=ON GGML_BMI2=ON GGML_AVX2=ON GGML_AVX512=OFF" ;;
-    v4) echo "$base GGML_AVX=ON GGML_F16C=ON GGML_FMA=ON GGML_BMI2=ON GGML_AVX2=ON GGML_AVX512=ON" ;;
-  esac
-}
-
-# The profile setting that gives a level its own whisper.cpp build (see the top of this file).
-level_config() {
-  echo "profile.release.package.whisper-rs-sys.codegen-units=$(( $(printf %s "$(ggml_flags "$1")" | cksum | cut -d' ' -f1) % 1000 + 17 ))"
-}
 
 # build LEVEL PACKAGE: builds PACKAGE's library for LEVEL; prints whisper-rs-sys's build-script
 # output dir, then the library files (cargo's JSON messages).

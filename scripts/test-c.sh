@@ -63,22 +63,30 @@ mkdir "$work/run"
 "$work/test_ytcaption" "$model" fixtures/audio "$work/run" "$work/cli.txt" "$threads"
 
 # valgrind cannot execute AVX-512, which the default -march=native whisper.cpp build emits on CPUs
-# that have it, and runs FMA instructions hundreds of times slower than plain ones. scripts/test.sh
-# gives the portable x86-64-v2 library of scripts/release.sh (SSE4.2) in YTCAPTION_VALGRIND_LIB_DIR;
-# without it, a copy is built here for AVX and F16C without FMA (ggml's AVX2 code requires FMA).
-# whisper-rs-sys does not rebuild when these variables change, so a marker file records the flags
-# the copy was built with.
+# that have it, and runs FMA instructions hundreds of times slower than plain ones: the library
+# for valgrind is built for AVX and F16C without FMA (the `valgrind` level of
+# scripts/ggml-levels.sh). It builds in the same target dir as everything else, under its own
+# profile setting for whisper-rs-sys (level_config): only whisper.cpp and the crates above it
+# build again, and they are kept for the next run. The library is copied away at once (the
+# native build's file has the same name). YTCAPTION_VALGRIND_LIB_DIR names another library dir
+# to use instead (e.g. target/dist-build/stage/v2 from scripts/release.sh: SSE4.2 only, and
+# much slower under valgrind: past 6.5 min against about 3).
 vg_lib=${YTCAPTION_VALGRIND_LIB_DIR:-}
 if [ -z "$vg_lib" ]; then
-  vg_flags="GGML_NATIVE=OFF GGML_AVX2=OFF GGML_FMA=OFF"
-  vg_target="$target/c-valgrind"
-  step "build the library for valgrind (in $vg_target)"
-  if [ "$(cat "$vg_target/ggml-flags" 2>/dev/null)" != "$vg_flags" ]; then
-    CARGO_TARGET_DIR="$vg_target" cargo clean --release -p whisper-rs-sys
-  fi
-  env $vg_flags CARGO_TARGET_DIR="$vg_target" cargo build --release --locked -p ytcaption-c
-  echo "$vg_flags" > "$vg_target/ggml-flags"
-  vg_lib="$vg_target/release"
+  source scripts/ggml-levels.sh
+  step "build the library for valgrind ($(ggml_flags valgrind | grep -o 'GGML_[A-Z0-9]*=ON' | tr '\n' ' '))"
+  built=$(env $(ggml_flags valgrind) cargo build --release --locked -p ytcaption-c --lib \
+    --config "$(level_config valgrind)" --message-format=json-render-diagnostics | python3 -c '
+import json, sys
+for line in sys.stdin:
+    if line.startswith("{"):
+        m = json.loads(line)
+        if m["reason"] == "compiler-artifact" and "cdylib" in m["target"]["kind"]:
+            print(next(f for f in m["filenames"] if f.endswith(".so")))
+')
+  vg_lib=$work/valgrind-lib
+  mkdir -p "$vg_lib"
+  cp "$built" "$vg_lib/"
 fi
 cc "${cflags[@]}" -g bindings/c/tests/test_ytcaption.c -o "$work/test_ytcaption-vg" \
   -Ibindings/c/include -L"$vg_lib" -lytcaption -lpthread -lm "-Wl,-rpath,$vg_lib"

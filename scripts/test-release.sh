@@ -20,6 +20,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 root=$PWD
+source "$root/scripts/ggml-levels.sh"
 start=$(date +%s)
 step() { echo "== release test: $* ($(( $(date +%s) - start )) s)" >&2; }
 fail() { echo "release test: $*" >&2; exit 1; }
@@ -36,13 +37,8 @@ cp fixtures/audio/en_jfk.wav "$work/clip.wav"
 cp "$model" "$work/model.bin"
 cd "$work"
 
-# The level this CPU runs, as the packages decide it (the x86-64 psABI levels' flags).
-flags=" $(grep -m1 '^flags' /proc/cpuinfo | cut -d: -f2) "
-has() { for f in "$@"; do case $flags in *" $f "*) ;; *) return 1 ;; esac; done; }
-v3=(avx avx2 bmi1 bmi2 f16c fma abm movbe xsave)
-if has "${v3[@]}" avx512f avx512bw avx512cd avx512dq avx512vl; then level=v4
-elif has "${v3[@]}"; then level=v3
-else level=v2; fi
+# The level this CPU runs, as the packages decide it.
+level=$(cpu_level)
 echo "this CPU: x86-64-$level" >&2
 
 step "reference: the CLI's text (native build of this checkout)"
