@@ -6,10 +6,8 @@
 //! a job completed before is unchanged afterwards, and the same pipeline completes the next job.
 //! (The CLI's side: `cli/tests/it/bad_input.rs`.)
 
-#[path = "../../testsupport/loopback.rs"]
-mod loopback;
-#[path = "../../testsupport/mod.rs"]
-mod support;
+use crate::loopback;
+use crate::support;
 
 use std::path::Path;
 use std::time::{Duration, Instant};

@@ -6,8 +6,7 @@
 //! downloading audio, falls back to whisper when no track matches, and `probe` reads the
 //! video's info.
 
-#[path = "../../testsupport/mod.rs"]
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -4,8 +4,7 @@
 //! chunk that keeps failing to the job's own worker, and nothing is handed out for a job that
 //! is not transcribing (its chunks go when it ends).
 
-#[path = "../../testsupport/postgres.rs"]
-mod pg;
+use crate::pg;
 
 use std::time::Duration;
 

@@ -1,8 +1,7 @@
 //! Parallel chunked transcription on real speech: parity with one unchunked pass, timestamps,
 //! forced cuts that lose and double nothing, language detection, cancellation.
 
-#[path = "../../testsupport/mod.rs"]
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::time::{Duration, Instant};

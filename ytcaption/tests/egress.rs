@@ -6,10 +6,8 @@
 //! that stand for internal services, no secret is written down, and a good job from the
 //! allowlisted server (127.0.0.3) completes after each one in the same pipeline.
 
-#[path = "../../testsupport/loopback.rs"]
-mod loopback;
-#[path = "../../testsupport/mod.rs"]
-mod support;
+use crate::loopback;
+use crate::support;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

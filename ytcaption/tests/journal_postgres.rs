@@ -4,8 +4,7 @@
 //! processes at once, leases that expire and pass to another worker, fencing of the worker
 //! that lost its lease.
 
-#[path = "../../testsupport/postgres.rs"]
-mod pg;
+use crate::pg;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;

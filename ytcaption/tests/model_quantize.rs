@@ -7,8 +7,7 @@
 //! (see `testsupport::model`); the CTranslate2 model (for `import --quantize`) comes from
 //! `$YTCAPTION_TEST_CT2_TINY_EN` or `scripts/fetch-ct2.sh tiny.en`.
 
-#[path = "../../testsupport/mod.rs"]
-mod testsupport;
+use crate::support as testsupport;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -2,8 +2,7 @@
 //! journal's outbox like the webhook sender, so a failed attempt is recorded and retried.
 //! Real sled journal, real whisper.cpp, real speech.
 
-#[path = "../../testsupport/mod.rs"]
-mod support;
+use crate::support;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

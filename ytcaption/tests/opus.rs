@@ -1,8 +1,7 @@
 //! Opus (libopus behind symphonia's WebM/Matroska and Ogg demuxers): the same speech encoded by
 //! ffmpeg as WebM/Opus and Ogg/Opus decodes and transcribes within 0.03 WER of the WAV.
 
-#[path = "../../testsupport/mod.rs"]
-mod support;
+use crate::support;
 
 use ytcaption::audio::AudioReader;
 use ytcaption::{Engine, Language, TranscribeOptions};

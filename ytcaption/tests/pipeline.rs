@@ -1,7 +1,6 @@
 //! The Pipeline API end to end: real sled journal, real whisper.cpp, real speech.
 
-#[path = "../../testsupport/mod.rs"]
-mod support;
+use crate::support;
 
 use std::time::{Duration, Instant};
 

@@ -2,8 +2,7 @@
 //! `Downloader` and a `Transcriber` written here, each running real jobs through a `Pipeline`
 //! (real sled journal; real whisper.cpp where the transcriber is not the plugin under test).
 
-#[path = "../../testsupport/mod.rs"]
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::error::Error as _;

@@ -10,8 +10,7 @@
 //! Everything else is delegated to the built-in downloader and to whisper.cpp. The parent runs
 //! the child until one exits by itself, then reads the journal.
 
-#[path = "../../testsupport/mod.rs"]
-mod support;
+use crate::support;
 
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};

@@ -2,10 +2,8 @@
 //! tokio clock, so the waits take no real time), Retry-After, size limits while streaming, HTML
 //! pages, and the per-host circuit breaker.
 
-#[path = "../../testsupport/loopback.rs"]
-mod loopback;
-#[path = "../../testsupport/mod.rs"]
-mod support;
+use crate::loopback;
+use crate::support;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -2,10 +2,8 @@
 //! prints them); a real yt-dlp (from PyPI, scripts/fetch-ytdlp.sh) downloads from a loopback
 //! server and the pipeline transcribes it; a second identical job comes from the cache.
 
-#[path = "../../testsupport/loopback.rs"]
-mod loopback;
-#[path = "../../testsupport/mod.rs"]
-mod support;
+use crate::loopback;
+use crate::support;
 
 use std::path::Path;
 use std::sync::Arc;

@@ -1,10 +1,8 @@
 //! Result stores against real backends: a local directory and a real S3-protocol server
 //! (moto, authentication on) on 127.0.0.1. The same checks run on both.
 
-#[path = "../../testsupport/services.rs"]
-mod services;
-#[path = "../../testsupport/mod.rs"]
-mod support;
+use crate::services;
+use crate::support;
 
 use std::sync::Arc;
 use std::time::Duration;
