@@ -8,7 +8,7 @@
 # (fuzz/fuzz_targets/).
 # Needs the nightly toolchain and cargo-fuzz (`cargo +nightly install cargo-fuzz --locked`).
 # New inputs land in fuzz/corpus/TARGET (committed, and replayed on stable by
-# `cargo test -p ytcaption --test fuzz_corpus`); crashes in fuzz/artifacts/TARGET (ignored by
+# `cargo test -p ytcaption --test integration fuzz_corpus::`); crashes in fuzz/artifacts/TARGET (ignored by
 # git: copy a fixed one into fuzz/corpus/TARGET so the replay keeps it fixed).
 # Environment: FUZZ_NICE (default 10), FUZZ_RSS_MB (default 2048), FUZZ_MAX_LEN (per target),
 # FUZZ_KEEP_BYTES (default 4096, captions and journal_record 2048, url_route 512: larger
