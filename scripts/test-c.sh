@@ -81,7 +81,8 @@ import json, sys
 for line in sys.stdin:
     if line.startswith("{"):
         m = json.loads(line)
-        if m["reason"] == "compiler-artifact" and "cdylib" in m["target"]["kind"]:
+        if m["reason"] == "compiler-artifact" and "cdylib" in m["target"]["kind"] \
+                and m["package_id"].startswith("path+file://"):
             print(next(f for f in m["filenames"] if f.endswith(".so")))
 ')
   vg_lib=$work/valgrind-lib
