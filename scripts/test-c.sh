@@ -32,10 +32,12 @@ cargo test --release --locked -p ytcaption-c
 
 step "install into a temporary prefix (headers, libraries, pkg-config)"
 bindings/c/install.sh "$work/prefix"
-export PKG_CONFIG_PATH="$work/prefix/lib/pkgconfig"
+# PKG_CONFIG_PATH only for pkg-config, never exported: aws-lc-sys's build script reruns when it
+# changes, and the cargo build below (and the next run's) would rebuild it and all above it.
+pc() { PKG_CONFIG_PATH="$work/prefix/lib/pkgconfig" pkg-config "$@"; }
 cflags=(-Wall -Wextra -Werror -std=c11)
-shared=($(pkg-config --cflags --libs ytcaption) "-Wl,-rpath,$work/prefix/lib")
-static=($(pkg-config --cflags --libs ytcaption-static))
+shared=($(pc --cflags --libs ytcaption) "-Wl,-rpath,$work/prefix/lib")
+static=($(pc --cflags --libs ytcaption-static))
 
 step "compile: cc ${cflags[*]}, c++ -std=c++17 -Wall -Werror"
 cc "${cflags[@]}" bindings/c/tests/test_ytcaption.c -o "$work/test_ytcaption" "${shared[@]}" -lpthread -lm

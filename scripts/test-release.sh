@@ -119,9 +119,11 @@ step "C: the tarball in a prefix, the example built with pkg-config"
 tar -xzf "$dist/ytcaption-$version-linux-x86_64.tar.gz"
 prefix=$work/ytcaption-$version-linux-x86_64
 cp "$root/examples/c/transcribe.c" .
-export PKG_CONFIG_PATH=$prefix/lib/pkgconfig
-cc -Wall -Werror -std=c11 transcribe.c -o transcribe $(pkg-config --cflags --libs ytcaption) "-Wl,-rpath,$prefix/lib"
-cc -Wall -Werror -std=c11 transcribe.c -o transcribe-static $(pkg-config --cflags --libs ytcaption-static)
+# PKG_CONFIG_PATH only for pkg-config: aws-lc-sys's build script reruns when it changes, and
+# the crate build below (and every later cargo build) would rebuild it and all above it.
+pc() { PKG_CONFIG_PATH=$prefix/lib/pkgconfig pkg-config "$@"; }
+cc -Wall -Werror -std=c11 transcribe.c -o transcribe $(pc --cflags --libs ytcaption) "-Wl,-rpath,$prefix/lib"
+cc -Wall -Werror -std=c11 transcribe.c -o transcribe-static $(pc --cflags --libs ytcaption-static)
 LD_DEBUG=libs ./transcribe -H home -m model.bin -t 1 -l en -f txt clip.wav > c-auto.txt 2> c-auto.log
 case $level in v2) want="$prefix/lib/libytcaption.so" ;; *) want="$prefix/lib/glibc-hwcaps/x86-64-$level/libytcaption.so" ;; esac
 grep -q "calling init: $want" c-auto.log || { grep libytcaption c-auto.log >&2; fail "glibc did not load $want"; }
