@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Speed of the portable release build against a native one (issue 20: target >= 0.95).
 #
-#   benches/portable.sh [--runs 5] [--model PATH] [--audio WAV] [--levels "v4 v3"]
+#   benches/portable.sh [--runs 5] [--model PATH] [--audio WAV] [--levels "v4vnni v4"]
 #
 # Native: bindings/python built from source on this machine (-march=native whisper.cpp), the
 # venv scripts/test-python.sh makes (target/python-venv). Portable: the wheel scripts/release.sh
@@ -21,7 +21,7 @@ target=$root/target
 runs=5
 model=$target/bench-models/ggml-tiny.en-q8_0.bin
 audio=$target/bench-audio/en_concat.wav
-levels="v4 v3"
+levels="v4vnni v4"
 while [ $# -gt 0 ]; do
   case $1 in
     --runs) runs=$2; shift 2 ;;

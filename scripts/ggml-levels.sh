@@ -7,6 +7,10 @@
 #   v2        SSE4.2 only (any x86-64 CPU of the last 15 years: the packages' fallback);
 #   v3        + AVX, F16C, FMA, BMI2, AVX2;
 #   v4        + AVX-512 F/CD/VL/DQ/BW;
+#   v4vnni    + AVX-512 VNNI and VBMI (Ice Lake and Sapphire Rapids Xeons, AMD Zen 4 and later):
+#             8-bit dot products in one instruction for quantized (q8_0, ...) models. The Python
+#             and Node packages carry it; glibc's hwcaps directories have no such level, so the
+#             C tarball does not;
 #   valgrind  AVX and F16C without FMA/AVX2: valgrind cannot run AVX-512 and runs FMA hundreds
 #             of times slower than plain instructions, and SSE4.2-only code ran past 6.5 min
 #             where this one takes about 3 (scripts/test-c.sh).
@@ -19,8 +23,10 @@ ggml_flags() {
     v2) echo "$base GGML_AVX=OFF GGML_F16C=OFF GGML_FMA=OFF GGML_BMI2=OFF GGML_AVX2=OFF GGML_AVX512=OFF" ;;
     v3) echo "$base GGML_AVX=ON GGML_F16C=ON GGML_FMA=ON GGML_BMI2=ON GGML_AVX2=ON GGML_AVX512=OFF" ;;
     v4) echo "$base GGML_AVX=ON GGML_F16C=ON GGML_FMA=ON GGML_BMI2=ON GGML_AVX2=ON GGML_AVX512=ON" ;;
+    v4vnni) echo "$base GGML_AVX=ON GGML_F16C=ON GGML_FMA=ON GGML_BMI2=ON GGML_AVX2=ON GGML_AVX512=ON" \
+      | sed 's/GGML_AVX512_VNNI=OFF/GGML_AVX512_VNNI=ON/; s/GGML_AVX512_VBMI=OFF/GGML_AVX512_VBMI=ON/' ;;
     valgrind) echo "$base GGML_AVX=ON GGML_F16C=ON GGML_FMA=OFF GGML_BMI2=ON GGML_AVX2=OFF GGML_AVX512=OFF" ;;
-    *) echo "unknown level $1: v2, v3, v4 or valgrind" >&2; return 2 ;;
+    *) echo "unknown level $1: v2, v3, v4, v4vnni or valgrind" >&2; return 2 ;;
   esac
 }
 
@@ -45,6 +51,7 @@ cpu_has_level() {
     v2) need=(sse4_2 popcnt) ;;
     v3) need=(avx avx2 bmi1 bmi2 f16c fma abm movbe xsave) ;;
     v4) need=(avx avx2 bmi1 bmi2 f16c fma abm movbe xsave avx512f avx512bw avx512cd avx512dq avx512vl) ;;
+    v4vnni) cpu_has_level v4 || return 1; need=(avx512_vnni avx512vbmi) ;;
     *) return 2 ;;
   esac
   local f
@@ -53,9 +60,11 @@ cpu_has_level() {
   done
 }
 
-# cpu_level: the best level this CPU runs (v2, v3 or v4), as the packages choose it.
+# cpu_level: the best level this CPU runs (v2, v3, v4 or v4vnni), as the Python and Node packages
+# choose it (the C library's glibc picks v4 at most).
 cpu_level() {
-  if cpu_has_level v4; then echo v4
+  if cpu_has_level v4vnni; then echo v4vnni
+  elif cpu_has_level v4; then echo v4
   elif cpu_has_level v3; then echo v3
   else echo v2; fi
 }

@@ -7,10 +7,11 @@
 #   ytcaption-VERSION-linux-x86_64.tar.gz                C library: .so/.a, header, pkg-config
 #   ytcaption-VERSION.crate                              the Rust crate (cargo package)
 #
-#   scripts/release.sh [--levels "v2 v3 v4"]
+#   scripts/release.sh [--levels "v2 v3 v4 v4vnni"]
 #
 # Portable CPU code: whisper.cpp's CPU backend is built once per x86-64 level (v2: SSE4.2, any
-# x86-64 CPU of the last 15 years; v3: AVX2/FMA/F16C; v4: AVX-512), never for the build
+# x86-64 CPU of the last 15 years; v3: AVX2/FMA/F16C; v4: AVX-512; v4vnni: v4 with AVX-512 VNNI
+# and VBMI, Python and Node only; see scripts/ggml-levels.sh), never for the build
 # machine (-march=native), and the package picks the best level at load time: the wheel's
 # __init__ (ytcaption/_cpu.py) and the npm package's entry (cpu.js) from /proc/cpuinfo, the C
 # library through glibc's hwcaps directories (lib/glibc-hwcaps/x86-64-v3/, glibc >= 2.33; an
@@ -34,7 +35,7 @@ export PATH="$HOME/.cargo/bin:$PATH"
 root=$PWD
 # ggml_flags, level_config: the levels' GGML_* flags and their per-level profile setting.
 source "$root/scripts/ggml-levels.sh"
-levels="v2 v3 v4"
+levels="v2 v3 v4 v4vnni"
 while [ $# -gt 0 ]; do
   case $1 in
     --levels) levels=$2; shift 2 ;;
@@ -44,7 +45,7 @@ while [ $# -gt 0 ]; do
 done
 case " $levels " in *" v2 "*) ;; *) levels="v2 $levels" ;; esac
 for l in $levels; do
-  case $l in v2 | v3 | v4) ;; *) echo "unknown level $l: v2, v3 or v4" >&2; exit 2 ;; esac
+  case $l in v2 | v3 | v4 | v4vnni) ;; *) echo "unknown level $l: v2, v3, v4 or v4vnni" >&2; exit 2 ;; esac
 done
 start=$(date +%s)
 step() { echo "== release: $* ($(( $(date +%s) - start )) s)" >&2; }
@@ -88,14 +89,18 @@ for level in $levels; do
   mkdir -p "$stage/$level"
   # One package per invocation, as the test scripts build them: their dependencies' features
   # unify the same way, so the dependency builds are shared.
-  for pkg in ytcaption-c ytcaption-node ytcaption-python; do
+  # The C library has no v4vnni build: glibc's hwcaps directories stop at x86-64-v4.
+  pkgs="ytcaption-c ytcaption-node ytcaption-python"
+  [ "$level" = v4vnni ] && pkgs="ytcaption-node ytcaption-python"
+  for pkg in $pkgs; do
     build "$level" "$pkg" > "$build/$level-$pkg.txt"
     # ggml's CMake names the instruction sets it compiled its CPU backend for: check them.
     used=$(grep -h "Adding CPU backend variant" "$(head -n 1 "$build/$level-$pkg.txt")/../output")
     case $level in
       v2) ! grep -q -- "-mavx" <<<"$used" ;;
       v3) grep -q -- "-mavx2" <<<"$used" && ! grep -q -- "-mavx512" <<<"$used" ;;
-      v4) grep -q -- "-mavx512f" <<<"$used" ;;
+      v4) grep -q -- "-mavx512f" <<<"$used" && ! grep -q -- "-mavx512vnni" <<<"$used" ;;
+      v4vnni) grep -q -- "-mavx512vnni" <<<"$used" && grep -q -- "-mavx512vbmi" <<<"$used" ;;
     esac || { echo "ggml was not built for $level: $used" >&2; exit 1; }
     for f in $(tail -n +2 "$build/$level-$pkg.txt"); do
       # The release profile keeps line tables (most of the file); the packages do without.
@@ -141,7 +146,7 @@ with open(os.path.join(out, "THIRD-PARTY.md"), "w") as f:
             f.write(f"| {p['name']} | {p['version']} | {p['license'] or p.get('license_file') or '?'} |\n")
 PY
 
-step "Python wheel (maturin, abi3) with the v3/v4 modules beside the v2 one"
+step "Python wheel (maturin, abi3) with the v3/v4/v4vnni modules beside the v2 one"
 # maturin builds (relinks) the v2 module with the v2 settings; the stripped copy replaces it.
 (cd bindings/python && env $(ggml_flags v2) "$tools/bin/maturin" build --release --locked --quiet \
   --config "$(level_config v2)" --compatibility pypi -o "$stage/wheel")
@@ -149,7 +154,7 @@ wheel=$(ls "$stage"/wheel/ytcaption-"$version"-cp39-abi3-*.whl)
 "$tools/bin/python" -m wheel unpack -d "$stage/wheel/unpacked" "$wheel"
 pkgdir=$stage/wheel/unpacked/ytcaption-$version
 cp "$stage/v2/lib_ytcaption.so" "$pkgdir"/ytcaption/_ytcaption.abi3.so
-for level in v3 v4; do
+for level in v3 v4 v4vnni; do
   [ -f "$stage/$level/lib_ytcaption.so" ] && cp "$stage/$level/lib_ytcaption.so" "$pkgdir/ytcaption/_ytcaption_$level.abi3.so"
 done
 mkdir -p "$pkgdir/ytcaption-$version.dist-info/licenses"
@@ -169,7 +174,7 @@ mkdir -p "$npm_stage/LICENSES"
 cp bindings/node/{package.json,README.md,index.js,index.d.ts,build.js,cpu.js} "$npm_stage/"
 cp "$lic"/* "$npm_stage/LICENSES/"
 cp "$stage/v2/libytcaption_node.so" "$npm_stage/ytcaption.linux-x64-gnu.node"
-for level in v3 v4; do
+for level in v3 v4 v4vnni; do
   [ -f "$stage/$level/libytcaption_node.so" ] && cp "$stage/$level/libytcaption_node.so" "$npm_stage/ytcaption.linux-x64-gnu-$level.node"
 done
 (cd "$npm_stage" && npm pack --silent --pack-destination "$dist" >/dev/null)

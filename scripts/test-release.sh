@@ -69,7 +69,7 @@ PY
 wheel-venv/bin/python -I one.py > py-auto.txt 2> py-auto.level
 [ "$(cat py-auto.level)" = "$level" ] || fail "the wheel loaded $(cat py-auto.level) on an x86-64-$level CPU"
 same "the wheel ($level)" py-auto.txt
-for l in v2 v3 v4; do
+for l in v2 v3 v4 v4vnni; do
   YTCAPTION_CPU=$l wheel-venv/bin/python -I one.py > "py-$l.txt" 2> "py-$l.level"
   [ "$(cat "py-$l.level")" = "$l" ] || fail "YTCAPTION_CPU=$l loaded $(cat "py-$l.level")"
   same "the wheel's $l module" "py-$l.txt"
@@ -104,7 +104,7 @@ cat > npm-app/one.mjs <<'JS'
 import * as fs from 'node:fs'
 import * as yc from 'ytcaption'
 const t = await yc.transcribe('../clip.wav', { model: '../model.bin', language: 'en', threads: 1 })
-const addon = fs.readFileSync('/proc/self/maps', 'utf8').match(/ytcaption\.linux-x64-gnu(-v\d)?\.node/)
+const addon = fs.readFileSync('/proc/self/maps', 'utf8').match(/ytcaption\.linux-x64-gnu(-v\d\w*)?\.node/)
 console.error(addon ? (addon[1] || '-v2').slice(1) : 'none')
 console.log(t.text)
 JS
@@ -125,7 +125,8 @@ pc() { PKG_CONFIG_PATH=$prefix/lib/pkgconfig pkg-config "$@"; }
 cc -Wall -Werror -std=c11 transcribe.c -o transcribe $(pc --cflags --libs ytcaption) "-Wl,-rpath,$prefix/lib"
 cc -Wall -Werror -std=c11 transcribe.c -o transcribe-static $(pc --cflags --libs ytcaption-static)
 LD_DEBUG=libs ./transcribe -H home -m model.bin -t 1 -l en -f txt clip.wav > c-auto.txt 2> c-auto.log
-case $level in v2) want="$prefix/lib/libytcaption.so" ;; *) want="$prefix/lib/glibc-hwcaps/x86-64-$level/libytcaption.so" ;; esac
+# glibc's hwcaps directories stop at x86-64-v4 (the tarball has no v4vnni build).
+case $level in v2) want="$prefix/lib/libytcaption.so" ;; *) want="$prefix/lib/glibc-hwcaps/x86-64-${level%vnni}/libytcaption.so" ;; esac
 grep -q "calling init: $want" c-auto.log || { grep libytcaption c-auto.log >&2; fail "glibc did not load $want"; }
 same "the C library ($level)" c-auto.txt
 ./transcribe-static -H home -m model.bin -t 1 -l en -f txt clip.wav > c-static.txt 2> c-static.log
