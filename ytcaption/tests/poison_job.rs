@@ -34,6 +34,15 @@ const MAX_ATTEMPTS: u32 = 2;
 const POISON_SAMPLES: usize = 56_000;
 const TEST_NAME: &str = "poison_jobs_are_given_up_and_the_jobs_behind_them_complete";
 
+/// The test's name as the harness knows it: the module path without the crate's name
+/// (`poison_job::…` in the `integration` test binary).
+fn harness_name() -> String {
+    match module_path!().split_once("::") {
+        Some((_, module)) => format!("{module}::{TEST_NAME}"),
+        None => TEST_NAME.to_string(),
+    }
+}
+
 /// Aborts the process when asked for `poison-fetch.wav`; otherwise the built-in downloader.
 struct PoisonedFetch(DefaultDownloader);
 
@@ -119,7 +128,12 @@ fn run_child(home: &Path) -> bool {
         .arg("-c")
         .arg("ulimit -c 0; exec \"$0\" \"$@\"")
         .arg(exe)
-        .args([TEST_NAME, "--exact", "--nocapture", "--test-threads=1"])
+        .args([
+            harness_name().as_str(),
+            "--exact",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env(CHILD_HOME, home)
         .output()
         .unwrap();
