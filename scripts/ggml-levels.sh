@@ -43,6 +43,27 @@ level_config() {
   echo "profile.release.package.whisper-rs-sys.codegen-units=$(( $(printf %s "$flags" | cksum | cut -d' ' -f1) % 1000 + 17 ))"
 }
 
+# level_build LEVEL PACKAGE: builds PACKAGE's library for LEVEL; prints whisper-rs-sys's build-script
+# output dir, then the library files (cargo's JSON messages).
+level_build() {
+  env $(ggml_flags "$1") cargo build --release --locked -p "$2" --lib --config "$(level_config "$1")" \
+    --message-format=json-render-diagnostics | python3 -c '
+import json, sys
+out_dir, libs = None, []
+for line in sys.stdin:
+    if not line.startswith("{"):
+        continue
+    m = json.loads(line)
+    if m["reason"] == "build-script-executed" and "whisper-rs-sys" in m["package_id"]:
+        out_dir = m["out_dir"]
+    elif m["reason"] == "compiler-artifact" and m["package_id"].startswith("path+file://") \
+            and set(m["target"]["kind"]) & {"cdylib", "staticlib"}:
+        libs += [f for f in m["filenames"] if f.endswith((".so", ".a"))]
+assert out_dir and libs, (out_dir, libs)
+print("\n".join([out_dir] + libs))
+'
+}
+
 # cpu_has_level LEVEL: whether this CPU runs LEVEL (the x86-64 psABI levels' flags).
 cpu_has_level() {
   local flags need=()

@@ -33,7 +33,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 root=$PWD
-# ggml_flags, level_config: the levels' GGML_* flags and their per-level profile setting.
+# ggml_flags, level_config, level_build: the levels' GGML_* flags, their profile setting, the build.
 source "$root/scripts/ggml-levels.sh"
 levels="v2 v3 v4 v4vnni"
 while [ $# -gt 0 ]; do
@@ -62,27 +62,6 @@ tools=$build/tools
 [ -x "$tools/bin/python" ] || python3 -m venv "$tools"
 "$tools/bin/pip" install -q --disable-pip-version-check "maturin>=1.9.4,<2" "wheel>=0.43" "auditwheel>=6"
 
-# build LEVEL PACKAGE: builds PACKAGE's library for LEVEL; prints whisper-rs-sys's build-script
-# output dir, then the library files (cargo's JSON messages).
-build() {
-  env $(ggml_flags "$1") cargo build --release --locked -p "$2" --lib --config "$(level_config "$1")" \
-    --message-format=json-render-diagnostics | python3 -c '
-import json, sys
-out_dir, libs = None, []
-for line in sys.stdin:
-    if not line.startswith("{"):
-        continue
-    m = json.loads(line)
-    if m["reason"] == "build-script-executed" and "whisper-rs-sys" in m["package_id"]:
-        out_dir = m["out_dir"]
-    elif m["reason"] == "compiler-artifact" and m["package_id"].startswith("path+file://") \
-            and set(m["target"]["kind"]) & {"cdylib", "staticlib"}:
-        libs += [f for f in m["filenames"] if f.endswith((".so", ".a"))]
-assert out_dir and libs, (out_dir, libs)
-print("\n".join([out_dir] + libs))
-'
-}
-
 for level in $levels; do
   flags=$(ggml_flags "$level")
   step "build $level ($flags)"
@@ -93,7 +72,7 @@ for level in $levels; do
   pkgs="ytcaption-c ytcaption-node ytcaption-python"
   [ "$level" = v4vnni ] && pkgs="ytcaption-node ytcaption-python"
   for pkg in $pkgs; do
-    build "$level" "$pkg" > "$build/$level-$pkg.txt"
+    level_build "$level" "$pkg" > "$build/$level-$pkg.txt"
     # ggml's CMake names the instruction sets it compiled its CPU backend for: check them.
     used=$(grep -h "Adding CPU backend variant" "$(head -n 1 "$build/$level-$pkg.txt")/../output")
     case $level in

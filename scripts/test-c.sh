@@ -77,19 +77,9 @@ vg_lib=${YTCAPTION_VALGRIND_LIB_DIR:-}
 if [ -z "$vg_lib" ]; then
   source scripts/ggml-levels.sh
   step "build the library for valgrind ($(ggml_flags valgrind | grep -o 'GGML_[A-Z0-9]*=ON' | tr '\n' ' '))"
-  built=$(env $(ggml_flags valgrind) cargo build --release --locked -p ytcaption-c --lib \
-    --config "$(level_config valgrind)" --message-format=json-render-diagnostics | python3 -c '
-import json, sys
-for line in sys.stdin:
-    if line.startswith("{"):
-        m = json.loads(line)
-        if m["reason"] == "compiler-artifact" and "cdylib" in m["target"]["kind"] \
-                and m["package_id"].startswith("path+file://"):
-            print(next(f for f in m["filenames"] if f.endswith(".so")))
-')
   vg_lib=$work/valgrind-lib
   mkdir -p "$vg_lib"
-  cp "$built" "$vg_lib/"
+  cp "$(level_build valgrind ytcaption-c | grep '/libytcaption\.so$')" "$vg_lib/"
 fi
 cc "${cflags[@]}" -g bindings/c/tests/test_ytcaption.c -o "$work/test_ytcaption-vg" \
   -Ibindings/c/include -L"$vg_lib" -lytcaption -lpthread -lm "-Wl,-rpath,$vg_lib"
