@@ -320,7 +320,7 @@ const FULL_WINDOW_FRAMES: usize = 1500;
 /// Silence after the audio in a window sized to it (2 s).
 const WINDOW_MARGIN_FRAMES: usize = 100;
 /// The smallest window (15.4 s): in a 7.5 s window for 5.5 s of speech, whisper said the
-/// first phrase twice (the 60-minute test of cli/tests/memory.rs, with Silero VAD).
+/// first phrase twice (the 60-minute test of cli/tests/it/memory.rs, with Silero VAD).
 const MIN_WINDOW_FRAMES: usize = 768;
 
 unsafe extern "C" fn abort_trampoline(user_data: *mut std::ffi::c_void) -> bool {
