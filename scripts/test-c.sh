@@ -28,7 +28,12 @@ step "build, Rust-side tests (header = cbindgen output, status mapping)"
 # would unify their dependencies' features differently and rebuild both each time.
 cargo build --release --locked -p ytcaption-cli
 cargo build --release --locked -p ytcaption-c
-cargo test --release --locked -p ytcaption-c
+# scripts/test.sh has run these in its `cargo test --workspace` already; on their own they are
+# built with cbindgen's dependency features (serde_core's alloc, bitflags' std), which rebuilds
+# serde, symphonia, reqwest, ytcaption and more (~90 s) to run the same 13 tests again.
+if [ -z "${YTCAPTION_WORKSPACE_TESTS_RAN:-}" ]; then
+  cargo test --release --locked -p ytcaption-c
+fi
 
 step "install into a temporary prefix (headers, libraries, pkg-config)"
 bindings/c/install.sh "$work/prefix"

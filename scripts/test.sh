@@ -67,6 +67,8 @@ cargo clippy --release --locked -p ytcaption --no-default-features --features wh
 
 step "rust tests"
 cargo test --release --locked --workspace --no-fail-fast -- --test-threads=1
+# The bindings' scripts need not run their Rust-side tests again (scripts/test-c.sh).
+export YTCAPTION_WORKSPACE_TESTS_RAN=1
 
 # The bindings build into the same target dir, so whisper.cpp compiles once for all of them.
 step "python binding"
