@@ -19,8 +19,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 pids=()
-stop() { [ ${#pids[@]} -eq 0 ] || kill "${pids[@]}" 2>/dev/null || true; }
-trap stop EXIT
+trap 'kill "${pids[@]}" 2>/dev/null || true' EXIT
 for _ in $(seq "$busy"); do
   bash -c 'while :; do :; done' &
   pids+=($!)
@@ -31,7 +30,5 @@ set +e
 "$root/scripts/test.sh"
 rc=$?
 set -e
-stop
-pids=()
 echo "== scripts/test.sh under load ($busy busy of $(nproc) CPUs): exit status $rc in $(( $(date +%s) - start )) s" >&2
 exit "$rc"

@@ -33,6 +33,8 @@ cargo build --release --locked -p ytcaption-c
 # serde, symphonia, reqwest, ytcaption and more (~90 s) to run the same 13 tests again.
 if [ -z "${YTCAPTION_WORKSPACE_TESTS_RAN:-}" ]; then
   cargo test --release --locked -p ytcaption-c
+else
+  echo "(the Rust-side tests ran in scripts/test.sh's cargo test --workspace)" >&2
 fi
 
 step "install into a temporary prefix (headers, libraries, pkg-config)"

@@ -67,7 +67,7 @@ cargo clippy --release --locked -p ytcaption --no-default-features --features wh
 
 step "rust tests"
 cargo test --release --locked --workspace --no-fail-fast -- --test-threads=1
-# The bindings' scripts need not run their Rust-side tests again (scripts/test-c.sh).
+# scripts/test-c.sh need not build and run the C binding's Rust-side tests again.
 export YTCAPTION_WORKSPACE_TESTS_RAN=1
 
 # The bindings build into the same target dir, so whisper.cpp compiles once for all of them.
