@@ -319,12 +319,53 @@ const SAMPLES_PER_FRAME: usize = 320;
 const FULL_WINDOW_FRAMES: usize = 1500;
 /// Silence after the audio in a window sized to it (2 s).
 const WINDOW_MARGIN_FRAMES: usize = 100;
-/// The smallest window (15.4 s): in a 7.5 s window for 5.5 s of speech, whisper said the
-/// first phrase twice (the 60-minute test of cli/tests/it/memory.rs, with Silero VAD).
-const MIN_WINDOW_FRAMES: usize = 768;
+/// The smallest window (10.2 s). Short jobs are mostly encoder time, and the encoder's cost
+/// follows the window: 200 jobs of 5-15 s (benches/short_jobs.sh, tiny.en q8_0, 2 workers)
+/// took 38.4 s with this floor against 48.3 s with a 15.4 s one, at the same WER (0.048).
+/// Lower is not safe: in a 7.7 s window for 5.5 s of speech whisper said the first phrase
+/// twice (the 60-minute test of cli/tests/it/memory.rs, with Silero VAD, counted 35 phrases
+/// for 24); at 10.2 s it counts 24.
+const MIN_WINDOW_FRAMES: usize = 512;
+/// The window a short input is decoded in again when whisper repeated itself in a smaller
+/// one (15.4 s: no repeats in that test, nor in any other suite).
+const SAFE_WINDOW_FRAMES: usize = 768;
+
+/// Encoder positions of the window for `samples` samples decoded as one window: the audio,
+/// 2 s of silence after it, rounded up to 64, at least `floor`.
+fn window_frames(samples: usize, floor: usize) -> usize {
+    ((samples.div_ceil(SAMPLES_PER_FRAME) + WINDOW_MARGIN_FRAMES).div_ceil(64) * 64).max(floor)
+}
+
+/// Whether whisper's text repeats itself back to back: a segment the same as the one before
+/// it, or a run of three or more words said twice in a row (words compared in lower case,
+/// punctuation left out). A sign of the decoding loops that small windows bring out; a
+/// speaker who really says a phrase twice only costs a second decoding.
+fn repeats_itself(segments: &[Segment]) -> bool {
+    let norm = |t: &str| -> Vec<String> {
+        t.split_whitespace()
+            .map(|w| {
+                w.chars()
+                    .filter(|c| c.is_alphanumeric())
+                    .flat_map(char::to_lowercase)
+                    .collect::<String>()
+            })
+            .filter(|w| !w.is_empty())
+            .collect()
+    };
+    let per_segment: Vec<Vec<String>> = segments.iter().map(|s| norm(&s.text)).collect();
+    if per_segment
+        .windows(2)
+        .any(|p| !p[0].is_empty() && p[0] == p[1])
+    {
+        return true;
+    }
+    let words: Vec<&String> = per_segment.iter().flatten().collect();
+    (3..=words.len() / 2)
+        .any(|n| (0..=words.len() - 2 * n).any(|i| words[i..i + n] == words[i + n..i + 2 * n]))
+}
 
 unsafe extern "C" fn abort_trampoline(user_data: *mut std::ffi::c_void) -> bool {
-    // SAFETY: whisper.cpp passes back the pointer installed in `run_full`, which points to a
+    // SAFETY: whisper.cpp passes back the pointer installed in `run_window`, which points to a
     // live `AbortFlag` for as long as `full` runs.
     let flag = unsafe { &*(user_data as *const AbortFlag) };
     let stop = flag.token.is_cancelled();
@@ -345,7 +386,7 @@ unsafe extern "C" fn encoder_begin_trampoline(
     _state: *mut whisper_rs::WhisperSysState,
     user_data: *mut std::ffi::c_void,
 ) -> bool {
-    // SAFETY: whisper.cpp passes back the pointer installed in `run_full`, which points to a
+    // SAFETY: whisper.cpp passes back the pointer installed in `run_window`, which points to a
     // live `WindowLimit` for as long as `full` runs.
     let limit = unsafe { &*(user_data as *const WindowLimit) };
     limit.encodes.fetch_add(1, Ordering::Relaxed) == 0
@@ -357,7 +398,7 @@ unsafe extern "C" fn progress_trampoline(
     percent: std::ffi::c_int,
     user_data: *mut std::ffi::c_void,
 ) {
-    // SAFETY: whisper.cpp passes back the pointer installed in `run_full`, which points to a
+    // SAFETY: whisper.cpp passes back the pointer installed in `run_window`, which points to a
     // live `ProgressFn` for as long as `full` runs.
     let progress = unsafe { &*(user_data as *const ProgressFn) };
     progress(percent.clamp(0, 100) as f32 / 100.0);
@@ -393,6 +434,9 @@ fn base_params(lang: &'static str, key: StrategyKey) -> FullParams<'static, 'sta
         .clone()
 }
 
+/// One `full` call over the input; a short input decoded as a single window is decoded in a
+/// window sized to it (at least [`MIN_WINDOW_FRAMES`]), and again in a
+/// [`SAFE_WINDOW_FRAMES`] one when its text [repeats itself](repeats_itself) there.
 #[allow(clippy::too_many_arguments)]
 fn run_full(
     state: &mut WhisperState,
@@ -403,6 +447,55 @@ fn run_full(
     eot: i32,
     progress: ProgressFn,
     cancel: CancellationToken,
+) -> Result<RawTranscription> {
+    let first = run_window(
+        state,
+        input,
+        prompt_tokens,
+        threads,
+        multilingual,
+        eot,
+        progress,
+        cancel.clone(),
+        MIN_WINDOW_FRAMES,
+    )?;
+    let small = input.single_window
+        && input.samples.len() <= WINDOW_SAMPLES
+        && window_frames(input.samples.len(), MIN_WINDOW_FRAMES) < SAFE_WINDOW_FRAMES;
+    if !small || !repeats_itself(&first.segments) {
+        return Ok(first);
+    }
+    tracing::debug!(
+        seconds = input.samples.len() as f64 / 16_000.0,
+        "whisper repeated itself in a small window: decoding it again in a 15.4 s one"
+    );
+    // Progress already reached 1.0; the second pass reports nothing.
+    run_window(
+        state,
+        input,
+        prompt_tokens,
+        threads,
+        multilingual,
+        eot,
+        Arc::new(|_| {}),
+        cancel,
+        SAFE_WINDOW_FRAMES,
+    )
+}
+
+/// [`run_full`]'s one `full` call, with windows sized to a single-window input at least
+/// `min_frames` long.
+#[allow(clippy::too_many_arguments)]
+fn run_window(
+    state: &mut WhisperState,
+    input: &TranscriptionInput,
+    prompt_tokens: &[std::ffi::c_int],
+    threads: usize,
+    multilingual: bool,
+    eot: i32,
+    progress: ProgressFn,
+    cancel: CancellationToken,
+    min_frames: usize,
 ) -> Result<RawTranscription> {
     let o = &input.options;
     let key = match o.beam_size {
@@ -466,10 +559,7 @@ fn run_full(
         // to the input plus 2 s of silence instead of 30 s. Measured on 363 s of English
         // (tiny.en q8_0, 26 s chunks): 7.4 s → 6.0 s wall at the same WER (0.016); without the
         // 2 s of silence after the audio, whisper lost words at the end of the window.
-        let frames = ((input.samples.len().div_ceil(SAMPLES_PER_FRAME) + WINDOW_MARGIN_FRAMES)
-            .div_ceil(64)
-            * 64)
-            .max(MIN_WINDOW_FRAMES);
+        let frames = window_frames(input.samples.len(), min_frames);
         if frames < FULL_WINDOW_FRAMES {
             params.set_audio_ctx(frames as i32);
         }
@@ -586,6 +676,48 @@ mod tests {
     }
 
     use super::*;
+
+    fn segs(texts: &[&str]) -> Vec<Segment> {
+        texts
+            .iter()
+            .enumerate()
+            .map(|(i, t)| Segment::new(i as u32, i as f64, i as f64 + 1.0, t.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn repeats_are_found_back_to_back_only() {
+        // What a 7.7 s window gave in the 60-minute memory test.
+        assert!(repeats_itself(&segs(&[
+            "And so my fellow Americans asked not",
+            "and so my fellow Americans asked not",
+            "what your country can do for you.",
+        ])));
+        assert!(repeats_itself(&segs(&["Yes.", "yes!"])));
+        assert!(repeats_itself(&segs(&[
+            "ask what you can, ask what you can do for your country"
+        ])));
+        // Phrases said again later, not back to back; two-word echoes; nothing at all.
+        assert!(!repeats_itself(&segs(&[
+            "And so, my fellow Americans, ask not what your country can do for you,",
+            "ask what you can do for your country.",
+        ])));
+        assert!(!repeats_itself(&segs(&["very very good, that that is"])));
+        assert!(!repeats_itself(&segs(&["", "", "Hello."])));
+        assert!(!repeats_itself(&[]));
+    }
+
+    #[test]
+    fn windows_fit_the_audio_between_the_floor_and_a_full_window() {
+        // 5.5 s: 275 positions + 100 of silence, rounded up to 384, raised to the floor.
+        assert_eq!(window_frames(88_000, MIN_WINDOW_FRAMES), 512);
+        assert_eq!(window_frames(88_000, SAFE_WINDOW_FRAMES), 768);
+        // 12 s: 600 + 100 → 704.
+        assert_eq!(window_frames(12 * 16_000, MIN_WINDOW_FRAMES), 704);
+        // 26 s (the default chunk): 1300 + 100 → 1408, under a full window.
+        assert_eq!(window_frames(26 * 16_000, MIN_WINDOW_FRAMES), 1408);
+        assert_eq!(window_frames(0, MIN_WINDOW_FRAMES) % 64, 0);
+    }
 
     #[test]
     fn names_from_paths() {
