@@ -448,20 +448,21 @@ fn run_full(
     progress: ProgressFn,
     cancel: CancellationToken,
 ) -> Result<RawTranscription> {
-    let first = run_window(
-        state,
-        input,
-        prompt_tokens,
-        threads,
-        multilingual,
-        eot,
-        progress,
-        cancel.clone(),
-        MIN_WINDOW_FRAMES,
-    )?;
-    let small = input.single_window
-        && input.samples.len() <= WINDOW_SAMPLES
-        && window_frames(input.samples.len(), MIN_WINDOW_FRAMES) < SAFE_WINDOW_FRAMES;
+    let mut pass = |progress, floor| {
+        run_window(
+            state,
+            input,
+            prompt_tokens,
+            threads,
+            multilingual,
+            eot,
+            progress,
+            cancel.clone(),
+            floor,
+        )
+    };
+    let first = pass(progress, MIN_WINDOW_FRAMES)?;
+    let small = sized_window(input, MIN_WINDOW_FRAMES).is_some_and(|f| f < SAFE_WINDOW_FRAMES);
     if !small || !repeats_itself(&first.segments) {
         return Ok(first);
     }
@@ -470,17 +471,14 @@ fn run_full(
         "whisper repeated itself in a small window: decoding it again in a 15.4 s one"
     );
     // Progress already reached 1.0; the second pass reports nothing.
-    run_window(
-        state,
-        input,
-        prompt_tokens,
-        threads,
-        multilingual,
-        eot,
-        Arc::new(|_| {}),
-        cancel,
-        SAFE_WINDOW_FRAMES,
-    )
+    pass(Arc::new(|_| {}), SAFE_WINDOW_FRAMES)
+}
+
+/// The encoder positions of the window sized to `input` (at least `floor`) when it is decoded
+/// as a single window and fits in one; `None` otherwise.
+fn sized_window(input: &TranscriptionInput, floor: usize) -> Option<usize> {
+    (input.single_window && input.samples.len() <= WINDOW_SAMPLES)
+        .then(|| window_frames(input.samples.len(), floor))
 }
 
 /// [`run_full`]'s one `full` call, with windows sized to a single-window input at least
@@ -554,12 +552,11 @@ fn run_window(
     let limit = WindowLimit {
         encodes: std::sync::atomic::AtomicUsize::new(0),
     };
-    if input.single_window && input.samples.len() <= WINDOW_SAMPLES {
+    if let Some(frames) = sized_window(input, min_frames) {
         // The encoder's cost grows with its context (attention quadratically): a window sized
         // to the input plus 2 s of silence instead of 30 s. Measured on 363 s of English
         // (tiny.en q8_0, 26 s chunks): 7.4 s → 6.0 s wall at the same WER (0.016); without the
         // 2 s of silence after the audio, whisper lost words at the end of the window.
-        let frames = window_frames(input.samples.len(), min_frames);
         if frames < FULL_WINDOW_FRAMES {
             params.set_audio_ctx(frames as i32);
         }
