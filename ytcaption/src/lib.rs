@@ -40,6 +40,10 @@
 //! | `whisper` | whisper.cpp: the default transcriber, Silero VAD                  | [`PipelineBuilder::transcriber`] is required (`invalid_input`) |
 //! | `model`   | `ytcaption::model`: ggml files, CTranslate2 import, quantization, downloads by name | the module is absent (the CLI's `model` command needs it) |
 //!
+//! Off by default: `openblas`, whisper.cpp's large matrix products (the encoder's) through
+//! OpenBLAS, a system library (Debian: `libopenblas-dev`; the build needs `BLAS_INCLUDE_DIRS`,
+//! e.g. `/usr/include/x86_64-linux-gnu/openblas-pthread`), and `postgres`, the PostgreSQL journal.
+//!
 //! Local files, decoding, chunking, formats and the local results store
 //! ([`store::LocalStore`]) are always there.
 
