@@ -4,7 +4,7 @@
 #
 #   benches/openblas.sh [--models "tiny.en base"] [COMPARE_FASTER_WHISPER_ARGS...]
 #
-# * Needs libopenblas-dev (Debian; `sudo apt-get install libopenblas-dev`): the build reads its
+# * Needs libopenblas-dev (scripts/install-deps.sh installs it): the build reads its
 #   headers from BLAS_INCLUDE_DIRS (default: the pthread variant's, below) and links libopenblas.
 # * The build goes into <target>/openblas, a target dir of its own: whisper-rs-sys's build
 #   script does not notice a change of features, so the default build's whisper.cpp would be

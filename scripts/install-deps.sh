@@ -15,6 +15,7 @@ packages+=(postgresql)  # PostgreSQL journal tests (initdb/pg_ctl from /usr/lib/
 packages+=(prometheus)  # promtool (cli/tests/it/metrics.rs) and a real Prometheus (cli/tests/it/prometheus.rs)
 packages+=(qemu-user)  # qemu-x86_64 -cpu Nehalem: the release builds run on the oldest CPU (scripts/test-release.sh)
 packages+=(iproute2)  # `ip netns` + veth: workers on "several machines" (cli/tests/it/pg_netns.rs)
+packages+=(libopenblas-dev)  # the opt-in `openblas` feature's build (benches/openblas.sh)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
