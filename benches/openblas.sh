@@ -16,6 +16,8 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 target=${CARGO_TARGET_DIR:-$root/target}
+# shellcheck source=benches/lib.sh
+. "$root/benches/lib.sh"
 models="tiny.en base"
 args=()
 while [ $# -gt 0 ]; do
@@ -29,7 +31,7 @@ if [ ! -f "$BLAS_INCLUDE_DIRS/cblas.h" ]; then
   echo "openblas.sh: no cblas.h in $BLAS_INCLUDE_DIRS: install libopenblas-dev or set BLAS_INCLUDE_DIRS" >&2
   exit 2
 fi
-echo "== building ytcaption --features openblas into $target/openblas" >&2
+say "building ytcaption --features openblas into $target/openblas"
 (cd "$root" && CARGO_TARGET_DIR=$target/openblas cargo build --release --locked --quiet \
   -p ytcaption-cli --features openblas)
 bin=$target/openblas/release/ytcaption
