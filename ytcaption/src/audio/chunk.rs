@@ -47,11 +47,17 @@ impl Default for ChunkConfig {
     /// (full windows, a third window for each chunk's tail). Shorter targets measured faster
     /// (22 s: 5.4 s, same WER 0.016 on that clip) but moved the espeak-ng parity test's WER by
     /// +0.03 (where the cuts land changes what whisper hears around them), so 26 s stays.
+    ///
+    /// A pause counts from 0.2 s: in read speech Silero often finds none of 0.3 s for 20 s and
+    /// more, and each forced cut costs two full windows and an overlap decoded twice. On 369 s
+    /// of mixed English (benches' mixed set, Silero) 0.3 s forced 3 cuts (6 of 17 whisper calls);
+    /// 0.2 s none: tiny.en q8_0 12.15 s → 8.96 s wall (WER 0.021 → 0.025), base q8_0 26.04 s →
+    /// 20.61 s (WER 0.018 → 0.017). (0.15 s: 9.79 s and 22.41 s, more and shorter chunks.)
     fn default() -> Self {
         ChunkConfig {
             target_seconds: 26.0,
             search_seconds: 4.0,
-            min_silence_seconds: 0.3,
+            min_silence_seconds: 0.2,
             overlap_seconds: 3.25,
         }
     }
