@@ -344,7 +344,7 @@ export interface EngineOptions {
   threads?: number
   /** Chunks transcribed at once, each by its own whisper state; 0: one per core, at most 4 */
   parallelChunks?: number
-  /** Target chunk length in seconds (at least 5); cuts fall in pauses near it; 0: no chunking [default: 26] */
+  /** Target chunk length in seconds (at least 5); cuts fall in pauses near it; 0: no chunking [default: 16] */
   chunkSeconds?: number
   /** Silero VAD model for finding pauses and skipping silence, or `energy` for the energy detector [default: ggml-silero-*.bin in the home's models dir, put there from the library's bundled copy when missing] */
   vadModel?: string
@@ -380,7 +380,7 @@ export interface PipelineOptions {
   threads?: number
   /** Chunks transcribed at once, each by its own whisper state; 0: one per core, at most 4 */
   parallelChunks?: number
-  /** Target chunk length in seconds (at least 5); cuts fall in pauses near it; 0: no chunking [default: 26] */
+  /** Target chunk length in seconds (at least 5); cuts fall in pauses near it; 0: no chunking [default: 16] */
   chunkSeconds?: number
   /** Silero VAD model for finding pauses and skipping silence, or `energy` for the energy detector [default: ggml-silero-*.bin in the home's models dir, put there from the library's bundled copy when missing] */
   vadModel?: string

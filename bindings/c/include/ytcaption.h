@@ -478,7 +478,7 @@ enum ytc_status ytc_options_set_parallel_chunks(struct ytc_options *options,
 
 /**
  * Target chunk length in seconds: the audio is cut in pauses near it (at least 5; default
- * 26). 0 transcribes each input as one chunk (no chunking). Below 5 fails when the pipeline or
+ * 16). 0 transcribes each input as one chunk (no chunking). Below 5 fails when the pipeline or
  * engine opens; `INFINITY` and `NAN` fail now; all with `YTC_INVALID_INPUT`.
  */
 enum ytc_status ytc_options_set_chunk_seconds(struct ytc_options *options, double seconds);

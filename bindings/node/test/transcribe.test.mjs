@@ -161,7 +161,7 @@ test('word timestamps, and chunks transcribed in parallel', async () => {
 
 test('options are the core settings: chunkSeconds 0 is one chunk, bad values name the field', async () => {
   // 0 means "no chunking" (and parallelChunks 0 "one per core"), as everywhere in ytcaption:
-  // 44 s of speech, which the default 26 s target cuts in two or more, is one chunk.
+  // 44 s of speech, which the default 16 s target cuts in two or more, is one chunk.
   const engine = await yc.Engine.open({ model, threads, chunkSeconds: 0, parallelChunks: 0 })
   const events = []
   engine.onEvent((ev) => events.push(ev))

@@ -132,7 +132,7 @@ impl PyEngine {
     /// arguments are the core's engine settings (`setting_names("engine")`): `threads`
     /// busy whisper.cpp threads in all, chunks together (default 0: the cores the process may
     /// use), `home`, the audio cut in pauses into chunks of about `chunk_seconds` (default
-    /// 26; 0: no chunking), `parallel_chunks` of them transcribed at once (default 0: one per
+    /// 16; 0: no chunking), `parallel_chunks` of them transcribed at once (default 0: one per
     /// core, at most 4), `vad_model` a Silero VAD model (default: a `ggml-silero-*.bin` in the
     /// home's models dir, else the library's bundled copy; `"energy"`: the energy detector),
     /// `chunk_retries`, `cache`, the download

@@ -88,7 +88,7 @@ impl PyPipeline {
     /// parallel chunks and each call's threads (default 0: the cores the process may use). With `workers=0` the pipeline only submits and
     /// reads jobs. The keyword arguments are the core's other settings (`setting_names("engine")`
     /// and `setting_names("pipeline")`): `parallel_chunks` (default 0: one per core, at most 4),
-    /// `chunk_seconds` (default 26; 0: no chunking), `vad_model` and `chunk_retries` (default
+    /// `chunk_seconds` (default 16; 0: no chunking), `vad_model` and `chunk_retries` (default
     /// 2) set how a job's audio is cut into chunks and retried; `store`, `webhook_secret`,
     /// `cache`, the download limits, ... A bad value is an `InvalidInputError` that names the
     /// setting.

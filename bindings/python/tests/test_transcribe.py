@@ -181,7 +181,7 @@ def test_bad_chunking_options_are_invalid_input() -> None:
 
 def test_chunk_seconds_0_is_one_chunk(tmp_path: Path) -> None:
     # 0 means "no chunking" (and parallel_chunks=0 "one per core"), as everywhere in ytcaption:
-    # 44 s of speech, which the default 26 s target cuts in two or more, is one chunk.
+    # 44 s of speech, which the default 16 s target cuts in two or more, is one chunk.
     clip = repeat_wav(JFK, tmp_path / "jfk_x4.wav", 4)
     engine = ytcaption.Engine(MODEL, threads=THREADS, chunk_seconds=0, parallel_chunks=0)
     seen: list[ytcaption.Event] = []

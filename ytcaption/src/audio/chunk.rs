@@ -39,26 +39,30 @@ pub struct ChunkConfig {
 const WINDOW_SECONDS: f64 = 30.0;
 
 impl Default for ChunkConfig {
-    /// Chunks of 22–30 s (26 s preferred; without a pause there, the last pause after a third of
-    /// it): each fits one whisper window, decoded in a window sized to it. Measured on 363 s of
-    /// English (tiny.en f16, two states × one thread, energy detector): 6.1 s wall; 6.8 s
-    /// before a chunk could end at an earlier pause (two stretches without a 0.3 s pause near
-    /// the target were forced cuts, decoded in full windows with an overlap); 60 s chunks 7.0 s
-    /// (full windows, a third window for each chunk's tail). Shorter targets measured faster
-    /// (22 s: 5.4 s, same WER 0.016 on that clip) but moved the espeak-ng parity test's WER by
-    /// +0.03 (where the cuts land changes what whisper hears around them), so 26 s stays.
+    /// Chunks of 12–20 s (16 s preferred; without a pause there, the last pause after a third of
+    /// it): each fits one whisper window, decoded in a window sized to it plus 2 s. The window's
+    /// cost grows faster than its length (the encoder's attention and its softmax go with its
+    /// square): whisper.cpp calls on the benches' mixed set (369 s of English, base q8_0, one
+    /// thread each) cost about 76 + 0.64·w + 0.0011·w² ms for a window of w positions (50 per
+    /// second), so 120 ms per second of audio in a 26 s chunk's window and 91 in a 13 s one's.
+    /// Measured on that set (two states × one thread, Silero): 26 s → 16 s took base q8_0 from
+    /// 19.8–20.9 s to 17.3–18.4 s wall (4 runs each; WER 0.017 → 0.019; with OpenBLAS 17.9 →
+    /// 15.2 s) and tiny.en q8_0 from 9.4–9.6 s to 9.2–9.3 s (WER 0.025 → 0.023); the five-minute
+    /// real-speech test's chunked WER 0.019 (one pass 0.033). Targets of 14 and 18 s forced two
+    /// cuts each on that set (no 0.2 s pause within reach), 12 s four.
     ///
     /// A pause counts from 0.2 s: in read speech Silero often finds none of 0.3 s for 20 s and
     /// more, and each forced cut costs two full windows and an overlap decoded twice. On 369 s
-    /// of mixed English (benches' mixed set, Silero) 0.3 s forced 3 cuts (6 of 17 whisper calls);
-    /// 0.2 s none: tiny.en q8_0 12.15 s → 8.96 s wall (WER 0.021 → 0.025), base q8_0 26.04 s →
-    /// 20.61 s (WER 0.018 → 0.017). (0.15 s: 9.79 s and 22.41 s, more and shorter chunks.)
+    /// of mixed English (benches' mixed set, Silero, 26 s chunks) 0.3 s forced 3 cuts (6 of 17
+    /// whisper calls); 0.2 s none: tiny.en q8_0 12.15 s → 8.96 s wall (WER 0.021 → 0.025), base
+    /// q8_0 26.04 s → 20.61 s (WER 0.018 → 0.017). (0.15 s: 9.79 s and 22.41 s, more and shorter
+    /// chunks.)
     fn default() -> Self {
         ChunkConfig {
-            target_seconds: 26.0,
+            target_seconds: 16.0,
             search_seconds: 4.0,
             min_silence_seconds: 0.2,
-            overlap_seconds: 3.25,
+            overlap_seconds: 2.0,
         }
     }
 }
@@ -588,8 +592,12 @@ mod tests {
 
     #[test]
     fn without_a_pause_near_the_target_the_last_pause_before_it_wins() {
-        // Default: 26 s target, pauses searched in 22–30 s, else back to a third of it (8.7 s).
-        let cfg = ChunkConfig::default();
+        // A 26 s target, pauses searched in 22–30 s, else back to a third of it (8.7 s).
+        let cfg = ChunkConfig {
+            target_seconds: 26.0,
+            overlap_seconds: 3.25,
+            ..ChunkConfig::default()
+        };
         let s = speechy(60.0, &[(4.0, 4.5), (10.0, 10.6)]);
         let chunks = run(&s, cfg.clone(), 16000);
         let first = &chunks[0];

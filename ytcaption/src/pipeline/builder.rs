@@ -124,7 +124,7 @@ impl PipelineBuilder {
         self
     }
 
-    /// Target chunk length in seconds (default 26, at least 5; 0 for no chunking).
+    /// Target chunk length in seconds (default 16, at least 5; 0 for no chunking).
     pub fn chunk_seconds(mut self, seconds: f64) -> Self {
         self.settings.chunk_seconds = seconds;
         self.chunking = None;

@@ -80,8 +80,8 @@ pub struct Settings {
     /// model; 0 (the default): one per core, at most 4.
     pub parallel_chunks: usize,
     /// Target chunk length in seconds (at least 5): cuts fall in pauses near it. `0` transcribes
-    /// each input as one chunk (no chunking). Default 26: chunks of 22–30 s that fit one
-    /// whisper window.
+    /// each input as one chunk (no chunking). Default 16: chunks of 12–20 s, each decoded in one
+    /// whisper window sized to it.
     pub chunk_seconds: f64,
     /// Silero VAD model (`ggml-silero-*.bin`) for finding pauses and skipping silence.
     /// Default: one in the home's models dir, else an energy detector.

@@ -4,7 +4,7 @@ use crate::options::DecodeOptions;
 #[test]
 fn defaults_validate() {
     Settings::default().validate().unwrap();
-    assert_eq!(Settings::default().chunk_seconds, 26.0);
+    assert_eq!(Settings::default().chunk_seconds, 16.0);
 }
 
 #[test]
