@@ -317,8 +317,15 @@ const WINDOW_SAMPLES: usize = 30 * 16_000;
 const SAMPLES_PER_FRAME: usize = 320;
 /// Encoder positions of a full window.
 const FULL_WINDOW_FRAMES: usize = 1500;
-/// Silence after the audio in a window sized to it (2 s).
-const WINDOW_MARGIN_FRAMES: usize = 100;
+/// Silence after the audio in a window sized to it (1 s; with none whisper lost words at the
+/// end of the window). Every position costs: on the benches' mixed set (16 s chunks, two runs
+/// each) 2 s → 1 s and windows rounded to 16 positions instead of 64 took base q8_0 from
+/// 18.4–18.6 s to 16.7–17.5 s wall and tiny.en q8_0 from 10.1–10.2 s to 9.5–9.8 s, WER
+/// 0.019 → 0.017 and 0.023 → 0.020.
+const WINDOW_MARGIN_FRAMES: usize = 50;
+/// Windows are a whole number of these positions: ggml's tiled f16 products (the encoder's
+/// attention) take a window of a multiple of 16; rounding to 64 cost up to 48 more.
+const WINDOW_STEP_FRAMES: usize = 16;
 /// The smallest window (10.2 s). Short jobs are mostly encoder time, and the encoder's cost
 /// follows the window: 200 jobs of 5-15 s (benches/short_jobs.sh, tiny.en q8_0, 2 workers)
 /// took 38.4 s with this floor against 48.3 s with a 15.4 s one, at the same WER (0.048).
@@ -331,9 +338,10 @@ const MIN_WINDOW_FRAMES: usize = 512;
 const SAFE_WINDOW_FRAMES: usize = 768;
 
 /// Encoder positions of the window for `samples` samples decoded as one window: the audio,
-/// 2 s of silence after it, rounded up to 64, at least `floor`.
+/// 1 s of silence after it, rounded up to a multiple of 16, at least `floor`.
 fn window_frames(samples: usize, floor: usize) -> usize {
-    ((samples.div_ceil(SAMPLES_PER_FRAME) + WINDOW_MARGIN_FRAMES).div_ceil(64) * 64).max(floor)
+    let frames = samples.div_ceil(SAMPLES_PER_FRAME) + WINDOW_MARGIN_FRAMES;
+    (frames.div_ceil(WINDOW_STEP_FRAMES) * WINDOW_STEP_FRAMES).max(floor)
 }
 
 /// Whether whisper's text repeats itself back to back: a segment the same as the one before
@@ -554,9 +562,10 @@ fn run_window(
     };
     if let Some(frames) = sized_window(input, min_frames) {
         // The encoder's cost grows with its context (attention quadratically): a window sized
-        // to the input plus 2 s of silence instead of 30 s. Measured on 363 s of English
-        // (tiny.en q8_0, 26 s chunks): 7.4 s → 6.0 s wall at the same WER (0.016); without the
-        // 2 s of silence after the audio, whisper lost words at the end of the window.
+        // to the input plus 1 s of silence instead of 30 s. Measured on 363 s of English
+        // (tiny.en q8_0, 26 s chunks, 2 s of silence): 7.4 s → 6.0 s wall at the same WER
+        // (0.016); without the silence after the audio, whisper lost words at the end of the
+        // window.
         if frames < FULL_WINDOW_FRAMES {
             params.set_audio_ctx(frames as i32);
         }
@@ -575,7 +584,15 @@ fn run_window(
     if cancel.is_cancelled() {
         return Err(Error::Cancelled { job_id: None });
     }
+    let started = std::time::Instant::now();
     let res = state.full(params, &input.samples);
+    tracing::trace!(
+        seconds = input.samples.len() as f64 / 16_000.0,
+        window = sized_window(input, min_frames).filter(|&f| f < FULL_WINDOW_FRAMES),
+        encodes = limit.encodes.load(Ordering::Relaxed),
+        ms = started.elapsed().as_millis() as u64,
+        "whisper call"
+    );
     if abort.aborted.load(Ordering::Relaxed) || cancel.is_cancelled() {
         return Err(Error::Cancelled { job_id: None });
     }
@@ -706,14 +723,16 @@ mod tests {
 
     #[test]
     fn windows_fit_the_audio_between_the_floor_and_a_full_window() {
-        // 5.5 s: 275 positions + 100 of silence, rounded up to 384, raised to the floor.
+        // 5.5 s: 275 positions + 50 of silence, rounded up to 336, raised to the floor.
         assert_eq!(window_frames(88_000, MIN_WINDOW_FRAMES), 512);
         assert_eq!(window_frames(88_000, SAFE_WINDOW_FRAMES), 768);
-        // 12 s: 600 + 100 → 704.
-        assert_eq!(window_frames(12 * 16_000, MIN_WINDOW_FRAMES), 704);
-        // 26 s (the default chunk): 1300 + 100 → 1408, under a full window.
-        assert_eq!(window_frames(26 * 16_000, MIN_WINDOW_FRAMES), 1408);
-        assert_eq!(window_frames(0, MIN_WINDOW_FRAMES) % 64, 0);
+        // 12 s: 600 + 50 → 656.
+        assert_eq!(window_frames(12 * 16_000, MIN_WINDOW_FRAMES), 656);
+        // 20 s (the longest default chunk): 1000 + 50 → 1056.
+        assert_eq!(window_frames(20 * 16_000, MIN_WINDOW_FRAMES), 1056);
+        // 28.5 s: 1425 + 50 → 1488, under a full window.
+        assert_eq!(window_frames(456_000, MIN_WINDOW_FRAMES), 1488);
+        assert_eq!(window_frames(0, MIN_WINDOW_FRAMES) % 16, 0);
     }
 
     #[test]
