@@ -164,7 +164,7 @@ pub unsafe extern "C" fn ytc_options_set_parallel_chunks(
 }
 
 /// Target chunk length in seconds: the audio is cut in pauses near it (at least 5; default
-/// 26). 0 transcribes each input as one chunk (no chunking). Below 5 fails when the pipeline or
+/// 16). 0 transcribes each input as one chunk (no chunking). Below 5 fails when the pipeline or
 /// engine opens; `INFINITY` and `NAN` fail now; all with `YTC_INVALID_INPUT`.
 #[no_mangle]
 pub unsafe extern "C" fn ytc_options_set_chunk_seconds(

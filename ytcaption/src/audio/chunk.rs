@@ -40,7 +40,7 @@ const WINDOW_SECONDS: f64 = 30.0;
 
 impl Default for ChunkConfig {
     /// Chunks of 12–20 s (16 s preferred; without a pause there, the last pause after a third of
-    /// it): each fits one whisper window, decoded in a window sized to it plus 2 s. The window's
+    /// it): each fits one whisper window, decoded in a window sized to it plus 1 s. The window's
     /// cost grows faster than its length (the encoder's attention and its softmax go with its
     /// square): whisper.cpp calls on the benches' mixed set (369 s of English, base q8_0, one
     /// thread each) cost about 76 + 0.64·w + 0.0011·w² ms for a window of w positions (50 per
