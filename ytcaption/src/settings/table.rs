@@ -260,7 +260,7 @@ pub(super) const SETTINGS_FIELDS: &[Field<Settings>] = &[
     field!(Settings, "model", Text, true, Engine, "ggml model file, or the name of a model in the home's models dir (tiny.en, base, ...)", model),
     field!(Settings, "threads", Count, false, Engine, "Busy whisper.cpp threads of the process, all jobs and chunks together; 0: the cores it may use", threads),
     field!(Settings, "parallel_chunks", Count, false, Engine, "Chunks transcribed at once, each by its own whisper state; 0: one per core, at most 4", parallel_chunks),
-    field!(Settings, "chunk_seconds", Number, false, Engine, "Target chunk length in seconds (at least 5); cuts fall in pauses near it; 0: no chunking [default: 26]", chunk_seconds),
+    field!(Settings, "chunk_seconds", Number, false, Engine, "Target chunk length in seconds (at least 5); cuts fall in pauses near it; 0: no chunking [default: 16]", chunk_seconds),
     field!(Settings, "vad_model", Path, true, Engine, "Silero VAD model for finding pauses and skipping silence, or `energy` for the energy detector [default: ggml-silero-*.bin in the home's models dir, put there from the library's bundled copy when missing]", vad_model),
     field!(Settings, "chunk_retries", Count, false, Engine, "Extra attempts for a failed chunk before its job fails [default: 2]", chunk_retries),
     field!(Settings, "cache", Flag, false, Engine, "Reuse downloaded media and finished transcripts from the home's cache/ dir", cache),

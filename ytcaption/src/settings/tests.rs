@@ -125,6 +125,40 @@ fn every_field_is_settable_and_serde_agrees_on_names() {
 }
 
 #[test]
+fn help_texts_give_the_real_defaults() {
+    // A help text's "[default: N]" (a number or a flag) is the struct's default: bindings'
+    // typings and the CLI's help are made from these texts.
+    fn check(json: &serde_json::Value, name: &str, doc: &str) -> bool {
+        let Some(d) = doc
+            .rsplit_once("[default: ")
+            .and_then(|(_, d)| d.strip_suffix(']'))
+        else {
+            return false;
+        };
+        let Ok(said) = serde_json::from_str::<serde_json::Value>(d) else {
+            return false; // a description, not a value
+        };
+        let real = &json[name];
+        let same = match (said.as_f64(), real.as_f64()) {
+            (Some(a), Some(b)) => (a - b).abs() < 1e-6, // f32 fields
+            _ => said == *real,
+        };
+        assert!(same, "{name}: the help says {said}, the default is {real}");
+        true
+    }
+    let json = serde_json::to_value(Settings::default()).unwrap();
+    let mut checked = 0;
+    for f in Settings::FIELDS {
+        checked += check(&json, f.name, f.doc) as usize;
+    }
+    let json = serde_json::to_value(DecodeOptions::default()).unwrap();
+    for f in DECODE_FIELDS {
+        checked += check(&json, f.name, f.doc) as usize;
+    }
+    assert!(checked >= 10, "{checked}");
+}
+
+#[test]
 fn requests_take_job_fields_and_decode_options() {
     let mut r = JobRequest::new("x.wav");
     r.set("priority", "HIGH").unwrap();
