@@ -111,10 +111,7 @@ async fn long_synthetic_text_chunked_in_parallel_matches_one_pass() {
     // energy detector 26–28 s targets 0.139, 16–25 s 0.170–0.177; Silero 26 s 0.192, 16 s 0.181
     // (one pass 0.146). So this clip checks the chunker and the merge at the cuts it was tuned
     // with (a 26 s target); the default target is checked on real speech (the test above).
-    let mut cuts = ChunkConfig::default();
-    cuts.target_seconds = 26.0;
-    cuts.overlap_seconds = 3.25;
-    let chunked = run(&engine(2, cuts), &wav, false).await;
+    let chunked = run(&engine(2, ChunkConfig::with_target(26.0)), &wav, false).await;
     let single = run(&engine(1, ChunkConfig::unchunked()), &wav, false).await;
     let (wc, ws) = (
         word_error_rate(&text, &chunked.text),

@@ -593,11 +593,7 @@ mod tests {
     #[test]
     fn without_a_pause_near_the_target_the_last_pause_before_it_wins() {
         // A 26 s target, pauses searched in 22–30 s, else back to a third of it (8.7 s).
-        let cfg = ChunkConfig {
-            target_seconds: 26.0,
-            overlap_seconds: 3.25,
-            ..ChunkConfig::default()
-        };
+        let cfg = ChunkConfig::with_target(26.0);
         let s = speechy(60.0, &[(4.0, 4.5), (10.0, 10.6)]);
         let chunks = run(&s, cfg.clone(), 16000);
         let first = &chunks[0];
