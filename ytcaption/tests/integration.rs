@@ -64,3 +64,5 @@ mod sources_ytdlp;
 mod store;
 #[path = "../../testsupport/mod.rs"]
 mod support;
+#[cfg(feature = "whisper")]
+mod whisper_states;

@@ -50,7 +50,7 @@ pub struct TranscriptionInput {
     /// Decoding options.
     pub options: DecodeOptions,
     /// Input of at most one whisper window (30 s) is decoded in one window sized to it (plus
-    /// 2 s, at least 10.2 s; again in a 15.4 s one when whisper repeated itself in a smaller
+    /// 1 s, at least 10.2 s; again in a 15.4 s one when whisper repeated itself in a smaller
     /// one), and only that window: whisper.cpp does not run the encoder a second time from
     /// where the decoder stopped. For callers that check the result for speech left out (the
     /// engine's chunks do).

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use async_trait::async_trait;
@@ -153,6 +153,12 @@ impl WhisperTranscriber {
             .map_err(|e| Error::transcription_with("cannot create a whisper state", e))
     }
 
+    /// Whisper states kept for the next calls (one per call that ran at once, less those
+    /// replaced after a temperature fallback).
+    pub fn idle_states(&self) -> usize {
+        self.states.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
     fn put_state(&self, state: WhisperState) {
         self.states
             .lock()
@@ -283,8 +289,9 @@ impl Transcriber for WhisperTranscriber {
         let mut state = self.take_state(&ctx)?;
         let multilingual = ctx.is_multilingual();
         let eot = ctx.token_eot();
-        let (state, result) = crate::spans::spawn_blocking(move || {
+        let (state, result, widened) = crate::spans::spawn_blocking(move || {
             let _busy = Busy::new(threads);
+            let watch = DecoderWatch::default();
             let r = run_full(
                 &mut state,
                 &input,
@@ -294,14 +301,62 @@ impl Transcriber for WhisperTranscriber {
                 eot,
                 progress,
                 cancel,
+                &watch,
             );
-            (state, r)
+            (state, r, watch.widened.load(Ordering::Relaxed))
         })
         .await
         .map_err(|e| Error::transcription_with("whisper.cpp panicked", e))?;
         drop(turn);
-        self.put_state(state);
+        if widened {
+            // whisper.cpp grew the state's self-attention cache sevenfold for the sampled
+            // candidates of a temperature fallback (22 MB for tiny, 44 MB for base) and keeps it
+            // until the state is freed: a long input, where every state falls back some time,
+            // held that in each (3 hours, tiny.en q8_0, two states: 278–298 MB peak against 252
+            // MB with `best_of` 1). A new state costs a few milliseconds.
+            tracing::debug!("whisper fell back to sampled candidates: its state is replaced");
+            drop(state);
+        } else {
+            self.put_state(state);
+        }
         result
+    }
+}
+
+/// Whether a call decoded with several candidates at once: greedy decoding falls back to
+/// `best_of` sampled ones at a higher temperature, for which whisper.cpp grows the state's
+/// self-attention cache (and keeps it). Seen through the logits callback, which whisper.cpp calls
+/// for each candidate at each token with the candidate's tokens so far: one candidate's count
+/// grows by one from call to call; several candidates give the same count twice in a row.
+struct DecoderWatch {
+    /// The token count of the last call (-1: none yet).
+    last_tokens: AtomicI32,
+    widened: AtomicBool,
+}
+
+impl Default for DecoderWatch {
+    fn default() -> Self {
+        DecoderWatch {
+            last_tokens: AtomicI32::new(-1),
+            widened: AtomicBool::new(false),
+        }
+    }
+}
+
+unsafe extern "C" fn logits_watch_trampoline(
+    _ctx: *mut whisper_rs_sys::whisper_context,
+    _state: *mut whisper_rs_sys::whisper_state,
+    _tokens: *const whisper_rs_sys::whisper_token_data,
+    n_tokens: std::ffi::c_int,
+    _logits: *mut f32,
+    user_data: *mut std::ffi::c_void,
+) {
+    // SAFETY: whisper.cpp passes back the pointer installed in `run_window`, which points to a
+    // live `DecoderWatch` for as long as `full` runs (whisper.cpp may call this from several
+    // threads at once: the watch is atomics only).
+    let watch = unsafe { &*(user_data as *const DecoderWatch) };
+    if watch.last_tokens.swap(n_tokens, Ordering::Relaxed) == n_tokens && n_tokens > 0 {
+        watch.widened.store(true, Ordering::Relaxed);
     }
 }
 
@@ -455,6 +510,7 @@ fn run_full(
     eot: i32,
     progress: ProgressFn,
     cancel: CancellationToken,
+    watch: &DecoderWatch,
 ) -> Result<RawTranscription> {
     let mut pass = |progress, floor| {
         run_window(
@@ -467,6 +523,7 @@ fn run_full(
             progress,
             cancel.clone(),
             floor,
+            watch,
         )
     };
     let first = pass(progress, MIN_WINDOW_FRAMES)?;
@@ -502,6 +559,7 @@ fn run_window(
     progress: ProgressFn,
     cancel: CancellationToken,
     min_frames: usize,
+    watch: &DecoderWatch,
 ) -> Result<RawTranscription> {
     let o = &input.options;
     let key = match o.beam_size {
@@ -556,6 +614,19 @@ fn run_window(
     unsafe {
         params.set_abort_callback(Some(abort_trampoline));
         params.set_abort_callback_user_data(&abort as *const AbortFlag as *mut std::ffi::c_void);
+    }
+    if !key.0 {
+        // Beam search decodes with `beam_size` candidates from the start, the same cache in
+        // every call; greedy decoding grows it only in a fallback, which the watch reports.
+        // SAFETY: `logits_watch_trampoline` matches whisper.cpp's logits filter callback
+        // signature, leaves the logits alone and reads the user data only as a `DecoderWatch`,
+        // which outlives the `full` call below.
+        unsafe {
+            params.set_filter_logits_callback(Some(logits_watch_trampoline));
+            params.set_filter_logits_callback_user_data(
+                watch as *const DecoderWatch as *mut std::ffi::c_void,
+            );
+        }
     }
     let limit = WindowLimit {
         encodes: std::sync::atomic::AtomicUsize::new(0),
