@@ -19,6 +19,7 @@ mod jobs;
 mod journal_cmd;
 mod keys_cmd;
 mod logging;
+mod malloc;
 mod model_cmd;
 mod output;
 mod serve;
@@ -105,6 +106,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    malloc::tune();
     let cli = Cli::parse();
     logging::init(cli.verbose, cli.log_level.as_deref(), cli.log_format);
     let rt = match tokio::runtime::Builder::new_multi_thread()
