@@ -614,6 +614,20 @@ mod tests {
         );
     }
 
+    /// `chunk` ends in a pause (not a forced cut) within 50 ms of `seconds`.
+    fn assert_ends_in_a_pause_at(chunk: &PlannedChunk, seconds: f64) {
+        assert!(
+            chunk.forced_cut_after.is_none(),
+            "{:?}",
+            chunk.forced_cut_after
+        );
+        assert!(
+            (chunk.end_seconds() - seconds).abs() < 0.05,
+            "{}",
+            chunk.end_seconds()
+        );
+    }
+
     #[test]
     fn without_a_pause_near_the_target_the_last_pause_before_it_wins() {
         // A 26 s target, pauses searched in 22–30 s, else back to a third of it (8.7 s).
@@ -621,16 +635,7 @@ mod tests {
         let s = speechy(60.0, &[(4.0, 4.5), (10.0, 10.6)]);
         let chunks = run(&s, cfg.clone(), 16000);
         let first = &chunks[0];
-        assert!(
-            first.forced_cut_after.is_none(),
-            "{:?}",
-            first.forced_cut_after
-        );
-        assert!(
-            (first.end_seconds() - 10.3).abs() < 0.05,
-            "{}",
-            first.end_seconds()
-        );
+        assert_ends_in_a_pause_at(first, 10.3);
         // From 10.3 s on there is no pause at all: forced, near the target.
         let cut = chunks[1].forced_cut_after.expect("forced");
         assert!((cut as f64 / SR - 36.3).abs() <= 1.0, "{cut}");
@@ -648,16 +653,7 @@ mod tests {
         let gaps = [(9.0, 9.1), (14.0, 14.15), (16.0, 16.1), (25.0, 25.02)];
         let chunks = run(&speechy(40.0, &gaps), cfg, 16000);
         let first = &chunks[0];
-        assert!(
-            first.forced_cut_after.is_none(),
-            "{:?}",
-            first.forced_cut_after
-        );
-        assert!(
-            (first.end_seconds() - 14.075).abs() < 0.05,
-            "{}",
-            first.end_seconds()
-        );
+        assert_ends_in_a_pause_at(first, 14.075);
         assert_eq!(chunks[1].start, first.end);
         // A gap shorter than a third of the minimum pause (20 ms at 25 s) is no place to cut:
         // from 14.1 s on the cut is forced.
